@@ -41,14 +41,19 @@ const (
 	KindMkdir        Kind = "mkdir"         // recv_generator mkdir failed
 	KindVerification Kind = "verification"  // failed verification
 	KindWriteFailed  Kind = "write_failed"  // write failed on a file
+	// KindOther is an "rsync: ..." line that names a quoted path and ends
+	// in an errno, but whose wording the parser does not know. It counts
+	// against the verdict like any other file error, so that a new or
+	// unfamiliar message cannot turn a failed night into an ok one.
+	KindOther Kind = "other"
 )
 
 // FileError is one per-file problem reported by rsync.
 type FileError struct {
 	Line      int    `json:"line"`    // 1-based line number in the upload
 	Kind      Kind   `json:"kind"`    // what went wrong
-	Path      string `json:"path"`    // the path as rsync printed it, quotes removed
-	Message   string `json:"message"` // the whole line, trimmed
+	Path      string `json:"path"`    // the path as rsync printed it, quotes removed, \#ooo escapes decoded
+	Message   string `json:"message"` // the whole line, trimmed, at most MaxMessageLen bytes
 	Excepted  bool   `json:"excepted"`
 	Exception string `json:"exception,omitempty"` // the pattern that covered it, if any
 }
@@ -73,7 +78,17 @@ type Result struct {
 	Bytes         int64   `json:"bytes"`    // bytes read from the input
 	Encoding      string  `json:"encoding"` // "utf-8" or "utf-16le"
 
+	// LongLines counts the physical lines longer than MaxLineLength, which
+	// were read as several pieces.
+	LongLines int `json:"long_lines,omitempty"`
+
+	// FileErrors holds the first MaxFileErrors per-file problems, in input
+	// order. It is never nil, so the JSON shows [] rather than null.
 	FileErrors []FileError `json:"file_errors"`
+	// Dropped counts, by kind, the file errors seen after FileErrors was
+	// full. Dropped errors other than vanished files make a code-23 run
+	// fail, because no exception can be checked against them.
+	Dropped map[Kind]int `json:"file_errors_dropped,omitempty"`
 	// Noise counts the recognised lines that are not rsync's own, by kind
 	// ("cygwin_warning", "ssh"), so staff can see what was ignored.
 	Noise map[string]int `json:"noise,omitempty"`

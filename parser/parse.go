@@ -1,0 +1,731 @@
+package parser
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Limits that keep the memory of one parse bounded whatever the input.
+const (
+	// MaxLineLength is the longest piece of a line the parser looks at at
+	// once. A longer line is read as several pieces, each handled as a
+	// line of its own (so no byte of the input is skipped and a final code
+	// after it is still found); Result.LongLines counts such lines.
+	MaxLineLength = 64 << 10
+	// MaxFileErrors is how many file errors a Result keeps. Later ones are
+	// only counted, by kind, in Result.Dropped.
+	MaxFileErrors = 10000
+	// MaxPathLen and MaxMessageLen cap the bytes kept of one file error's
+	// path and message; longer ones are cut.
+	MaxPathLen    = 4096
+	MaxMessageLen = 1024
+)
+
+// Noise kinds counted in Result.Noise.
+const (
+	NoiseCygwin     = "cygwin_warning" // the cygwin1.dll "MS-DOS style path detected" block
+	NoiseSSH        = "ssh"            // ssh's chatter about a missing HOME or known_hosts
+	NoisePowerShell = "powershell"     // PowerShell's NativeCommandError decoration of stderr
+)
+
+// Parse reads the output of one rsync run (stdout and stderr mixed, as in
+// `rsync -v ... > stats.out 2>&1`) and returns what it found, with Status
+// set as Apply would set it with no exceptions.
+//
+// Parse reads r to the end, line by line, holding at most MaxLineLength
+// bytes of it at a time; it detects a UTF-16LE or UTF-8 byte order mark.
+// It never fails on content: any bytes give a Result. When r returns an
+// error other than io.EOF, Parse stops there and returns the Result of
+// what it read so far (Code is then CodeMissing unless a final line was
+// already seen) together with the error.
+func Parse(r io.Reader) (*Result, error) {
+	p := &parser{res: &Result{FileErrors: []FileError{}, Encoding: "utf-8"}}
+	cr := &countingReader{r: r}
+	src, err := p.detectEncoding(cr)
+	if err == nil {
+		lr := lineReader{r: src, buf: make([]byte, MaxLineLength)}
+		for {
+			line, cont, ok := lr.next()
+			if !ok {
+				break
+			}
+			if !cont {
+				p.res.Lines++
+				if lr.partial {
+					p.res.LongLines++
+				}
+			}
+			p.line(line)
+		}
+		if !errors.Is(lr.err, io.EOF) {
+			err = lr.err
+		}
+	}
+	p.finish()
+	p.res.Bytes = cr.n
+	if err != nil {
+		return p.res, fmt.Errorf("read rsync output: %w", err)
+	}
+	return p.res, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	if n > 0 {
+		c.n += int64(n)
+	}
+	return n, err
+}
+
+// detectEncoding reads the first bytes of r, skips a byte order mark and
+// returns a reader of UTF-8 text. Windows PowerShell's `>` writes UTF-16LE
+// with a BOM; a UTF-16LE stream without one is recognised by its zero
+// bytes.
+func (p *parser) detectEncoding(r io.Reader) (io.Reader, error) {
+	var pre [4]byte
+	n, err := io.ReadAtLeast(r, pre[:], len(pre))
+	switch {
+	case err == nil:
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		// A short input: what was read is all there is.
+		r = eofReader{}
+		err = nil
+	default:
+		return nil, err
+	}
+	head := pre[:n]
+	switch {
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe}):
+		p.res.Encoding = "utf-16le"
+		return newUTF16Reader(io.MultiReader(bytes.NewReader(head[2:]), r)), nil
+	case bytes.HasPrefix(head, []byte{0xef, 0xbb, 0xbf}):
+		head = head[3:]
+	case n == 4 && pre[0] != 0 && pre[1] == 0 && pre[2] != 0 && pre[3] == 0:
+		p.res.Encoding = "utf-16le"
+		return newUTF16Reader(io.MultiReader(bytes.NewReader(head), r)), nil
+	}
+	return io.MultiReader(bytes.NewReader(head), r), nil
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// lineReader splits a stream into lines without their '\n', like
+// bufio.Scanner, but a line longer than its buffer comes out in pieces
+// instead of ending the input.
+type lineReader struct {
+	r          io.Reader
+	buf        []byte
+	start, end int // unread bytes are buf[start:end]
+	scanned    int // buf[start:scanned] holds no '\n'
+	err        error
+	partial    bool // the last piece was cut: the next one continues its line
+	empty      int  // reads in a row that returned nothing
+}
+
+// next returns the next line or piece, whether it continues a cut line,
+// and false at the end of the input. The slice is valid until the next call.
+func (lr *lineReader) next() (line []byte, cont, ok bool) {
+	for {
+		if i := bytes.IndexByte(lr.buf[lr.scanned:lr.end], '\n'); i >= 0 {
+			i += lr.scanned
+			line, cont = lr.buf[lr.start:i], lr.partial
+			lr.start, lr.scanned, lr.partial = i+1, i+1, false
+			return line, cont, true
+		}
+		lr.scanned = lr.end
+		if lr.err != nil {
+			if lr.start == lr.end {
+				return nil, false, false
+			}
+			line, cont = lr.buf[lr.start:lr.end], lr.partial
+			lr.start, lr.partial = lr.end, false
+			return line, cont, true
+		}
+		if lr.end-lr.start == len(lr.buf) {
+			cut := cutPoint(lr.buf[lr.start:lr.end])
+			line, cont = lr.buf[lr.start:lr.start+cut], lr.partial
+			lr.start += cut
+			lr.partial = true
+			return line, cont, true
+		}
+		if lr.end == len(lr.buf) {
+			n := copy(lr.buf, lr.buf[lr.start:lr.end])
+			lr.start, lr.end, lr.scanned = 0, n, n
+		}
+		n, err := lr.r.Read(lr.buf[lr.end:])
+		if n < 0 || n > len(lr.buf)-lr.end {
+			lr.err = errors.New("reader returned an invalid count")
+			continue
+		}
+		lr.end += n
+		switch {
+		case err != nil:
+			lr.err = err
+		case n == 0:
+			if lr.empty++; lr.empty > 100 {
+				lr.err = io.ErrNoProgress
+			}
+		default:
+			lr.empty = 0
+		}
+	}
+}
+
+// cutPoint chooses where to cut a full buffer that holds no newline: just
+// before the last "rsync " in its final 4 KiB, so that a final status line
+// glued to the end of a huge line comes out whole in the next piece, or
+// else at the end of the buffer.
+func cutPoint(b []byte) int {
+	from := max(len(b)-4096, 1)
+	if i := bytes.LastIndex(b[from:], []byte("rsync ")); i >= 0 {
+		return from + i
+	}
+	return len(b)
+}
+
+// parser holds the state of one Parse.
+type parser struct {
+	res       *Result
+	inCygwin  bool // inside the cygwin warning block
+	inList    bool // between a file-list header and the "sent" line
+	complete  bool // the last meaningful line was "total size is ..."
+	last      finalLine
+	local     finalLine // the last final line from role sender or client
+	indented  bool      // the current segment started with white space
+	fromStart bool      // the current segment started at the beginning of the line
+}
+
+// finalLine is what an "rsync error|warning: ... (code N) ... [role=version]"
+// line says.
+type finalLine struct {
+	seen          bool
+	code          int
+	role, version string
+}
+
+// line handles one line (or piece of an over-long line) without its '\n'.
+// --progress separates its updates with '\r'; every '\r'-separated segment
+// is handled on its own, so an error written between two updates is kept.
+func (p *parser) line(b []byte) {
+	first := true
+	for {
+		i := bytes.IndexByte(b, '\r')
+		if i < 0 {
+			p.segment(b, first)
+			return
+		}
+		p.segment(b[:i], first)
+		b = b[i+1:]
+		first = false
+	}
+}
+
+// segment handles one stretch of text with no '\r' or '\n' in it.
+func (p *parser) segment(s []byte, atStart bool) {
+	t := trimLeft(s)
+	t = trimRight(t)
+	if len(t) == 0 {
+		return
+	}
+	p.indented = s[0] == ' ' || s[0] == '\t'
+	p.fromStart = atStart
+	if p.inCygwin && p.indented {
+		p.noise(NoiseCygwin)
+		return
+	}
+	p.inCygwin = false
+	if p.final(t) {
+		return
+	}
+	p.complete = false
+	if p.classify(t) {
+		return
+	}
+	if p.inList && !p.indented {
+		p.res.FilesListed++
+	}
+}
+
+// classify handles a meaningful line that is not a final status line and
+// reports whether it recognised it. Only cheap prefix checks run here; the
+// first byte picks the candidates.
+func (p *parser) classify(t []byte) bool {
+	switch t[0] {
+	case 'r':
+		switch {
+		case hasPrefix(t, "rsync: "):
+			p.message(t, t[len("rsync: "):])
+			return true
+		case hasPrefix(t, "rsync.exe : "):
+			// PowerShell's rendering of the first line rsync wrote to stderr.
+			p.segment(t[len("rsync.exe : "):], false)
+			return true
+		case hasPrefix(t, "receiving incremental file list"), hasPrefix(t, "receiving file list ..."):
+			p.inList = true
+			return true
+		case hasPrefix(t, "rsync error: "), hasPrefix(t, "rsync warning: "):
+			return true // no "(code N)": a fatal message, not a status
+		}
+	case 'b':
+		if hasPrefix(t, "building file list ...") {
+			p.inList = true
+			// 2.6.9 prints an error raised while building the list on the
+			// same line: "building file list ... rsync: opendir ...".
+			if rest := trimLeft(t[len("building file list ..."):]); len(rest) > 0 && !hasPrefix(rest, "done") {
+				p.segment(rest, false)
+			}
+			return true
+		}
+	case 's':
+		switch {
+		case hasPrefix(t, "sent "):
+			p.sent(t)
+			return true
+		case hasPrefix(t, "sending incremental file list"):
+			p.inList = true
+			return true
+		case hasPrefix(t, "skipping non-regular file "):
+			return true
+		}
+	case 't':
+		if hasPrefix(t, "total size is ") {
+			p.total(t)
+			return true
+		}
+	case 'd':
+		switch {
+		case hasPrefix(t, "deleting "):
+			p.res.Deletions++
+			return true
+		case hasPrefix(t, "directory has vanished: "):
+			p.fileError(KindVanished, unquote(t[len("directory has vanished: "):]), t)
+			return true
+		case string(t) == "done":
+			return true
+		}
+	case 'f':
+		if hasPrefix(t, "file has vanished: ") {
+			p.fileError(KindVanished, unquote(t[len("file has vanished: "):]), t)
+			return true
+		}
+	case 'c':
+		switch {
+		case hasPrefix(t, "cannot delete non-empty directory: "):
+			p.fileError(KindDirNotEmpty, t[len("cannot delete non-empty directory: "):], t)
+			return true
+		case hasPrefix(t, "created directory "):
+			return true
+		case hasPrefix(t, "cygwin warning:"):
+			p.inCygwin = true
+			p.noise(NoiseCygwin)
+			return true
+		}
+	case 'W':
+		switch {
+		case hasPrefix(t, "WARNING: "):
+			return p.verification(t, t[len("WARNING: "):])
+		case hasPrefix(t, "Warning: Permanently added "):
+			p.noise(NoiseSSH)
+			return true
+		}
+	case 'E':
+		if hasPrefix(t, "ERROR: ") {
+			return p.verification(t, t[len("ERROR: "):])
+		}
+	case 'C':
+		if hasPrefix(t, "Could not create directory '") {
+			p.noise(NoiseSSH)
+			return true
+		}
+	case 'F':
+		if hasPrefix(t, "Failed to add the host to the list of known hosts") {
+			p.noise(NoiseSSH)
+			return true
+		}
+	case 'A':
+		if hasPrefix(t, "At line:") && !p.indented && p.fromStart {
+			p.noise(NoisePowerShell)
+			return true
+		}
+	case '+':
+		if hasPrefix(t, "+ CategoryInfo") || hasPrefix(t, "+ FullyQualifiedErrorId") || (p.indented && hasPrefix(t, "+ ")) {
+			p.noise(NoisePowerShell)
+			return true
+		}
+	case 'N', 'L', 'M', 'T':
+		// The --stats block: "Number of files: ...", "Total file size: ...".
+		return hasPrefix(t, "Number of ") || hasPrefix(t, "Total ") || hasPrefix(t, "Literal data: ") ||
+			hasPrefix(t, "Matched data: ")
+	}
+	return false
+}
+
+func (p *parser) noise(kind string) {
+	if p.res.Noise == nil {
+		p.res.Noise = make(map[string]int, 2)
+	}
+	p.res.Noise[kind]++
+}
+
+// final handles "rsync error: NAME (code N) at FILE(LINE) [ROLE=VERSION]"
+// and the "rsync warning: ..." form, and reports whether t was one.
+// FILE may be a full build path and the [ROLE=VERSION] part may be cut.
+func (p *parser) final(t []byte) bool {
+	var rest []byte
+	switch {
+	case hasPrefix(t, "rsync error: "):
+		rest = t[len("rsync error: "):]
+	case hasPrefix(t, "rsync warning: "):
+		rest = t[len("rsync warning: "):]
+	default:
+		return false
+	}
+	i := bytes.LastIndex(rest, []byte(" (code "))
+	if i < 0 {
+		return false
+	}
+	num := rest[i+len(" (code "):]
+	code, n := 0, 0
+	for n < len(num) && n < 9 && num[n] >= '0' && num[n] <= '9' {
+		code = code*10 + int(num[n]-'0')
+		n++
+	}
+	if n == 0 || n >= len(num) || num[n] != ')' {
+		return false
+	}
+	var role, version []byte
+	if tail := num[n+1:]; len(tail) > 0 && tail[len(tail)-1] == ']' {
+		if k := bytes.LastIndexByte(tail, '['); k >= 0 {
+			inner := tail[k+1 : len(tail)-1]
+			if eq := bytes.IndexByte(inner, '='); eq >= 0 {
+				role, version = inner[:eq], inner[eq+1:]
+			}
+		}
+	}
+	p.last.set(code, role, version)
+	if string(role) == "sender" || string(role) == "client" {
+		p.local.set(code, role, version)
+	}
+	return true
+}
+
+// set records a final line, reusing the strings it already holds so that
+// repeated lines do not allocate.
+func (f *finalLine) set(code int, role, version []byte) {
+	f.seen, f.code = true, code
+	if f.role != string(role) {
+		f.role = clean(role, 64)
+	}
+	if f.version != string(version) {
+		f.version = clean(version, 64)
+	}
+}
+
+// sent handles "sent X bytes  received Y bytes  Z bytes/sec".
+func (p *parser) sent(t []byte) {
+	p.inList = false
+	var f [10][]byte
+	n := fields(t, f[:])
+	if n < 8 || string(f[2]) != "bytes" || string(f[3]) != "received" || string(f[5]) != "bytes" {
+		return
+	}
+	if v, ok := parseNumber(f[1]); ok {
+		p.res.SentBytes = toInt64(v)
+	}
+	if v, ok := parseNumber(f[4]); ok {
+		p.res.ReceivedBytes = toInt64(v)
+	}
+	if v, ok := parseNumber(f[6]); ok {
+		p.res.BytesPerSec = v
+	} else {
+		p.res.BytesPerSec = 0 // UNKNOWN
+	}
+}
+
+// total handles "total size is N  speedup is M" with an optional
+// " (DRY RUN)" or " (BATCH ONLY)". It is the completion line.
+func (p *parser) total(t []byte) {
+	p.inList = false
+	var f [10][]byte
+	n := fields(t, f[:])
+	if n < 6 || string(f[4]) != "speedup" || string(f[5]) != "is" {
+		return
+	}
+	if v, ok := parseNumber(f[3]); ok {
+		p.res.TotalSize = toInt64(v)
+	}
+	if n > 6 {
+		if v, ok := parseNumber(f[6]); ok {
+			p.res.Speedup = v
+		}
+	}
+	if bytes.Contains(t, []byte("(DRY RUN)")) {
+		p.res.DryRun = true
+	}
+	p.complete = true
+}
+
+// fileMessage is one per-file message that starts with "rsync: ".
+type fileMessage struct {
+	prefix string
+	kind   Kind
+}
+
+// fileMessages are tried in order after "rsync: " and an optional
+// "[role] ". The path follows the prefix, in double quotes unless the
+// prefix ends in '('.
+var fileMessages = [...]fileMessage{
+	{"send_files failed to open ", KindOpenFailed},
+	{"read errors mapping ", KindReadError},
+	{"opendir ", KindOpendir},
+	{"link_stat ", KindLinkStat},
+	{"readlink_stat(", KindLinkStat},
+	{"change_dir \"", KindChangeDir},
+	{"delete_file: ", KindDelete},
+	{"failed to set times on ", KindSetTimes},
+	{"failed to set permissions on ", KindSetPerms},
+	{"mkstemp ", KindMkstemp},
+	{"rename failed for ", KindRename},
+	{"rename ", KindRename},
+	{"recv_generator: mkdir ", KindMkdir},
+	{"write failed on ", KindWriteFailed},
+}
+
+// message handles a line that starts with "rsync: "; rest is what follows.
+func (p *parser) message(t, rest []byte) {
+	if len(rest) > 0 && rest[0] == '[' {
+		if i := bytes.IndexByte(rest, ']'); i > 0 && i < 20 && i+1 < len(rest) && rest[i+1] == ' ' {
+			rest = rest[i+2:]
+		}
+	}
+	for _, m := range fileMessages {
+		if !hasPrefix(rest, m.prefix) {
+			continue
+		}
+		arg := rest[len(m.prefix):]
+		if m.prefix == "change_dir \"" {
+			arg = rest[len(m.prefix)-1:]
+		}
+		var path []byte
+		switch {
+		case m.kind == KindDelete:
+			path = deletePath(arg)
+		case m.prefix == "rename ":
+			// rename "D/.name.XXXXXX" -> "name": the file is the target.
+			if i := bytes.Index(arg, []byte(`" -> "`)); i >= 0 {
+				path = unquote(arg[i+len(`" -> `):])
+			} else {
+				path = unquote(arg)
+			}
+		case m.prefix[len(m.prefix)-1] == '(':
+			path = parenPath(arg)
+		default:
+			path = unquote(arg)
+		}
+		p.fileError(m.kind, path, t)
+		return
+	}
+	// An unfamiliar message about a quoted path that ends in an errno is
+	// most likely a per-file error too. The destination's own mkdir and
+	// change_dir#N are fatal and come with their own final code.
+	if q := bytes.IndexByte(rest, '"'); q >= 0 && endsWithErrno(rest) &&
+		!hasPrefix(rest, "mkdir ") && !hasPrefix(rest, "change_dir#") {
+		p.fileError(KindOther, unquote(rest[q:]), t)
+	}
+}
+
+// verification handles "WARNING: P failed verification -- update
+// discarded (will try again)." and its "ERROR: " form; rest follows the
+// prefix.
+func (p *parser) verification(t, rest []byte) bool {
+	i := bytes.Index(rest, []byte(" failed verification"))
+	if i < 0 {
+		return false
+	}
+	p.fileError(KindVerification, rest[:i], t)
+	return true
+}
+
+// fileError records one file error, or counts it in Dropped when
+// FileErrors is full.
+func (p *parser) fileError(kind Kind, path, msg []byte) {
+	r := p.res
+	if len(r.FileErrors) >= MaxFileErrors {
+		if r.Dropped == nil {
+			r.Dropped = make(map[Kind]int)
+		}
+		r.Dropped[kind]++
+		return
+	}
+	r.FileErrors = append(r.FileErrors, FileError{
+		Line:    r.Lines,
+		Kind:    kind,
+		Path:    clean(unescape(path), MaxPathLen),
+		Message: clean(msg, MaxMessageLen),
+	})
+}
+
+// finish settles the code and the status once the input has ended.
+func (p *parser) finish() {
+	r := p.res
+	f := p.local
+	if !f.seen {
+		f = p.last
+	}
+	switch {
+	case f.seen:
+		r.Code, r.Role, r.RsyncVersion = f.code, f.role, f.version
+	case p.complete:
+		r.Code = 0
+	default:
+		r.Code = CodeMissing
+	}
+	r.Complete = p.complete
+	r.Status = r.verdict()
+}
+
+// unquote returns the text between a leading '"' and the last '"'; rsync
+// does not escape quotes inside names, so the last one closes. Text with
+// no leading quote is returned up to ": " or " failed", whichever is first.
+func unquote(b []byte) []byte {
+	if len(b) > 0 && b[0] == '"' {
+		if j := bytes.LastIndexByte(b, '"'); j > 0 {
+			return b[1:j]
+		}
+		return b[1:]
+	}
+	end := len(b)
+	if i := bytes.Index(b, []byte(": ")); i >= 0 {
+		end = i
+	}
+	if i := bytes.Index(b[:end], []byte(" failed")); i >= 0 {
+		end = i
+	}
+	return b[:end]
+}
+
+// parenPath returns the name in "NAME) failed: ...".
+func parenPath(b []byte) []byte {
+	if i := bytes.LastIndex(b, []byte(") failed")); i >= 0 {
+		return b[:i]
+	}
+	if i := bytes.LastIndexByte(b, ')'); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+// deletePath returns the path of "unlink(F) failed", "rmdir(F) failed"
+// (3.x) or `unlink "F" failed` (2.6.9).
+func deletePath(b []byte) []byte {
+	i := 0
+	for i < len(b) && b[i] >= 'a' && b[i] <= 'z' {
+		i++
+	}
+	if i < len(b) && b[i] == '(' {
+		return parenPath(b[i+1:])
+	}
+	return unquote(trimLeft(b[i:]))
+}
+
+// endsWithErrno reports whether b ends in "(N)" with N a number.
+func endsWithErrno(b []byte) bool {
+	if len(b) < 3 || b[len(b)-1] != ')' {
+		return false
+	}
+	i := len(b) - 2
+	for i >= 0 && b[i] >= '0' && b[i] <= '9' {
+		i--
+	}
+	return i >= 0 && i < len(b)-2 && b[i] == '('
+}
+
+// unescape decodes rsync's \#ooo escapes (three octal digits).
+func unescape(b []byte) []byte {
+	if bytes.Index(b, []byte(`\#`)) < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] == '\\' && i+4 < len(b) && b[i+1] == '#' && isOctal(b[i+2]) && isOctal(b[i+3]) && isOctal(b[i+4]) {
+			v := int(b[i+2]-'0')<<6 | int(b[i+3]-'0')<<3 | int(b[i+4]-'0')
+			if v <= 0xff {
+				out = append(out, byte(v))
+				i += 4
+				continue
+			}
+		}
+		out = append(out, b[i])
+	}
+	return out
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// clean turns bytes from the input into a string fit for JSON and SQL:
+// at most max bytes, valid UTF-8, no NUL.
+func clean(b []byte, max int) string {
+	if len(b) > max {
+		b = b[:max]
+	}
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	}
+	return s
+}
+
+func hasPrefix(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && string(b[:len(prefix)]) == prefix
+}
+
+func trimLeft(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	return b
+}
+
+// trimRight removes white space and the NULs some Windows tools pad with.
+func trimRight(b []byte) []byte {
+	for len(b) > 0 {
+		switch b[len(b)-1] {
+		case ' ', '\t', 0, '\f', '\v':
+			b = b[:len(b)-1]
+			continue
+		}
+		break
+	}
+	return b
+}
+
+// fields splits b at runs of spaces into f and returns how many it found;
+// words past len(f) are dropped.
+func fields(b []byte, f [][]byte) int {
+	n := 0
+	for len(b) > 0 && n < len(f) {
+		b = trimLeft(b)
+		if len(b) == 0 {
+			break
+		}
+		i := bytes.IndexByte(b, ' ')
+		if i < 0 {
+			i = len(b)
+		}
+		f[n] = b[:i]
+		n++
+		b = b[i:]
+	}
+	return n
+}
