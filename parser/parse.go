@@ -58,6 +58,7 @@ func Parse(r io.Reader) (*Result, error) {
 					p.res.LongLines++
 				}
 			}
+			p.cont = cont
 			p.line(line)
 		}
 		if !errors.Is(lr.err, io.EOF) {
@@ -139,6 +140,15 @@ func (lr *lineReader) next() (line []byte, cont, ok bool) {
 	for {
 		if i := bytes.IndexByte(lr.buf[lr.scanned:lr.end], '\n'); i >= 0 {
 			i += lr.scanned
+			if lr.partial {
+				// The end of a cut line: a final status line glued to its
+				// end must come out as a piece of its own.
+				if k := bytes.LastIndex(lr.buf[lr.start:i], []byte("rsync ")); k > 0 {
+					line = lr.buf[lr.start : lr.start+k]
+					lr.start += k
+					return line, true, true
+				}
+			}
 			line, cont = lr.buf[lr.start:i], lr.partial
 			lr.start, lr.scanned, lr.partial = i+1, i+1, false
 			return line, cont, true
@@ -203,6 +213,8 @@ type parser struct {
 	last      finalLine
 	local     finalLine // the last final line from role sender or client
 	indented  bool      // the current segment started with white space
+	cont      bool      // the current piece continues an over-long line
+	inPS      bool      // inside PowerShell's decoration of a stderr line
 	fromStart bool      // the current segment started at the beginning of the line
 }
 
@@ -245,6 +257,9 @@ func (p *parser) segment(s []byte, atStart bool) {
 		return
 	}
 	p.inCygwin = false
+	if p.inPS && t[0] != '+' && !hasPrefix(t, "At line:") {
+		p.inPS = false
+	}
 	if p.final(t) {
 		return
 	}
@@ -252,7 +267,7 @@ func (p *parser) segment(s []byte, atStart bool) {
 	if p.classify(t) {
 		return
 	}
-	if p.inList && !p.indented {
+	if p.inList && !p.indented && !p.cont {
 		p.res.FilesListed++
 	}
 }
@@ -355,11 +370,12 @@ func (p *parser) classify(t []byte) bool {
 		}
 	case 'A':
 		if hasPrefix(t, "At line:") && !p.indented && p.fromStart {
+			p.inPS = true
 			p.noise(NoisePowerShell)
 			return true
 		}
 	case '+':
-		if hasPrefix(t, "+ CategoryInfo") || hasPrefix(t, "+ FullyQualifiedErrorId") || (p.indented && hasPrefix(t, "+ ")) {
+		if p.inPS && hasPrefix(t, "+ ") {
 			p.noise(NoisePowerShell)
 			return true
 		}
@@ -618,10 +634,13 @@ func unquote(b []byte) []byte {
 // parenPath returns the name in "NAME) failed: ...".
 func parenPath(b []byte) []byte {
 	if i := bytes.LastIndex(b, []byte(") failed")); i >= 0 {
-		return b[:i]
+		b = b[:i]
+	} else if i := bytes.LastIndexByte(b, ')'); i >= 0 {
+		b = b[:i]
 	}
-	if i := bytes.LastIndexByte(b, ')'); i >= 0 {
-		return b[:i]
+	// readlink_stat quotes the name inside the parentheses.
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		b = b[1 : len(b)-1]
 	}
 	return b
 }

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Regenerates the real-rsync cases under testdata/rsync/ by running the
+# installed rsync (Debian's 3.2.7 when this was written) with the customers'
+# flags, and writes each run's output (stdout and stderr mixed, as
+# backup.bat does) to testdata/rsync/real-<case>/stats.out, plus the exit
+# status to exit-status. Hand-made cases (hand-*) are not touched.
+#
+# Then refresh the golden verdicts:   go test ./parser -update
+#
+# Needs: root (the unreadable case runs rsync as "nobody" through runuser),
+# rsync, ssh. Paths are fixed (/tmp/brgen) so the output is stable apart
+# from speeds and timings.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=$root/testdata/rsync
+work=/tmp/brgen
+flags=(--delete --ignore-errors --chmod=u=rwx -vtrR --exclude "*.mp3")
+
+[ "$(id -u)" -eq 0 ] || { echo "gen-rsync-testdata: run as root (for runuser)" >&2; exit 2; }
+command -v rsync >/dev/null || { echo "gen-rsync-testdata: rsync is not installed" >&2; exit 2; }
+
+chmod -R u+rwx "$work" 2>/dev/null || true
+rm -rf "$work"
+mkdir -p "$work"
+chmod 755 "$work"
+
+# save CASE STATUS: keeps $work/CASE.out as the case's stats.out.
+save() {
+	mkdir -p "$out/real-$1"
+	cp "$work/$1.out" "$out/real-$1/stats.out"
+	echo "$2" >"$out/real-$1/exit-status"
+	printf '%-22s exit %s\n' "$1" "$2"
+}
+
+# tree DIR: a small share like a customer's, with a skipped symlink, an
+# excluded mp3 and a name that rsync escapes (a newline).
+tree() {
+	mkdir -p "$1/Finance/2024" "$1/Music" "$1/Mail"
+	echo "ledger" >"$1/Finance/2024/ledger.xls"
+	echo "budget" >"$1/Finance/budget.ods"
+	echo "song" >"$1/Music/track 01.mp3"
+	head -c 20000 /dev/zero >"$1/Mail/archive.pst"
+	echo "odd" >"$1/Mail/new"$'\n'"line.txt"
+	ln -s Finance "$1/link-to-finance"
+}
+
+run() { # run CASE [rsync args...]: runs rsync, output to $work/CASE.out
+	local c=$1
+	shift
+	set +e
+	rsync "$@" >"$work/$c.out" 2>&1
+	local st=$?
+	set -e
+	save "$c" "$st"
+}
+
+# success: everything copied, one stale file deleted on the backup.
+c=success
+tree "$work/$c/src"
+mkdir -p "$work/$c/dest$work/$c/src/Finance"
+echo stale >"$work/$c/dest$work/$c/src/Finance/stale.txt"
+run $c "${flags[@]}" "$work/$c/src" "$work/$c/dest"
+
+# unreadable: a locked-like file and an unreadable folder, run as nobody.
+c=unreadable
+tree "$work/$c/src"
+chmod 000 "$work/$c/src/Mail/archive.pst"
+mkdir -p "$work/$c/src/Private"
+echo secret >"$work/$c/src/Private/salaries.txt"
+chmod 000 "$work/$c/src/Private"
+mkdir -p "$work/$c/dest"
+chown -R nobody "$work/$c/dest"
+set +e
+runuser -u nobody -- rsync "${flags[@]}" "$work/$c/src" "$work/$c/dest" >"$work/$c.out" 2>&1
+st=$?
+set -e
+save $c $st
+chmod -R u+rwx "$work/$c/src"
+
+# vanished: a slow big file goes first (--bwlimit), and a file listed
+# after it is deleted while the big one is being sent, so the sender finds
+# it gone when it opens it.
+c=vanished
+mkdir -p "$work/$c/src/Data" "$work/$c/dest"
+head -c 3000000 /dev/urandom >"$work/$c/src/Data/a-big.bin"
+echo "temp" >"$work/$c/src/Data/z-tempfile.tmp"
+set +e
+rsync "${flags[@]}" --bwlimit=1000 "$work/$c/src" "$work/$c/dest" >"$work/$c.out" 2>&1 &
+pid=$!
+sleep 1
+rm -f "$work/$c/src/Data/z-tempfile.tmp"
+wait $pid
+st=$?
+set -e
+save $c $st
+
+# missing-source: the share named in backup.bat does not exist.
+c=missing-source
+mkdir -p "$work/$c/src" "$work/$c/dest"
+echo here >"$work/$c/src/present.txt"
+run $c "${flags[@]}" "$work/$c/src/present.txt" "$work/$c/nosuchshare" "$work/$c/dest"
+
+# bad-option: a typo in backup.bat.
+c=bad-option
+mkdir -p "$work/$c/src" "$work/$c/dest"
+run $c "${flags[@]}" --bogus-option "$work/$c/src" "$work/$c/dest"
+
+# killed: the client is killed with SIGKILL mid-transfer (like taskkill /f).
+c=killed
+mkdir -p "$work/$c/src" "$work/$c/dest"
+head -c 5000000 /dev/urandom >"$work/$c/src/big.bin"
+set +e
+rsync "${flags[@]}" --bwlimit=500 "$work/$c/src" "$work/$c/dest" >"$work/$c.out" 2>&1 &
+pid=$!
+sleep 2
+kill -9 $pid
+wait $pid
+st=$?
+sleep 1 # the orphaned receiver writes its last words
+set -e
+save $c $st
+
+# refused: ssh to a port nobody listens on.
+c=refused
+mkdir -p "$work/$c/src"
+echo x >"$work/$c/src/x.txt"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+run $c "${flags[@]}" -e "ssh -p $port -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null" \
+	"$work/$c/src" "127.0.0.1:$work/$c/dest"
+
+# progress: --progress writes '\r' between updates of a slow file.
+c=progress
+mkdir -p "$work/$c/src" "$work/$c/dest"
+head -c 2000000 /dev/urandom >"$work/$c/src/big.bin"
+run $c "${flags[@]}" --progress --bwlimit=1000 "$work/$c/src" "$work/$c/dest"
+
+# dry-run-human: -n and -h, "(DRY RUN)" and 1.23K-style numbers.
+c=dry-run-human
+tree "$work/$c/src"
+mkdir -p "$work/$c/dest"
+run $c "${flags[@]}" -n -h "$work/$c/src" "$work/$c/dest"
+
+# partial-and-vanished: an unreadable file and a vanished one: code 23.
+c=partial-and-vanished
+mkdir -p "$work/$c/src/Data" "$work/$c/dest"
+head -c 3000000 /dev/urandom >"$work/$c/src/Data/a-big.bin"
+echo "locked" >"$work/$c/src/Data/b-locked.qbw"
+chmod 000 "$work/$c/src/Data/b-locked.qbw"
+echo "temp" >"$work/$c/src/Data/z-tempfile.tmp"
+chown -R nobody "$work/$c/dest"
+set +e
+runuser -u nobody -- rsync "${flags[@]}" --bwlimit=1000 "$work/$c/src" "$work/$c/dest" >"$work/$c.out" 2>&1 &
+pid=$!
+sleep 1
+rm -f "$work/$c/src/Data/z-tempfile.tmp"
+wait $pid
+st=$?
+set -e
+save $c $st
+
+chmod -R u+rwx "$work" 2>/dev/null || true
+rm -rf "$work"
+echo "now run: go test ./parser -update"
