@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/backupreport/backupreport/keys"
+	"github.com/backupreport/backupreport/server"
+	"github.com/backupreport/backupreport/store"
+)
+
+func init() {
+	register(&command{name: "serve", summary: "run the SSH upload endpoint and the web interface", run: runServe})
+}
+
+// dataFlag adds the --data flag every command that opens the database has.
+func dataFlag(fs *flag.FlagSet) *string {
+	return fs.String("data", "./data", "data folder: the SQLite database and host keys live here")
+}
+
+// openDB opens the database in the data folder, creating the folder.
+func openDB(ctx context.Context, dir string) (*store.DB, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	return store.OpenDir(ctx, dir)
+}
+
+func newLogger(a *app, level string) *slog.Logger {
+	var l slog.Level
+	l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: l}))
+}
+
+func runServe(ctx context.Context, a *app, args []string) int {
+	fs := a.newFlags("serve", "[flags]", "Runs the SSH upload endpoint and the web interface until SIGTERM or SIGINT.\n"+
+		"A second signal stops at once, without waiting for uploads in flight.")
+	data := dataFlag(fs)
+	sshAddr := fs.String("ssh-addr", ":2222", "address the SSH endpoint listens on")
+	var hostKeys stringList
+	fs.Var(&hostKeys, "host-key", "an OpenSSH host key `FILE` of the old server to offer too (repeatable; RSA, ECDSA, Ed25519 in PEM or OPENSSH form, DSA in PEM)")
+	legacy := fs.Bool("legacy-crypto", false, "also offer diffie-hellman-group1-sha1, aes128-cbc and 3des-cbc for very old clients")
+	autoReg := fs.Bool("auto-register", true, "register unknown server names of a known customer as new servers (false: refuse them)")
+	maxLog := fs.Int64("max-log-bytes", server.DefaultMaxLogBytes, "largest raw log kept in the database; longer logs keep head and tail")
+	maxUpload := fs.Int64("max-upload-bytes", server.DefaultMaxUploadBytes, "largest upload accepted; larger ones end with an error")
+	tz := fs.String("timezone", "", "time zone for nights and pages, e.g. Europe/Berlin (default: the machine's)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	httpOpts := addHTTPFlags(fs)
+	pos, code := a.parseFlags(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(pos) > 0 {
+		return a.usageErr(fs, "serve takes no arguments, got %q", pos[0])
+	}
+	log := newLogger(a, *logLevel)
+	loc, err := loadLocation(*tz)
+	if err != nil {
+		return a.usageErr(fs, "%v", err)
+	}
+	db, err := openDB(ctx, *data)
+	if err != nil {
+		return a.fail("%v", err)
+	}
+	defer db.Close()
+
+	signers, err := keys.LoadOrCreateHostKeys(*data)
+	if err != nil {
+		return a.fail("host keys: %v", err)
+	}
+	for _, f := range hostKeys {
+		sg, err := keys.LoadHostKey(f)
+		if err != nil {
+			return a.fail("--host-key %s: %v", f, err)
+		}
+		signers = append([]gossh.Signer{sg}, signers...)
+	}
+	for _, sg := range signers {
+		log.Info("host key", "type", sg.PublicKey().Type(), "fingerprint", gossh.FingerprintSHA256(sg.PublicKey()))
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv := server.New(db, server.Config{
+		HostSigners: signers, LegacyCrypto: *legacy, AutoRegister: *autoReg, MaxLogBytes: *maxLog, MaxUploadBytes: *maxUpload,
+		Location: loc, Logger: log, Metrics: server.NewMetrics(reg),
+	})
+	ln, err := net.Listen("tcp", *sshAddr)
+	if err != nil {
+		return a.fail("listen for SSH on %s: %v", *sshAddr, err)
+	}
+	log.Info("ssh listening", "addr", ln.Addr().String(), "data", *data)
+	// Tests start serve on port 0 and read the address from this line.
+	fmt.Fprintf(a.stdout, "ssh listening on %s\n", ln.Addr())
+	sshErr := make(chan error, 1)
+	go func() { sshErr <- srv.Serve(ln) }()
+
+	stopHTTP, err := startHTTP(ctx, a, db, log, loc, reg, httpOpts)
+	if err != nil {
+		ln.Close()
+		return a.fail("%v", err)
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down; waiting up to 30s for uploads in flight (signal again to stop at once)")
+	case err := <-sshErr:
+		if err != nil {
+			return a.fail("ssh server: %v", err)
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	go func() { // a second signal stops at once
+		c := make(chan os.Signal, 1)
+		notifySignals(c)
+		select {
+		case <-c:
+			cancel()
+		case <-sctx.Done():
+		}
+	}()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, net.ErrClosed) {
+		log.Warn("ssh shutdown", "err", err)
+	}
+	if stopHTTP != nil {
+		stopHTTP(sctx)
+	}
+	log.Info("stopped")
+	return exitOK
+}
+
+func loadLocation(name string) (*time.Location, error) {
+	if name == "" {
+		return time.Local, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("--timezone %q: %w", name, err)
+	}
+	return loc, nil
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/backupreport/backupreport/parser"
+	"github.com/backupreport/backupreport/store"
+)
+
+func init() {
+	register(&command{name: "status", summary: "the nightly report: every server's latest result", run: runStatus})
+	register(&command{name: "history", summary: "every result of one server", run: runHistory})
+}
+
+// statusOrder puts failures and missing servers first, as staff read them.
+func statusOrder(s string) int {
+	switch s {
+	case "failed":
+		return 0
+	case store.StatusMissing:
+		return 1
+	}
+	return 2
+}
+
+func runStatus(ctx context.Context, a *app, args []string) int {
+	var asJSON *bool
+	return a.withDB(ctx, "status", "[--json]",
+		"Prints every active server's latest result within the last 24 hours; a server with none is\n"+
+			"missing (code -2). Failures and missing servers come first.",
+		args, 0, func(fs *flag.FlagSet) { asJSON = fs.Bool("json", false, "print a JSON array") },
+		func(db *store.DB, _ []string) int {
+			rows, err := db.Status(ctx, time.Now(), 24*time.Hour)
+			if err != nil {
+				return a.fail("%v", err)
+			}
+			sort.SliceStable(rows, func(i, j int) bool { return statusOrder(rows[i].Status) < statusOrder(rows[j].Status) })
+			if *asJSON {
+				return a.printJSON(rows)
+			}
+			tw := a.table()
+			fmt.Fprintln(tw, "STATUS\tCUSTOMER\tSERVER\tCODE\tMEANING\tRECEIVED\tERRORS\tEXCEPTED")
+			counts := map[string]int{}
+			for _, r := range rows {
+				counts[r.Status]++
+				received := "-"
+				if r.ReceivedAt != nil {
+					received = r.ReceivedAt.Local().Format("2006-01-02 15:04")
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\n", r.Status, r.Customer, r.Server, r.Code,
+					parser.LookupCode(r.Code).Name, received, r.FileErrors, r.ExceptedErrors)
+			}
+			tw.Flush()
+			fmt.Fprintf(a.stdout, "\n%d ok, %d failed, %d missing\n", counts["ok"], counts["failed"], counts[store.StatusMissing])
+			return exitOK
+		})
+}
+
+func runHistory(ctx context.Context, a *app, args []string) int {
+	var asJSON *bool
+	var limit *int
+	return a.withDB(ctx, "history", "CUSTOMER/SERVER", "Prints a server's results, newest first.", args, 1,
+		func(fs *flag.FlagSet) {
+			asJSON = fs.Bool("json", false, "print a JSON array")
+			limit = fs.Int("limit", 100, "at most this many results")
+		},
+		func(db *store.DB, pos []string) int {
+			cust, name, err := splitServer(pos[0], true)
+			if err != nil {
+				return a.fail("%v", err)
+			}
+			srv, err := db.ServerByName(ctx, cust, name)
+			if err != nil {
+				return a.fail("%v", err)
+			}
+			rows, err := db.History(ctx, srv.ID, *limit, 0)
+			if err != nil {
+				return a.fail("%v", err)
+			}
+			if *asJSON {
+				return a.printJSON(rows)
+			}
+			tw := a.table()
+			fmt.Fprintln(tw, "ID\tRECEIVED\tNIGHT\tSTATUS\tCODE\tMEANING\tERRORS\tEXCEPTED\tBYTES\tNOTE")
+			for _, r := range rows {
+				note := r.Reason
+				if r.Interrupted && note == "" {
+					note = "interrupted"
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%s\n", r.ID, r.ReceivedAt.Local().Format("2006-01-02 15:04"), r.Night,
+					r.Status, r.Code, parser.LookupCode(r.Code).Name, r.FileErrors, r.ExceptedErrors, r.UploadBytes, note)
+			}
+			tw.Flush()
+			return exitOK
+		})
+}

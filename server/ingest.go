@@ -1,0 +1,174 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/gliderlabs/ssh"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/backupreport/backupreport/parser"
+	"github.com/backupreport/backupreport/store"
+)
+
+// errTooLarge ends an upload over Config.MaxUploadBytes.
+var errTooLarge = errors.New("upload too large")
+
+// capReader fails with errTooLarge once more than max bytes were read,
+// rather than truncating silently as io.LimitReader would.
+type capReader struct {
+	r        io.Reader
+	n, max   int64
+	exceeded bool
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.exceeded {
+		return 0, errTooLarge
+	}
+	if room := c.max - c.n + 1; int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n > c.max {
+		c.exceeded = true
+		return n - int(c.n-c.max), errTooLarge
+	}
+	return n, err
+}
+
+// source is one upload's byte stream and how to tell, once it ends,
+// whether it ended normally.
+type source struct {
+	r        io.Reader
+	protocol string // exec, scp, sftp
+	// complete reports, after r returned io.EOF, whether the client ended
+	// the upload on purpose (true) or the connection died (false).
+	complete func() bool
+}
+
+// upload streams one report through the parser into the store, and
+// returns the receipt line for the client. It is the single path every
+// protocol takes; the returned error is a *refusal or a storage failure,
+// and in both cases nothing was acknowledged.
+func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) (string, error) {
+	if !s.begin() {
+		return "", refuse("shutdown", "the server is shutting down; nothing was stored; run the upload again in a minute")
+	}
+	defer s.inflight.Done()
+	customer, name, err := s.target(id, path)
+	if err != nil {
+		return "", err
+	}
+	srv, created, err := s.db.EnsureServer(ctx, id.key.CustomerID, name, s.cfg.AutoRegister)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", refuse("unknown_server", "server %q is not registered for customer %q; ask your MSP to add it", name, customer)
+	}
+	if err != nil {
+		return "", refuse("bad_server", "server %q: %v", name, err)
+	}
+	if created {
+		s.log.Info("server registered by upload", "customer", srv.Customer, "server", srv.Name)
+	}
+	exs, err := s.db.ExceptionsFor(ctx, srv.ID)
+	if err != nil {
+		return "", fmt.Errorf("load exceptions: %w", err)
+	}
+
+	start := time.Now()
+	keeper := newLogKeeper(s.cfg.MaxLogBytes)
+	capped := &capReader{r: src.r, max: s.cfg.MaxUploadBytes}
+	res, readErr := parser.Parse(io.TeeReader(capped, keeper))
+	s.metrics.UploadBytes.Add(float64(capped.n))
+
+	u := store.Upload{
+		ServerID: srv.ID, KeyID: &id.key.ID, ReceivedAt: s.db.Now(), Source: store.SourceUpload, Protocol: src.protocol,
+		RemoteAddr: ctx.RemoteAddr().String(), ClientVersion: ctx.ClientVersion(), KeyType: id.key.Type, UploadBytes: capped.n,
+		Exceptions: exs,
+	}
+	u.Night = store.Night(u.ReceivedAt, s.cfg.Location)
+	res.Apply(store.Patterns(exs))
+	var refused error
+	switch {
+	case capped.exceeded:
+		u.Reason = fmt.Sprintf("upload larger than the %d-byte limit; parsing stopped there", s.cfg.MaxUploadBytes)
+		res.Status = parser.StatusFailed
+		refused = refuse("too_large", "upload refused: larger than the %d-byte limit (--max-upload-bytes); recorded as failed", s.cfg.MaxUploadBytes)
+	case readErr != nil || (src.complete != nil && !src.complete()):
+		u.Interrupted = true
+		u.Reason = "the connection ended before the upload was complete"
+		if res.Role == "" && res.RsyncVersion == "" { // no final code arrived
+			res.Code = parser.CodeMissing
+			res.Status = parser.Verdict(res.Code, res.FileErrors)
+		}
+	}
+	u.Result = res
+	if u.Log, err = keeper.finish(); err != nil {
+		return "", err
+	}
+	// Store even when the client has gone: an interrupted upload is kept.
+	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	resultID, err := s.db.SaveUpload(saveCtx, u)
+	if err != nil {
+		s.metrics.Uploads.WithLabelValues("error").Inc()
+		s.log.Error("store upload", "customer", srv.Customer, "server", srv.Name, "err", err)
+		return "", fmt.Errorf("storing the report failed; nothing was stored; please run the upload again")
+	}
+	s.metrics.ParseDuration.Observe(time.Since(start).Seconds())
+	label := string(res.Status)
+	if u.Interrupted {
+		label = "interrupted"
+	}
+	s.metrics.Uploads.WithLabelValues(label).Inc()
+	failing, excepted, vanished := 0, 0, 0
+	for _, fe := range res.FileErrors {
+		switch {
+		case fe.Kind == parser.KindVanished:
+			vanished++
+		case fe.Excepted:
+			excepted++
+		default:
+			failing++
+		}
+	}
+	s.log.Info("report stored", "customer", srv.Customer, "server", srv.Name, "result_id", resultID, "code", res.Code,
+		"status", res.Status, "file_errors", failing, "excepted_errors", excepted, "bytes", capped.n,
+		"interrupted", u.Interrupted, "protocol", src.protocol, "remote_addr", u.RemoteAddr)
+	if refused != nil {
+		return "", refused
+	}
+	receipt := fmt.Sprintf("backupreport: stored %s/%s: code %d %s, %d file errors (%d excepted), %d bytes",
+		srv.Customer, srv.Name, res.Code, res.Status, failing+excepted, excepted, capped.n)
+	if vanished > 0 {
+		receipt += fmt.Sprintf(", %d vanished", vanished)
+	}
+	return receipt, nil
+}
+
+// connAlive returns a check that the client is still connected after its
+// stream ended: an interrupted exec upload looks like EOF too. It asks the
+// client for a reply to a keepalive, which every client gives.
+func connAlive(ctx ssh.Context) func() bool {
+	return func() bool {
+		conn, ok := ctx.Value(ssh.ContextKeyConn).(gossh.Conn)
+		if !ok {
+			return true
+		}
+		errc := make(chan error, 1)
+		go func() {
+			_, _, err := conn.SendRequest("keepalive@openssh.com", true, nil)
+			errc <- err
+		}()
+		select {
+		case err := <-errc:
+			return err == nil
+		case <-time.After(30 * time.Second):
+			return false
+		}
+	}
+}

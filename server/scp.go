@@ -1,0 +1,140 @@
+package server
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/gliderlabs/ssh"
+)
+
+// scpSinkTarget recognises the command a legacy scp client (scp -O, or any
+// scp before OpenSSH 9) runs on the server to receive files:
+// "scp -t [flags] [--] TARGET".
+func scpSinkTarget(raw string) (string, bool) {
+	f := strings.Fields(strings.TrimRight(raw, "\r\n"))
+	if len(f) < 3 || f[0] != "scp" {
+		return "", false
+	}
+	sink := false
+	for _, a := range f[1 : len(f)-1] {
+		switch a {
+		case "-t":
+			sink = true
+		case "-v", "-p", "-d", "-r", "-q", "--":
+		default:
+			return "", false
+		}
+	}
+	return f[len(f)-1], sink
+}
+
+// handleSCP speaks the sink side of the scp protocol: for each file the
+// client sends "C<mode> <size> <name>\n", the bytes and a NUL; we answer
+// each step with a NUL, and the last one only after the report is stored.
+func (s *Server) handleSCP(sess ssh.Session, id *identity, target string) {
+	br := bufio.NewReader(sess)
+	fail := func(err error) {
+		fmt.Fprintf(sess, "\x02backupreport: %v\n", err)
+		s.finish(sess, err)
+	}
+	sess.Write([]byte{0})
+	stored := 0
+	for {
+		line, err := br.ReadString('\n')
+		if err == io.EOF && line == "" {
+			break
+		}
+		if err != nil {
+			s.log.Info("scp upload ended early", "remote_addr", sess.RemoteAddr().String(), "err", err)
+			sess.Exit(1)
+			return
+		}
+		switch line[0] {
+		case 'T': // times (scp -p): acknowledged and ignored
+			sess.Write([]byte{0})
+			continue
+		case 'E': // end of directory
+			sess.Write([]byte{0})
+			continue
+		case 'D':
+			fail(refuse("scp_dir", "folders are not accepted; upload one file to /reports/<customer>/<server>.out"))
+			return
+		case 'C':
+		default:
+			fail(refuse("scp_protocol", "unexpected scp message %q", strings.TrimSpace(line)))
+			return
+		}
+		size, name, err := parseSCPFile(line)
+		if err != nil {
+			fail(refuse("scp_protocol", "%v", err))
+			return
+		}
+		dest := target
+		if !strings.HasSuffix(strings.ToLower(target), ".out") {
+			dest = path.Join(target, name)
+		}
+		if _, _, err := s.target(id, dest); err != nil {
+			fail(err)
+			return
+		}
+		sess.Write([]byte{0})
+		body := io.LimitReader(br, size)
+		var got int64
+		counted := countReader{r: body, n: &got}
+		receipt, err := s.upload(sess.Context(), id, dest, source{r: counted, protocol: "scp", complete: func() bool {
+			if got != size {
+				return false
+			}
+			b, err := br.ReadByte() // the NUL after the data
+			return err == nil && b == 0
+		}})
+		if err != nil {
+			fail(err)
+			return
+		}
+		if got != size {
+			sess.Exit(1)
+			return
+		}
+		io.WriteString(sess.Stderr(), receipt+"\n")
+		sess.Write([]byte{0})
+		stored++
+	}
+	if stored == 0 {
+		s.finish(sess, refuse("scp_empty", "no file was sent"))
+		return
+	}
+	sess.Exit(0)
+}
+
+// parseSCPFile parses "C0644 13230 stats.out\n".
+func parseSCPFile(line string) (size int64, name string, err error) {
+	f := strings.SplitN(strings.TrimRight(line[1:], "\n"), " ", 3)
+	if len(f) != 3 {
+		return 0, "", fmt.Errorf("malformed scp file header %q", strings.TrimSpace(line))
+	}
+	size, err = strconv.ParseInt(f[1], 10, 64)
+	if err != nil || size < 0 {
+		return 0, "", fmt.Errorf("malformed size in scp header %q", strings.TrimSpace(line))
+	}
+	name = f[2]
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+		return 0, "", fmt.Errorf("bad file name %q", name)
+	}
+	return size, name, nil
+}
+
+type countReader struct {
+	r io.Reader
+	n *int64
+}
+
+func (c countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	return n, err
+}

@@ -1,0 +1,238 @@
+// Package server is backupreport's SSH endpoint. It accepts the report
+// upload that customers' backup.bat already sends ("cat > /reports/C/S.out"
+// over ssh or plink, or the same file by sftp or scp), knows the customer
+// by the key that signed the login, parses the stream as it arrives and
+// acknowledges it only once the verdict is committed to the store.
+//
+// Everything else an SSH server usually offers (shells, terminals, other
+// commands, forwarding) is refused.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gliderlabs/ssh"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/backupreport/backupreport/store"
+)
+
+// Config holds the SSH endpoint's settings. cmd fills it from flags.
+type Config struct {
+	// HostSigners are the host keys offered, in order.
+	HostSigners []gossh.Signer
+	// LegacyCrypto adds diffie-hellman-group1-sha1, aes128-cbc and
+	// 3des-cbc for the very oldest clients.
+	LegacyCrypto bool
+	// AutoRegister registers unknown server names of a known customer as
+	// new (pending) servers instead of refusing the upload.
+	AutoRegister bool
+	// MaxLogBytes caps the raw log kept in the database; the whole upload
+	// is still parsed.
+	MaxLogBytes int64
+	// MaxUploadBytes ends an upload with an error when it is larger.
+	MaxUploadBytes int64
+	// Location decides which night an upload belongs to.
+	Location *time.Location
+	Logger   *slog.Logger
+	Metrics  *Metrics
+}
+
+// Defaults for Config's limits.
+const (
+	DefaultMaxLogBytes    = 64 << 20
+	DefaultMaxUploadBytes = 1 << 30
+)
+
+// Server is the SSH ingestion endpoint.
+type Server struct {
+	cfg     Config
+	db      *store.DB
+	log     *slog.Logger
+	metrics *Metrics
+	ssh     *ssh.Server
+
+	mu       sync.Mutex
+	closing  bool
+	inflight sync.WaitGroup
+}
+
+// Context keys of the values kept on an SSH connection.
+type ctxKey string
+
+const (
+	ctxVerifiedKey ctxKey = "verified-key" // *identity of the key that signed
+)
+
+// identity is who a connection authenticated as.
+type identity struct {
+	key     store.Key
+	sigAlgo string
+}
+
+// New returns a server over db. Call Serve to start it.
+func New(db *store.DB, cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
+	}
+	if cfg.MaxLogBytes <= 0 {
+		cfg.MaxLogBytes = DefaultMaxLogBytes
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.Local
+	}
+	s := &Server{cfg: cfg, db: db, log: cfg.Logger, metrics: cfg.Metrics}
+	s.ssh = &ssh.Server{
+		Version:              "backupreport",
+		Handler:              s.handleSession,
+		PublicKeyHandler:     s.acceptKey,
+		ServerConfigCallback: s.serverConfig,
+		PtyCallback:          func(ssh.Context, ssh.Pty) bool { return true }, // refused in the handler, with a message
+		SubsystemHandlers:    map[string]ssh.SubsystemHandler{"sftp": s.handleSFTP},
+		IdleTimeout:          10 * time.Minute,
+		ConnectionFailedCallback: func(conn net.Conn, err error) {
+			s.log.Info("ssh handshake failed", "remote_addr", conn.RemoteAddr().String(), "err", err)
+		},
+	}
+	for _, h := range cfg.HostSigners {
+		s.ssh.AddHostKey(h)
+	}
+	return s
+}
+
+// Algorithms returns the key exchanges, ciphers and MACs offered. Group
+// exchange is never offered: PuTTY up to 0.64 speaks an old form of it and
+// then fails.
+func Algorithms(legacy bool) gossh.Algorithms {
+	a := gossh.Algorithms{
+		KeyExchanges: []string{
+			gossh.KeyExchangeMLKEM768X25519, gossh.KeyExchangeCurve25519, "curve25519-sha256@libssh.org",
+			gossh.KeyExchangeECDHP256, gossh.KeyExchangeECDHP384, gossh.KeyExchangeECDHP521,
+			gossh.KeyExchangeDH14SHA256, gossh.KeyExchangeDH16SHA512, gossh.InsecureKeyExchangeDH14SHA1,
+		},
+		Ciphers: []string{
+			gossh.CipherAES128GCM, gossh.CipherAES256GCM, gossh.CipherChaCha20Poly1305,
+			gossh.CipherAES128CTR, gossh.CipherAES192CTR, gossh.CipherAES256CTR,
+		},
+		MACs: []string{
+			gossh.HMACSHA256ETM, gossh.HMACSHA512ETM, gossh.HMACSHA256, gossh.HMACSHA512, gossh.HMACSHA1, gossh.InsecureHMACSHA196,
+		},
+	}
+	if legacy {
+		a.KeyExchanges = append(a.KeyExchanges, gossh.InsecureKeyExchangeDH1SHA1)
+		a.Ciphers = append(a.Ciphers, gossh.InsecureCipherAES128CBC, gossh.InsecureCipherTripleDESCBC)
+	}
+	return a
+}
+
+// serverConfig returns a new config for every connection, as gliderlabs
+// attaches per-connection callbacks to it.
+func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
+	a := Algorithms(s.cfg.LegacyCrypto)
+	cfg := &gossh.ServerConfig{Config: gossh.Config{KeyExchanges: a.KeyExchanges, Ciphers: a.Ciphers, MACs: a.MACs}}
+	// Identity comes from the key that signed, never from one merely
+	// offered (CVE-2024-45337): this callback runs only after the
+	// signature was verified, with the key that made it.
+	cfg.VerifiedPublicKeyCallback = func(conn gossh.ConnMetadata, key gossh.PublicKey, perms *gossh.Permissions, sigAlgo string) (*gossh.Permissions, error) {
+		fp := gossh.FingerprintSHA256(key)
+		k, err := s.db.KeyByFingerprint(ctx, fp)
+		if err != nil || k.RevokedAt != nil {
+			s.metrics.AuthFailures.Inc()
+			return nil, fmt.Errorf("key %s is not registered", fp)
+		}
+		ctx.SetValue(ssh.ContextKeyPublicKey, key)
+		ctx.SetValue(ctxVerifiedKey, &identity{key: k, sigAlgo: sigAlgo})
+		s.recordLogin(ctx, conn, k, sigAlgo)
+		return perms, nil
+	}
+	return cfg
+}
+
+// acceptKey lets a key proceed to the signature check when it is
+// registered and not revoked. It decides nothing about identity.
+func (s *Server) acceptKey(ctx ssh.Context, key ssh.PublicKey) bool {
+	fp := gossh.FingerprintSHA256(key)
+	k, err := s.db.KeyByFingerprint(ctx, fp)
+	if err != nil || k.RevokedAt != nil {
+		reason := "unknown key"
+		if err == nil {
+			reason = "revoked key"
+		} else if !errors.Is(err, store.ErrNotFound) {
+			reason = err.Error()
+		}
+		s.metrics.AuthFailures.Inc()
+		s.log.Info("ssh key refused", "remote_addr", ctx.RemoteAddr().String(), "client_version", ctx.ClientVersion(),
+			"key_type", key.Type(), "fingerprint", fp, "reason", reason)
+		return false
+	}
+	return true
+}
+
+// recordLogin logs a login and keeps its details on the key's record.
+func (s *Server) recordLogin(ctx ssh.Context, conn gossh.ConnMetadata, k store.Key, sigAlgo string) {
+	l := store.Login{ClientVersion: string(conn.ClientVersion()), SigAlgo: sigAlgo, RemoteAddr: conn.RemoteAddr().String()}
+	if am, ok := conn.(gossh.AlgorithmsConnMetadata); ok {
+		alg := am.Algorithms()
+		l.Kex, l.Cipher, l.MAC = alg.KeyExchange, alg.Read.Cipher, alg.Read.MAC
+	}
+	s.log.Info("ssh login", "customer", k.Customer, "server", k.Server, "fingerprint", k.Fingerprint, "key_type", k.Type,
+		"signature_algorithm", sigAlgo, "client_version", l.ClientVersion, "kex", l.Kex, "cipher", l.Cipher, "mac", l.MAC,
+		"remote_addr", l.RemoteAddr)
+	if err := s.db.RecordLogin(context.WithoutCancel(ctx), k.Fingerprint, l); err != nil {
+		s.log.Warn("record login", "fingerprint", k.Fingerprint, "err", err)
+	}
+}
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.ssh.Serve(ln)
+	if errors.Is(err, ssh.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections, lets uploads in flight finish
+// until ctx ends, then closes every connection. Uploads that had not
+// finished by then are not acknowledged; the client sees an error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.inflight.Wait()
+		close(done)
+	}()
+	// Stop the listener at once; gliderlabs' Shutdown waits for
+	// connections, which an idle client may hold open.
+	go s.ssh.Shutdown(ctx)
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	return s.ssh.Close()
+}
+
+// begin registers an upload in flight; it returns false once shutting down.
+func (s *Server) begin() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.inflight.Add(1)
+	return true
+}

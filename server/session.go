@@ -1,0 +1,90 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/gliderlabs/ssh"
+
+	"github.com/backupreport/backupreport/keys"
+)
+
+// refusal is an upload or request refused: a message for the client and a
+// reason for the logs and metrics.
+type refusal struct {
+	reason string // short, for the metric label
+	msg    string // one line for the client
+}
+
+func (r *refusal) Error() string { return r.msg }
+
+func refuse(reason, format string, args ...any) *refusal {
+	return &refusal{reason: reason, msg: fmt.Sprintf(format, args...)}
+}
+
+// handleSession serves one exec request: the report upload, as
+// "cat > /reports/C/S.out" or the "scp -t" sink. Anything else is refused
+// with one line on stderr and exit status 1.
+func (s *Server) handleSession(sess ssh.Session) {
+	s.metrics.OpenSessions.Inc()
+	defer s.metrics.OpenSessions.Dec()
+	id, _ := sess.Context().Value(ctxVerifiedKey).(*identity)
+	if id == nil { // cannot happen: every login goes through the verified-key callback
+		s.finish(sess, refuse("no_identity", "login not verified"))
+		return
+	}
+	if _, _, isPty := sess.Pty(); isPty {
+		s.finish(sess, refuse("pty", "interactive terminals are not offered here; this server only accepts report uploads"))
+		return
+	}
+	raw := sess.RawCommand()
+	if strings.TrimSpace(raw) == "" {
+		s.finish(sess, refuse("shell", "shells are not offered here; upload a report with: cat > /reports/<customer>/<server>.out"))
+		return
+	}
+	if target, ok := scpSinkTarget(raw); ok {
+		s.handleSCP(sess, id, target)
+		return
+	}
+	cmd, err := ParseCommand(raw)
+	if err != nil {
+		s.finish(sess, refuse("command", "command refused: %v; upload a report with: cat > /reports/<customer>/<server>.out", err))
+		return
+	}
+	receipt, err := s.upload(sess.Context(), id, cmd.Path, source{r: sess, protocol: "exec", complete: connAlive(sess.Context())})
+	if err != nil {
+		s.finish(sess, err)
+		return
+	}
+	io.WriteString(sess.Stderr(), receipt+"\n")
+	sess.Exit(0)
+}
+
+// finish ends a session that failed, with one line on stderr.
+func (s *Server) finish(sess ssh.Session, err error) {
+	reason := "error"
+	if r, ok := err.(*refusal); ok {
+		reason = r.reason
+		s.metrics.Refused.WithLabelValues(reason).Inc()
+	}
+	s.log.Info("ssh request refused", "remote_addr", sess.RemoteAddr().String(), "reason", reason, "err", err)
+	fmt.Fprintf(sess.Stderr(), "backupreport: %v\n", err)
+	sess.Exit(1)
+}
+
+// target resolves an upload path for an identity: the path must name the
+// key's own customer, and a server-bound key its own server.
+func (s *Server) target(id *identity, path string) (customer, server string, err error) {
+	customer, server, err = keys.ParseReportPath(path)
+	if err != nil {
+		return "", "", refuse("path", "%v", err)
+	}
+	if !strings.EqualFold(customer, id.key.Customer) {
+		return "", "", refuse("customer", "this key may not upload for customer %q", customer)
+	}
+	if id.key.Server != "" && !strings.EqualFold(server, id.key.Server) {
+		return "", "", refuse("server", "this key may only upload as server %q", id.key.Server)
+	}
+	return customer, server, nil
+}

@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Customer is an MSP customer: the owner of servers and keys.
+type Customer struct {
+	ID        int64     `json:"id"`
+	Slug      string    `json:"slug"` // the name used in upload paths, unique ignoring case
+	Name      string    `json:"name"`
+	Active    bool      `json:"active"`
+	CSRID     *int64    `json:"csr_id,omitempty"`
+	TSRID     *int64    `json:"tsr_id,omitempty"`
+	CSR       string    `json:"csr"` // username of the customer service rep, if any
+	TSR       string    `json:"tsr"` // username of the technician, if any
+	Demo      bool      `json:"demo"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+const customerColumns = `c.id, c.slug, c.name, c.active, c.csr_id, c.tsr_id, COALESCE(cu.username, ''), COALESCE(tu.username, ''), c.demo, c.created_at`
+const customerFrom = `customers c LEFT JOIN users cu ON cu.id = c.csr_id LEFT JOIN users tu ON tu.id = c.tsr_id`
+
+func scanCustomer(sc interface{ Scan(...any) error }) (Customer, error) {
+	var c Customer
+	var csr, tsr sql.NullInt64
+	var created string
+	err := sc.Scan(&c.ID, &c.Slug, &c.Name, &c.Active, &csr, &tsr, &c.CSR, &c.TSR, &c.Demo, &created)
+	c.CSRID, c.TSRID, c.CreatedAt = nullInt(csr), nullInt(tsr), parseTime(created)
+	return c, err
+}
+
+// ValidateSlug checks a customer slug or server name: the same rules the
+// upload path enforces, so every stored name can be uploaded to.
+func ValidateSlug(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("name is empty")
+	}
+	if len(s) > 255 {
+		return fmt.Errorf("name is longer than 255 bytes")
+	}
+	if s == "." || s == ".." {
+		return fmt.Errorf("name %q is not allowed", s)
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == '/' || r == '\\' {
+			return fmt.Errorf("name %q contains a slash or a control character", s)
+		}
+	}
+	return nil
+}
+
+// AddCustomer creates a customer.
+func (db *DB) AddCustomer(ctx context.Context, actor string, c Customer) (Customer, error) {
+	if err := ValidateSlug(c.Slug); err != nil {
+		return Customer{}, fmt.Errorf("customer %q: %w", c.Slug, err)
+	}
+	if c.Name == "" {
+		c.Name = c.Slug
+	}
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO customers (slug, name, active, csr_id, tsr_id, demo, created_at) VALUES (?, ?, 1, ?, ?, ?, ?)`,
+			c.Slug, c.Name, c.CSRID, c.TSRID, boolInt(c.Demo), formatTime(db.Now()))
+		if err != nil {
+			return err
+		}
+		c.ID, _ = res.LastInsertId()
+		c.Active = true
+		return db.audit(tx, actor, "customer.add", "customer "+c.Slug, nil, c)
+	})
+	if err != nil {
+		return Customer{}, fmt.Errorf("add customer %s: %w", c.Slug, err)
+	}
+	return db.CustomerBySlug(ctx, c.Slug)
+}
+
+// UpdateCustomer changes a customer's name, active flag and CSR/TSR.
+func (db *DB) UpdateCustomer(ctx context.Context, actor string, c Customer) error {
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		before, err := scanCustomer(tx.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM `+customerFrom+` WHERE c.id = ?`, c.ID))
+		if err != nil {
+			return fmt.Errorf("update customer %d: %w", c.ID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE customers SET name = ?, active = ?, csr_id = ?, tsr_id = ? WHERE id = ?`,
+			c.Name, boolInt(c.Active), c.CSRID, c.TSRID, c.ID); err != nil {
+			return fmt.Errorf("update customer %s: %w", before.Slug, err)
+		}
+		return db.audit(tx, actor, "customer.update", "customer "+before.Slug, before, c)
+	})
+}
+
+// CustomerBySlug finds a customer by slug, ignoring case.
+func (db *DB) CustomerBySlug(ctx context.Context, slug string) (Customer, error) {
+	c, err := scanCustomer(db.db.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM `+customerFrom+` WHERE lower(c.slug) = lower(?)`, slug))
+	if err != nil {
+		return Customer{}, fmt.Errorf("customer %s: %w", slug, mapErr(err))
+	}
+	return c, nil
+}
+
+// Customers lists every customer by slug.
+func (db *DB) Customers(ctx context.Context) ([]Customer, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+customerColumns+` FROM `+customerFrom+` ORDER BY lower(c.slug)`)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := []Customer{}
+	for rows.Next() {
+		c, err := scanCustomer(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

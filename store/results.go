@@ -1,0 +1,159 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/backupreport/backupreport/parser"
+)
+
+// Sources of a result.
+const (
+	SourceUpload  = "upload"  // a report a customer uploaded
+	SourceMissing = "missing" // recorded by the missing-report check
+	SourceDemo    = "demo"    // made by "backupreport demo"
+)
+
+// StatusMissing is the status of a night whose report never came.
+const StatusMissing = "missing"
+
+// RawLog is an upload's text as stored: gzip-compressed, and cut in the
+// middle (head and tail kept, with a marker) when it was too long.
+type RawLog struct {
+	Data          []byte // gzip
+	OriginalBytes int64  // bytes received
+	Truncated     bool
+}
+
+// Upload is one received report, judged, ready to be stored.
+type Upload struct {
+	ServerID      int64
+	KeyID         *int64
+	ReceivedAt    time.Time
+	Night         string // YYYY-MM-DD, see Night
+	Source        string
+	Protocol      string // exec, sftp, scp
+	RemoteAddr    string
+	ClientVersion string
+	KeyType       string
+	Interrupted   bool   // the connection ended before EOF
+	Reason        string // why, for interrupted or missing results
+	UploadBytes   int64
+	// Result is the parser's verdict with the exceptions already applied.
+	Result *parser.Result
+	// Exceptions are those that were applied, to link file errors to them.
+	Exceptions []Exception
+	Log        RawLog
+}
+
+// Night returns the night a report received at t belongs to: the evening
+// the backup started, in loc. Reports received before noon belong to the
+// previous evening.
+func Night(t time.Time, loc *time.Location) string {
+	return t.In(loc).Add(-12 * time.Hour).Format(time.DateOnly)
+}
+
+// counts returns the not-excepted, excepted and vanished file errors.
+func counts(errs []parser.FileError) (failing, excepted, vanished int) {
+	for _, fe := range errs {
+		switch {
+		case fe.Kind == parser.KindVanished:
+			vanished++
+		case fe.Excepted:
+			excepted++
+		default:
+			failing++
+		}
+	}
+	return
+}
+
+// SaveUpload stores a judged upload, its file errors and its raw log in
+// one transaction, and returns the result's ID. Only after it returns nil
+// may the upload be acknowledged.
+func (db *DB) SaveUpload(ctx context.Context, u Upload) (int64, error) {
+	var id int64
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = db.insertResult(ctx, tx, u)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("save result of server %d: %w", u.ServerID, err)
+	}
+	return id, nil
+}
+
+func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, error) {
+	r := u.Result
+	if r == nil {
+		r = &parser.Result{Code: parser.CodeMissing, Status: parser.StatusFailed}
+	}
+	status := string(r.Status)
+	if u.Source == SourceMissing {
+		status = StatusMissing
+	}
+	failing, excepted, vanished := counts(r.FileErrors)
+	res, err := tx.ExecContext(ctx, `INSERT INTO results (server_id, key_id, received_at, night, source, protocol, status, code, complete, interrupted, reason,
+		file_errors, excepted_errors, vanished, rsync_version, sent_bytes, received_bytes, total_size, speedup, bytes_per_sec, dry_run, lines, files_listed, deletions,
+		upload_bytes, remote_addr, client_version, key_type)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ServerID, u.KeyID, formatTime(u.ReceivedAt), u.Night, u.Source, u.Protocol, status, r.Code, boolInt(r.Complete), boolInt(u.Interrupted), u.Reason,
+		failing, excepted, vanished, r.RsyncVersion, r.SentBytes, r.ReceivedBytes, r.TotalSize, r.Speedup, r.BytesPerSec, boolInt(r.DryRun), r.Lines, r.FilesListed, r.Deletions,
+		u.UploadBytes, u.RemoteAddr, u.ClientVersion, u.KeyType)
+	if err != nil {
+		return 0, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	if len(r.FileErrors) > 0 {
+		if err := db.insertFileErrors(ctx, tx, id, u.ReceivedAt, r.FileErrors, u.Exceptions); err != nil {
+			return 0, err
+		}
+	}
+	if u.Log.Data != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO raw_logs (result_id, compression, original_bytes, truncated, data) VALUES (?, 'gzip', ?, ?, ?)`,
+			id, u.Log.OriginalBytes, boolInt(u.Log.Truncated), u.Log.Data); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
+// insertFileErrors stores a result's file errors, linking each excepted one
+// to the first exception with its pattern, and marks those exceptions as
+// matched.
+func (db *DB) insertFileErrors(ctx context.Context, tx *sql.Tx, resultID int64, at time.Time, errs []parser.FileError, ex []Exception) error {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO file_errors (result_id, line, kind, path, message, excepted, exception_id) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	matched := map[int64]bool{}
+	for _, fe := range errs {
+		var exID *int64
+		if fe.Excepted {
+			for i := range ex {
+				if ex[i].Pattern == fe.Exception {
+					exID = &ex[i].ID
+					matched[ex[i].ID] = true
+					break
+				}
+			}
+		}
+		if _, err := stmt.ExecContext(ctx, resultID, fe.Line, string(fe.Kind), fe.Path, fe.Message, boolInt(fe.Excepted), exID); err != nil {
+			return err
+		}
+	}
+	for id := range matched {
+		if _, err := tx.ExecContext(ctx, `UPDATE exceptions SET last_matched_at = ? WHERE id = ? AND (last_matched_at IS NULL OR last_matched_at < ?)`,
+			formatTime(at), id, formatTime(at)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// EveryDay is the expectation mask of a server that reports every night:
+// bit 0 is Sunday, bit 6 Saturday (time.Weekday order).
+const EveryDay = 0x7f
+
+// Server is one customer machine that uploads a report.
+type Server struct {
+	ID         int64     `json:"id"`
+	CustomerID int64     `json:"customer_id"`
+	Customer   string    `json:"customer"` // the customer's slug
+	Name       string    `json:"name"`
+	Retired    bool      `json:"retired"`
+	Pending    bool      `json:"new"` // registered by an upload and not yet approved
+	ExpectDays int       `json:"expect_days"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Expected reports whether a report is expected for the night of weekday d.
+func (s Server) Expected(d time.Weekday) bool { return s.ExpectDays&(1<<uint(d)) != 0 }
+
+const serverColumns = `s.id, s.customer_id, c.slug, s.name, s.retired, s.pending, s.expect_days, s.created_at`
+const serverFrom = `servers s JOIN customers c ON c.id = s.customer_id`
+
+func scanServer(sc interface{ Scan(...any) error }) (Server, error) {
+	var s Server
+	var created string
+	err := sc.Scan(&s.ID, &s.CustomerID, &s.Customer, &s.Name, &s.Retired, &s.Pending, &s.ExpectDays, &created)
+	s.CreatedAt = parseTime(created)
+	return s, err
+}
+
+// AddServer registers a server under a customer. pending marks a server
+// registered automatically by an upload, which staff then approve.
+func (db *DB) AddServer(ctx context.Context, actor, customer, name string, pending bool) (Server, error) {
+	if err := ValidateSlug(name); err != nil {
+		return Server{}, fmt.Errorf("server %q: %w", name, err)
+	}
+	var s Server
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		s, err = db.addServer(ctx, tx, actor, customer, name, pending)
+		return err
+	})
+	if err != nil {
+		return Server{}, fmt.Errorf("add server %s/%s: %w", customer, name, err)
+	}
+	return s, nil
+}
+
+func (db *DB) addServer(ctx context.Context, tx *sql.Tx, actor, customer, name string, pending bool) (Server, error) {
+	var custID int64
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM customers WHERE lower(slug) = lower(?)`, customer).Scan(&custID); err != nil {
+		return Server{}, fmt.Errorf("customer %s: %w", customer, mapErr(err))
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO servers (customer_id, name, pending, expect_days, created_at) VALUES (?, ?, ?, ?, ?)`,
+		custID, name, boolInt(pending), EveryDay, formatTime(db.Now())); err != nil {
+		return Server{}, err
+	}
+	s, err := scanServer(tx.QueryRowContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE s.customer_id = ? AND lower(s.name) = lower(?)`, custID, name))
+	if err != nil {
+		return Server{}, err
+	}
+	return s, db.audit(tx, actor, "server.add", "server "+s.Customer+"/"+s.Name, nil, s)
+}
+
+// EnsureServer returns the named server of a customer, registering it as
+// pending when it is not known yet and autoRegister is set. created tells
+// whether it was registered now.
+func (db *DB) EnsureServer(ctx context.Context, customerID int64, name string, autoRegister bool) (s Server, created bool, err error) {
+	s, err = db.serverByCustomerID(ctx, customerID, name)
+	if err == nil || !autoRegister || !errors.Is(err, ErrNotFound) {
+		return s, false, err
+	}
+	if err := ValidateSlug(name); err != nil {
+		return Server{}, false, err
+	}
+	var slug string
+	if err := db.db.QueryRowContext(ctx, `SELECT slug FROM customers WHERE id = ?`, customerID).Scan(&slug); err != nil {
+		return Server{}, false, mapErr(err)
+	}
+	s, err = db.AddServer(ctx, "upload", slug, name, true)
+	if err != nil {
+		// Two uploads may register the same new server at once.
+		if s2, err2 := db.serverByCustomerID(ctx, customerID, name); err2 == nil {
+			return s2, false, nil
+		}
+		return Server{}, false, err
+	}
+	return s, true, nil
+}
+
+func (db *DB) serverByCustomerID(ctx context.Context, customerID int64, name string) (Server, error) {
+	s, err := scanServer(db.db.QueryRowContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE s.customer_id = ? AND lower(s.name) = lower(?)`, customerID, name))
+	return s, mapErr(err)
+}
+
+// ServerByName finds a server by customer slug and server name, ignoring case.
+func (db *DB) ServerByName(ctx context.Context, customer, name string) (Server, error) {
+	s, err := scanServer(db.db.QueryRowContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE lower(c.slug) = lower(?) AND lower(s.name) = lower(?)`, customer, name))
+	if err != nil {
+		return Server{}, fmt.Errorf("server %s/%s: %w", customer, name, mapErr(err))
+	}
+	return s, nil
+}
+
+// ServerByID finds a server by its ID.
+func (db *DB) ServerByID(ctx context.Context, id int64) (Server, error) {
+	s, err := scanServer(db.db.QueryRowContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE s.id = ?`, id))
+	if err != nil {
+		return Server{}, fmt.Errorf("server %d: %w", id, mapErr(err))
+	}
+	return s, nil
+}
+
+// Servers lists every server, by customer and name.
+func (db *DB) Servers(ctx context.Context) ([]Server, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` ORDER BY lower(c.slug), lower(s.name)`)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := []Server{}
+	for rows.Next() {
+		s, err := scanServer(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// UpdateServer changes a server's name, retired and pending flags and
+// expected weekdays.
+func (db *DB) UpdateServer(ctx context.Context, actor string, s Server) error {
+	if err := ValidateSlug(s.Name); err != nil {
+		return fmt.Errorf("server %q: %w", s.Name, err)
+	}
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		before, err := scanServer(tx.QueryRowContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE s.id = ?`, s.ID))
+		if err != nil {
+			return fmt.Errorf("update server %d: %w", s.ID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE servers SET name = ?, retired = ?, pending = ?, expect_days = ? WHERE id = ?`,
+			s.Name, boolInt(s.Retired), boolInt(s.Pending), s.ExpectDays&EveryDay, s.ID); err != nil {
+			return fmt.Errorf("update server %s/%s: %w", before.Customer, before.Name, err)
+		}
+		s.Customer, s.CustomerID, s.CreatedAt = before.Customer, before.CustomerID, before.CreatedAt
+		return db.audit(tx, actor, "server.update", "server "+before.Customer+"/"+before.Name, before, s)
+	})
+}
