@@ -56,6 +56,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	tz := fs.String("timezone", "", "time zone for nights and pages, e.g. Europe/Berlin (default: the machine's)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	httpOpts := addHTTPFlags(fs)
+	mailOpts := addMailFlags(fs)
 	pos, code := a.parseFlags(fs, args)
 	if code >= 0 {
 		return code
@@ -107,6 +108,11 @@ func runServe(ctx context.Context, a *app, args []string) int {
 
 	stopHTTP, err := startHTTP(ctx, a, db, log, loc, reg, httpOpts)
 	if err != nil {
+		ln.Close()
+		return a.fail("%v", err)
+	}
+
+	if err := startScheduler(ctx, a, db, log, loc, mailOpts); err != nil {
 		ln.Close()
 		return a.fail("%v", err)
 	}
