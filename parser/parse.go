@@ -46,9 +46,9 @@ func Parse(r io.Reader) (*Result, error) {
 	cr := &countingReader{r: r}
 	src, err := p.detectEncoding(cr)
 	if err == nil {
-		lr := lineReader{r: src, buf: make([]byte, MaxLineLength)}
+		lr := lineReader{r: src, buf: make([]byte, readBufferSize), crNext: -1}
 		for {
-			line, cont, ok := lr.next()
+			line, cont, cr, ok := lr.next()
 			if !ok {
 				break
 			}
@@ -59,7 +59,11 @@ func Parse(r io.Reader) (*Result, error) {
 				}
 			}
 			p.cont = cont
-			p.line(line)
+			if cr {
+				p.line(line)
+			} else {
+				p.segment(line, true)
+			}
 		}
 		if !errors.Is(lr.err, io.EOF) {
 			err = lr.err
@@ -72,6 +76,10 @@ func Parse(r io.Reader) (*Result, error) {
 	}
 	return p.res, nil
 }
+
+// readBufferSize is the size of the one read buffer: a few times
+// MaxLineLength, so that reads are large.
+const readBufferSize = 4 * MaxLineLength
 
 // countingReader counts the bytes read through it.
 type countingReader struct {
@@ -132,11 +140,39 @@ type lineReader struct {
 	err        error
 	partial    bool // the last piece was cut: the next one continues its line
 	empty      int  // reads in a row that returned nothing
+	// crNext is the index of the next '\r' at or after the line being
+	// returned, or -1 when buf[:crTo] holds none after it. One scan per
+	// buffer instead of one per line keeps '\r' detection cheap.
+	crNext, crTo int
+}
+
+// hasCR reports whether buf[s:i] holds a '\r'.
+func (lr *lineReader) hasCR(s, i int) bool {
+	if (lr.crNext >= 0 && lr.crNext < s) || (lr.crNext < 0 && i > lr.crTo) {
+		lr.crTo = lr.end
+		if j := bytes.IndexByte(lr.buf[s:lr.end], '\r'); j >= 0 {
+			lr.crNext = s + j
+		} else {
+			lr.crNext = -1
+		}
+	}
+	return lr.crNext >= 0 && lr.crNext < i
 }
 
 // next returns the next line or piece, whether it continues a cut line,
-// and false at the end of the input. The slice is valid until the next call.
-func (lr *lineReader) next() (line []byte, cont, ok bool) {
+// whether it holds a '\r', and false at the end of the input. The slice is
+// valid until the next call.
+func (lr *lineReader) next() (line []byte, cont, cr, ok bool) {
+	line, cont, ok = lr.next1()
+	if !ok {
+		return nil, false, false, false
+	}
+	// line is buf[x:x+len(line)]; its capacity tells x.
+	x := cap(lr.buf) - cap(line)
+	return line, cont, lr.hasCR(x, x+len(line)), true
+}
+
+func (lr *lineReader) next1() (line []byte, cont, ok bool) {
 	for {
 		if i := bytes.IndexByte(lr.buf[lr.scanned:lr.end], '\n'); i >= 0 {
 			i += lr.scanned
@@ -162,8 +198,8 @@ func (lr *lineReader) next() (line []byte, cont, ok bool) {
 			lr.start, lr.partial = lr.end, false
 			return line, cont, true
 		}
-		if lr.end-lr.start == len(lr.buf) {
-			cut := cutPoint(lr.buf[lr.start:lr.end])
+		if lr.end-lr.start >= MaxLineLength {
+			cut := cutPoint(lr.buf[lr.start : lr.start+MaxLineLength])
 			line, cont = lr.buf[lr.start:lr.start+cut], lr.partial
 			lr.start += cut
 			lr.partial = true
@@ -172,6 +208,7 @@ func (lr *lineReader) next() (line []byte, cont, ok bool) {
 		if lr.end == len(lr.buf) {
 			n := copy(lr.buf, lr.buf[lr.start:lr.end])
 			lr.start, lr.end, lr.scanned = 0, n, n
+			lr.crNext, lr.crTo = -1, 0
 		}
 		n, err := lr.r.Read(lr.buf[lr.end:])
 		if n < 0 || n > len(lr.buf)-lr.end {
@@ -192,7 +229,7 @@ func (lr *lineReader) next() (line []byte, cont, ok bool) {
 	}
 }
 
-// cutPoint chooses where to cut a full buffer that holds no newline: just
+// cutPoint chooses where to cut MaxLineLength bytes that hold no newline: just
 // before the last "rsync " in its final 4 KiB, so that a final status line
 // glued to the end of a huge line comes out whole in the next piece, or
 // else at the end of the buffer.
@@ -260,7 +297,7 @@ func (p *parser) segment(s []byte, atStart bool) {
 	if p.inPS && t[0] != '+' && !hasPrefix(t, "At line:") {
 		p.inPS = false
 	}
-	if p.final(t) {
+	if t[0] == 'r' && p.final(t) {
 		return
 	}
 	p.complete = false

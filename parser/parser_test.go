@@ -1,9 +1,11 @@
 package parser
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -342,31 +344,49 @@ func TestParseNoAllocPerLine(t *testing.T) {
 	}
 }
 
-// makeLog returns a verbose rsync log listing n files (with some deletions
-// and a few directory lines), ending with the summary.
+// makeLog returns a verbose rsync log listing n files; see writeLog.
 func makeLog(n int) []byte {
 	var b bytes.Buffer
-	b.WriteString("sending incremental file list\n")
+	writeLog(&b, n)
+	return b.Bytes()
+}
+
+// writeLog writes a verbose rsync log listing n files, about 90 bytes a
+// line, like a customer's nightly run: directory lines, file lines, a
+// deletion every 500 files and an unreadable file every 100,000, then the
+// summary and a code-23 final line when there were errors.
+func writeLog(w io.Writer, n int) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.WriteString("sending incremental file list\n")
+	var num [20]byte
 	for i := 0; i < n; i++ {
+		dir := strconv.AppendInt(num[:0], int64(i/1000*1000), 10)
 		switch {
 		case i%1000 == 0:
-			b.WriteString("/cygdrive/E/shares/Department/Projects/")
-			b.WriteString(itoa(i))
-			b.WriteString("/\n")
+			bw.WriteString("/cygdrive/E/shares/Department/Projects/")
+			bw.Write(dir)
+			bw.WriteString("/\n")
 		case i%500 == 7:
-			b.WriteString("deleting cygdrive/E/shares/Department/Old/report-")
-			b.WriteString(itoa(i))
-			b.WriteString(".docx\n")
+			bw.WriteString("deleting cygdrive/E/shares/Department/Old/report-")
+			bw.Write(strconv.AppendInt(num[:0], int64(i), 10))
+			bw.WriteString(".docx\n")
+		case i%100000 == 99999:
+			bw.WriteString(`rsync: [sender] send_files failed to open "/cygdrive/E/shares/Department/Mail/user`)
+			bw.Write(strconv.AppendInt(num[:0], int64(i), 10))
+			bw.WriteString(`.pst": Permission denied (13)` + "\n")
 		default:
-			b.WriteString("/cygdrive/E/shares/Department/Projects/")
-			b.WriteString(itoa(i / 1000 * 1000))
-			b.WriteString("/Quarterly report ")
-			b.WriteString(itoa(i))
-			b.WriteString(" final version.xlsx\n")
+			bw.WriteString("/cygdrive/E/shares/Department/Projects/")
+			bw.Write(dir)
+			bw.WriteString("/Quarterly report ")
+			bw.Write(strconv.AppendInt(num[:0], int64(i), 10))
+			bw.WriteString(" final version.xlsx\n")
 		}
 	}
-	b.WriteString("\n" + sentLine + totalLine)
-	return b.Bytes()
+	bw.WriteString("\n" + sentLine + totalLine)
+	if n >= 100000 {
+		bw.WriteString(code23)
+	}
+	return bw.Flush()
 }
 
 func itoa(i int) string {
