@@ -347,6 +347,8 @@ func (p *parser) classify(t []byte) bool {
 		case hasPrefix(t, "sending incremental file list"):
 			p.inList = true
 			return true
+		case hasPrefix(t, "ssh: "):
+			return true // "ssh: connect to host ...": a fatal message
 		case hasPrefix(t, "skipping non-regular file "):
 			return true
 		}
@@ -416,6 +418,13 @@ func (p *parser) classify(t []byte) bool {
 			p.noise(NoisePowerShell)
 			return true
 		}
+	case 'i':
+		// 2.6.9 and 3.0.0-3.0.6 print the timeout without a role.
+		return hasPrefix(t, "io timeout after ")
+	case '[':
+		// "[sender] io timeout ...", -vv's "[sender] hiding file ...".
+		i := bytes.IndexByte(t, ']')
+		return i > 0 && i < 20 && i+1 < len(t) && t[i+1] == ' '
 	case 'N', 'L', 'M', 'T':
 		// The --stats block: "Number of files: ...", "Total file size: ...".
 		return hasPrefix(t, "Number of ") || hasPrefix(t, "Total ") || hasPrefix(t, "Literal data: ") ||

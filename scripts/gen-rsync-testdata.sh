@@ -7,8 +7,9 @@
 #
 # Then refresh the golden verdicts:   go test ./parser -update
 #
-# Needs: root (the unreadable case runs rsync as "nobody" through runuser),
-# rsync, ssh. Paths are fixed (/tmp/brgen) so the output is stable apart
+# Needs: root (the unreadable cases run rsync as "nobody" through runuser,
+# and a throwaway sshd on a free 127.0.0.1 port serves the ssh cases),
+# rsync, ssh, sshd, python3 (to pick free ports). Paths are fixed (/tmp/brgen) so the output is stable apart
 # from speeds and timings.
 set -euo pipefail
 
@@ -115,7 +116,7 @@ rsync "${flags[@]}" --bwlimit=500 "$work/$c/src" "$work/$c/dest" >"$work/$c.out"
 pid=$!
 sleep 2
 kill -9 $pid
-wait $pid
+wait $pid 2>/dev/null
 st=$?
 sleep 1 # the orphaned receiver writes its last words
 set -e
@@ -159,6 +160,83 @@ st=$?
 set -e
 save $c $st
 
+# Over ssh to a throwaway sshd on 127.0.0.1, as the customers push.
+mkdir -p "$work/ssh" /run/sshd
+ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/hostkey"
+ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/clientkey"
+cp "$work/ssh/clientkey.pub" "$work/ssh/authorized_keys"
+sshport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+cat >"$work/ssh/sshd_config" <<CONF
+Port $sshport
+ListenAddress 127.0.0.1
+HostKey $work/ssh/hostkey
+AuthorizedKeysFile $work/ssh/authorized_keys
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+PidFile $work/ssh/sshd.pid
+CONF
+/usr/sbin/sshd -f "$work/ssh/sshd_config" -E "$work/ssh/sshd.log"
+trap 'kill "$(cat "$work/ssh/sshd.pid" 2>/dev/null)" 2>/dev/null || true' EXIT
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$work/ssh/sshd.pid" ] && break; sleep 0.2; done
+# No known_hosts: ssh prints "Warning: Permanently added ..." like cwRsync's.
+rsh="ssh -p $sshport -i $work/ssh/clientkey -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+
+# ssh-success: a clean push.
+c=ssh-success
+tree "$work/$c/src"
+mkdir -p "$work/$c/dest"
+run $c "${flags[@]}" -e "$rsh" "$work/$c/src" "127.0.0.1:$work/$c/dest"
+
+# ssh-unreadable: a push by nobody with an unreadable file: code 23.
+c=ssh-unreadable
+tree "$work/$c/src"
+chmod 000 "$work/$c/src/Mail/archive.pst"
+mkdir -p "$work/$c/dest"
+cp "$work/ssh/clientkey" "$work/ssh/nobodykey"
+chown nobody "$work/ssh/nobodykey"
+set +e
+runuser -u nobody -- rsync "${flags[@]}" -e "${rsh/clientkey/nobodykey}" "$work/$c/src" "root@127.0.0.1:$work/$c/dest" >"$work/$c.out" 2>&1
+st=$?
+set -e
+save $c $st
+chmod -R u+rwx "$work/$c/src"
+
+# ssh-nologin-shell: the server account's shell is nologin, so its words
+# get into the protocol stream: code 2.
+c=ssh-nologin-shell
+mkdir -p "$work/$c/src"
+echo x >"$work/$c/src/x.txt"
+set +e
+runuser -u nobody -- rsync "${flags[@]}" -e "${rsh/clientkey/nobodykey}" "$work/$c/src" "127.0.0.1:$work/$c/dest" >"$work/$c.out" 2>&1
+st=$?
+set -e
+save $c $st
+
+# ssh-remote-mkdir: the destination's parent is missing on the server:
+# the only final line is the remote one, [Receiver=...], code 11.
+c=ssh-remote-mkdir
+mkdir -p "$work/$c/src"
+echo x >"$work/$c/src/x.txt"
+run $c "${flags[@]}" -e "$rsh" "$work/$c/src" "127.0.0.1:$work/$c/missing/parent/dest"
+
+# ssh-killed: the client is killed with SIGKILL mid-push.
+c=ssh-killed
+mkdir -p "$work/$c/src" "$work/$c/dest"
+head -c 5000000 /dev/urandom >"$work/$c/src/big.bin"
+set +e
+rsync "${flags[@]}" -e "$rsh" --bwlimit=500 "$work/$c/src" "127.0.0.1:$work/$c/dest" >"$work/$c.out" 2>&1 &
+pid=$!
+sleep 2
+kill -9 $pid
+wait $pid 2>/dev/null
+st=$?
+sleep 1
+set -e
+save $c $st
+
+kill "$(cat "$work/ssh/sshd.pid")" 2>/dev/null || true
+trap - EXIT
 chmod -R u+rwx "$work" 2>/dev/null || true
 rm -rf "$work"
 echo "now run: go test ./parser -update"
