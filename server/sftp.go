@@ -38,7 +38,9 @@ func (s *Server) handleSFTP(sess ssh.Session) {
 	if err := rs.Serve(); err != nil && !errors.Is(err, io.EOF) {
 		s.log.Info("sftp session ended", "remote_addr", sess.RemoteAddr().String(), "err", err)
 	}
-	rs.Close()
+	// Not rs.Close(): it would close the channel before the exit status,
+	// and scp (in SFTP mode) counts a missing exit status as a failure.
+	sess.Exit(0)
 }
 
 // endWatch notes when the client's side of the channel ended, so that a
