@@ -2,13 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestUploadLikeBackupBat pipes a real cwRsync-style report through OpenSSH
@@ -299,36 +302,68 @@ func TestPlink(t *testing.T) {
 }
 
 // TestOfferedKeyIsNotIdentity is the CVE-2024-45337 case: the client offers
-// customer A's public key (it lacks A's private key) and then signs with
-// B's. The upload must land as B or be refused, never as A.
+// customer A's key, the server accepts the offer, then the client signs with
+// B's key instead. The upload must land as B or be refused, never as A.
+// A's key sits in an ssh-agent that refuses to sign (confirmation required,
+// and the askpass program says no), so OpenSSH moves on to B after A's
+// offer was accepted: the real attack's shape.
 func TestOfferedKeyIsNotIdentity(t *testing.T) {
 	in := startServe(t)
+	needTool(t, "ssh-agent")
 	in.mustCLI("customer", "add", "alpha")
 	in.mustCLI("customer", "add", "bravo")
 	a := in.newKey("a", "ed25519", 0)
 	in.addKey("alpha", a)
 	b := in.newKey("b", "ed25519", 0)
 	in.addKey("bravo", b)
-	// Only A's public half stays on the client.
-	offerOnly := filepath.Join(in.dir, "offer")
-	os.Rename(a+".pub", offerOnly+".pub")
-	os.Remove(a)
-	args := []string{"-p", in.sshPort, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-		"-o", "UserKnownHostsFile=/dev/null", "-i", offerOnly, "-i", b, "-v"}
-	rep := report(t, "real-success")
-	r := run(t, bytes.NewReader(rep), "ssh", append(args, "x@127.0.0.1", "cat > /reports/alpha/s.out")...)
-	if !strings.Contains(r.stderr, "Server accepts key") || !strings.Contains(r.stderr, "offer.pub") {
-		t.Logf("client did not get A's key accepted first; stderr:\n%s", r.stderr)
+
+	sock := filepath.Join(in.dir, "agent.sock")
+	agent := exec.Command("ssh-agent", "-D", "-a", sock)
+	agent.Env = append(os.Environ(), "SSH_ASKPASS=/bin/false", "SSH_ASKPASS_REQUIRE=force", "DISPLAY=:0")
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
 	}
-	if r.code == 0 {
-		t.Errorf("upload as alpha succeeded with bravo's signature")
+	t.Cleanup(func() { agent.Process.Kill(); agent.Wait() })
+	for i := 0; i < 50; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	add := exec.Command("ssh-add", "-c", a)
+	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("ssh-add: %v %s", err, out)
+	}
+
+	rep := report(t, "real-success")
+	attack := func(path string) runResult {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "ssh", "-v", "-o", "Port="+in.sshPort, "-i", b, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+			"-o", "UserKnownHostsFile=/dev/null", "x@127.0.0.1", "cat > "+path)
+		cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+		cmd.Stdin = bytes.NewReader(rep)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Run(); err != nil && cmd.ProcessState == nil {
+			t.Fatalf("ssh: %v", err)
+		}
+		return runResult{stderr: errb.String(), code: cmd.ProcessState.ExitCode()}
+	}
+	r := attack("/reports/alpha/s.out")
+	if !strings.Contains(r.stderr, "Server accepts key: a ED25519") || !strings.Contains(r.stderr, "signing failed") {
+		t.Fatalf("the client did not offer A and then sign with B; stderr:\n%s", r.stderr)
+	}
+	if r.code == 0 || !strings.Contains(r.stderr, `may not upload for customer "alpha"`) {
+		t.Errorf("upload as alpha with bravo's signature: exit %d\n%s", r.code, r.stderr)
 	}
 	if n := in.historyLen("alpha/s"); n != 0 {
 		t.Errorf("alpha/s has %d results", n)
 	}
-	r = run(t, bytes.NewReader(rep), "ssh", append(args, "x@127.0.0.1", "cat > /reports/bravo/s.out")...)
+	r = attack("/reports/bravo/s.out")
 	if r.code != 0 || !strings.Contains(r.stderr, "stored bravo/s") {
-		t.Errorf("upload as bravo: exit %d, stderr %q", r.code, r.stderr)
+		t.Errorf("upload as bravo: exit %d\n%s", r.code, r.stderr)
 	}
 }
 
