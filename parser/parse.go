@@ -35,44 +35,37 @@ const (
 // `rsync -v ... > stats.out 2>&1`) and returns what it found, with Status
 // set as Apply would set it with no exceptions.
 //
-// Parse reads r to the end, line by line, holding at most MaxLineLength
-// bytes of it at a time; it detects a UTF-16LE or UTF-8 byte order mark.
+// Parse reads r to the end, line by line, through one buffer of 256 KiB,
+// and looks at most MaxLineLength bytes of a line at a time; it detects a UTF-16LE or UTF-8 byte order mark.
 // It never fails on content: any bytes give a Result. When r returns an
 // error other than io.EOF, Parse stops there and returns the Result of
-// what it read so far (Code is then CodeMissing unless a final line was
-// already seen) together with the error.
+// what it read so far, judged by the same rules, together with the error.
 func Parse(r io.Reader) (*Result, error) {
 	p := &parser{res: &Result{FileErrors: []FileError{}, Encoding: "utf-8"}}
-	cr := &countingReader{r: r}
-	src, err := p.detectEncoding(cr)
-	if err == nil {
-		lr := lineReader{r: src, buf: make([]byte, readBufferSize), crNext: -1}
-		for {
-			line, cont, cr, ok := lr.next()
-			if !ok {
-				break
-			}
-			if !cont {
-				p.res.Lines++
-				if lr.partial {
-					p.res.LongLines++
-				}
-			}
-			p.cont = cont
-			if cr {
-				p.line(line)
-			} else {
-				p.segment(line, true)
+	counter := &countingReader{r: r}
+	lr := lineReader{r: p.detectEncoding(counter), buf: make([]byte, readBufferSize), crNext: -1}
+	for {
+		line, cont, cr, ok := lr.next()
+		if !ok {
+			break
+		}
+		if !cont {
+			p.res.Lines++
+			if lr.partial {
+				p.res.LongLines++
 			}
 		}
-		if !errors.Is(lr.err, io.EOF) {
-			err = lr.err
+		p.cont = cont
+		if cr {
+			p.line(line)
+		} else {
+			p.segment(line)
 		}
 	}
 	p.finish()
-	p.res.Bytes = cr.n
-	if err != nil {
-		return p.res, fmt.Errorf("read rsync output: %w", err)
+	p.res.Bytes = counter.n
+	if !errors.Is(lr.err, io.EOF) {
+		return p.res, fmt.Errorf("read rsync output: %w", lr.err)
 	}
 	return p.res, nil
 }
@@ -96,10 +89,11 @@ func (c *countingReader) Read(b []byte) (int, error) {
 }
 
 // detectEncoding reads the first bytes of r, skips a byte order mark and
-// returns a reader of UTF-8 text. Windows PowerShell's `>` writes UTF-16LE
+// returns a reader of UTF-8 text, which returns r's error, if any, after
+// the bytes read before it. Windows PowerShell's `>` writes UTF-16LE
 // with a BOM; a UTF-16LE stream without one is recognised by its zero
 // bytes.
-func (p *parser) detectEncoding(r io.Reader) (io.Reader, error) {
+func (p *parser) detectEncoding(r io.Reader) io.Reader {
 	var pre [4]byte
 	n, err := io.ReadAtLeast(r, pre[:], len(pre))
 	switch {
@@ -107,27 +101,31 @@ func (p *parser) detectEncoding(r io.Reader) (io.Reader, error) {
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		// A short input: what was read is all there is.
 		r = eofReader{}
-		err = nil
 	default:
-		return nil, err
+		// Keep what was read; the line reader reports the error after it.
+		r = errReader{err}
 	}
 	head := pre[:n]
 	switch {
 	case bytes.HasPrefix(head, []byte{0xff, 0xfe}):
 		p.res.Encoding = "utf-16le"
-		return newUTF16Reader(io.MultiReader(bytes.NewReader(head[2:]), r)), nil
+		return newUTF16Reader(io.MultiReader(bytes.NewReader(head[2:]), r))
 	case bytes.HasPrefix(head, []byte{0xef, 0xbb, 0xbf}):
 		head = head[3:]
 	case n == 4 && pre[0] != 0 && pre[1] == 0 && pre[2] != 0 && pre[3] == 0:
 		p.res.Encoding = "utf-16le"
-		return newUTF16Reader(io.MultiReader(bytes.NewReader(head), r)), nil
+		return newUTF16Reader(io.MultiReader(bytes.NewReader(head), r))
 	}
-	return io.MultiReader(bytes.NewReader(head), r), nil
+	return io.MultiReader(bytes.NewReader(head), r)
 }
 
 type eofReader struct{}
 
 func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // lineReader splits a stream into lines without their '\n', like
 // bufio.Scanner, but a line longer than its buffer comes out in pieces
@@ -174,35 +172,42 @@ func (lr *lineReader) next() (line []byte, cont, cr, ok bool) {
 
 func (lr *lineReader) next1() (line []byte, cont, ok bool) {
 	for {
-		if i := bytes.IndexByte(lr.buf[lr.scanned:lr.end], '\n'); i >= 0 {
-			i += lr.scanned
+		nl := bytes.IndexByte(lr.buf[lr.scanned:lr.end], '\n')
+		if nl >= 0 {
+			nl += lr.scanned
+			lr.scanned = nl
+		} else {
+			lr.scanned = lr.end
+		}
+		// A line longer than MaxLineLength, whole or not yet, comes out in
+		// pieces.
+		if (nl >= 0 && nl-lr.start > MaxLineLength) || (nl < 0 && lr.end-lr.start >= MaxLineLength) {
+			cut := cutPoint(lr.buf[lr.start : lr.start+MaxLineLength])
+			line, cont = lr.buf[lr.start:lr.start+cut], lr.partial
+			lr.start += cut
+			lr.partial = true
+			return line, cont, true
+		}
+		if nl >= 0 {
 			if lr.partial {
 				// The end of a cut line: a final status line glued to its
 				// end must come out as a piece of its own.
-				if k := bytes.LastIndex(lr.buf[lr.start:i], []byte("rsync ")); k > 0 {
+				if k := lastFinalStart(lr.buf[lr.start:nl]); k > 0 {
 					line = lr.buf[lr.start : lr.start+k]
 					lr.start += k
 					return line, true, true
 				}
 			}
-			line, cont = lr.buf[lr.start:i], lr.partial
-			lr.start, lr.scanned, lr.partial = i+1, i+1, false
+			line, cont = lr.buf[lr.start:nl], lr.partial
+			lr.start, lr.scanned, lr.partial = nl+1, nl+1, false
 			return line, cont, true
 		}
-		lr.scanned = lr.end
 		if lr.err != nil {
 			if lr.start == lr.end {
 				return nil, false, false
 			}
 			line, cont = lr.buf[lr.start:lr.end], lr.partial
 			lr.start, lr.partial = lr.end, false
-			return line, cont, true
-		}
-		if lr.end-lr.start >= MaxLineLength {
-			cut := cutPoint(lr.buf[lr.start : lr.start+MaxLineLength])
-			line, cont = lr.buf[lr.start:lr.start+cut], lr.partial
-			lr.start += cut
-			lr.partial = true
 			return line, cont, true
 		}
 		if lr.end == len(lr.buf) {
@@ -229,30 +234,51 @@ func (lr *lineReader) next1() (line []byte, cont, ok bool) {
 	}
 }
 
-// cutPoint chooses where to cut MaxLineLength bytes that hold no newline: just
-// before the last "rsync " in its final 4 KiB, so that a final status line
-// glued to the end of a huge line comes out whole in the next piece, or
-// else at the end of the buffer.
+// cutPoint chooses where to cut MaxLineLength bytes that hold no newline:
+// just before the last final status line that starts in its final 4 KiB,
+// or that starts in its last few bytes and is cut short by the end, so
+// that a final line glued to a huge line comes out whole in the next
+// piece; else at the end.
 func cutPoint(b []byte) int {
 	from := max(len(b)-4096, 1)
-	if i := bytes.LastIndex(b[from:], []byte("rsync ")); i >= 0 {
+	if i := lastFinalStart(b[from:]); i >= 0 {
 		return from + i
+	}
+	for k := max(len(b)-len(warningPrefix)+1, 1); k < len(b); k++ {
+		if isPrefixOf(b[k:], errorPrefix) || isPrefixOf(b[k:], warningPrefix) {
+			return k
+		}
 	}
 	return len(b)
 }
 
+const (
+	errorPrefix   = "rsync error: "
+	warningPrefix = "rsync warning: "
+)
+
+// lastFinalStart returns where the last "rsync error: " or "rsync warning: "
+// in b starts, or -1.
+func lastFinalStart(b []byte) int {
+	return max(bytes.LastIndex(b, []byte(errorPrefix)), bytes.LastIndex(b, []byte(warningPrefix)))
+}
+
+// isPrefixOf reports whether b is the start of s.
+func isPrefixOf(b []byte, s string) bool {
+	return len(b) <= len(s) && string(b) == s[:len(b)]
+}
+
 // parser holds the state of one Parse.
 type parser struct {
-	res       *Result
-	inCygwin  bool // inside the cygwin warning block
-	inList    bool // between a file-list header and the "sent" line
-	complete  bool // the last meaningful line was "total size is ..."
-	last      finalLine
-	local     finalLine // the last final line from role sender or client
-	indented  bool      // the current segment started with white space
-	cont      bool      // the current piece continues an over-long line
-	inPS      bool      // inside PowerShell's decoration of a stderr line
-	fromStart bool      // the current segment started at the beginning of the line
+	res      *Result
+	inCygwin bool // inside the cygwin warning block
+	inList   bool // between a file-list header and the "sent" line
+	complete bool // the last meaningful line was "total size is ..."
+	last     finalLine
+	local    finalLine // the last final line from role sender or client
+	indented bool      // the current segment started with white space
+	cont     bool      // the current piece continues an over-long line
+	inPS     bool      // inside PowerShell's decoration of a stderr line
 }
 
 // finalLine is what an "rsync error|warning: ... (code N) ... [role=version]"
@@ -267,28 +293,25 @@ type finalLine struct {
 // --progress separates its updates with '\r'; every '\r'-separated segment
 // is handled on its own, so an error written between two updates is kept.
 func (p *parser) line(b []byte) {
-	first := true
 	for {
 		i := bytes.IndexByte(b, '\r')
 		if i < 0 {
-			p.segment(b, first)
+			p.segment(b)
 			return
 		}
-		p.segment(b[:i], first)
+		p.segment(b[:i])
 		b = b[i+1:]
-		first = false
 	}
 }
 
 // segment handles one stretch of text with no '\r' or '\n' in it.
-func (p *parser) segment(s []byte, atStart bool) {
+func (p *parser) segment(s []byte) {
 	t := trimLeft(s)
 	t = trimRight(t)
 	if len(t) == 0 {
 		return
 	}
 	p.indented = s[0] == ' ' || s[0] == '\t'
-	p.fromStart = atStart
 	if p.inCygwin && p.indented {
 		p.noise(NoiseCygwin)
 		return
@@ -321,7 +344,7 @@ func (p *parser) classify(t []byte) bool {
 			return true
 		case hasPrefix(t, "rsync.exe : "):
 			// PowerShell's rendering of the first line rsync wrote to stderr.
-			p.segment(t[len("rsync.exe : "):], false)
+			p.segment(t[len("rsync.exe : "):])
 			return true
 		case hasPrefix(t, "receiving incremental file list"), hasPrefix(t, "receiving file list ..."):
 			p.inList = true
@@ -335,7 +358,7 @@ func (p *parser) classify(t []byte) bool {
 			// 2.6.9 prints an error raised while building the list on the
 			// same line: "building file list ... rsync: opendir ...".
 			if rest := trimLeft(t[len("building file list ..."):]); len(rest) > 0 && !hasPrefix(rest, "done") {
-				p.segment(rest, false)
+				p.segment(rest)
 			}
 			return true
 		}
@@ -408,7 +431,7 @@ func (p *parser) classify(t []byte) bool {
 			return true
 		}
 	case 'A':
-		if hasPrefix(t, "At line:") && !p.indented && p.fromStart {
+		if hasPrefix(t, "At line:") && !p.indented {
 			p.inPS = true
 			p.noise(NoisePowerShell)
 			return true
@@ -446,10 +469,10 @@ func (p *parser) noise(kind string) {
 func (p *parser) final(t []byte) bool {
 	var rest []byte
 	switch {
-	case hasPrefix(t, "rsync error: "):
-		rest = t[len("rsync error: "):]
-	case hasPrefix(t, "rsync warning: "):
-		rest = t[len("rsync warning: "):]
+	case hasPrefix(t, errorPrefix):
+		rest = t[len(errorPrefix):]
+	case hasPrefix(t, warningPrefix):
+		rest = t[len(warningPrefix):]
 	default:
 		return false
 	}

@@ -280,6 +280,18 @@ func TestParseLongLines(t *testing.T) {
 	}
 }
 
+func TestParseFinalLineAcrossTheCut(t *testing.T) {
+	// Wherever the final line starts near the end of the first
+	// MaxLineLength bytes of a huge line, it must come out whole.
+	for off := -40; off <= 5; off++ {
+		in := "a\n" + strings.Repeat("x", MaxLineLength+off) + code23
+		r := mustParse(t, in)
+		if r.Code != 23 || r.Role != "sender" {
+			t.Errorf("final line at %d bytes into a huge line: code %d role %q, want 23 sender", MaxLineLength+off, r.Code, r.Role)
+		}
+	}
+}
+
 func TestParseReadError(t *testing.T) {
 	boom := errors.New("connection reset")
 	in := io.MultiReader(strings.NewReader("a\n"+code23+"b"), iotest.ErrReader(boom))
