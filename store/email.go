@@ -142,3 +142,16 @@ func (db *DB) ReportRecipients(ctx context.Context) ([]Recipient, error) {
 	}
 	return out, rows.Err()
 }
+
+// AbandonDelivery marks a message failed without counting an attempt, for
+// a send given up between attempts (the process is stopping).
+func (db *DB) AbandonDelivery(ctx context.Context, id int64, reason string) error {
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE email_log SET status = ?, last_error = ? WHERE id = ? AND status <> ?`, DeliveryFailed, reason, id, DeliverySent)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("email log %d: %w", id, err)
+	}
+	return nil
+}
