@@ -102,8 +102,12 @@ func printVerdict(w io.Writer, r *parser.Result) {
 	fmt.Fprintf(w, "Code:     %d (%s)\n", r.Code, info.Name)
 	fmt.Fprintf(w, "Meaning:  %s\n", info.Meaning)
 	fmt.Fprintf(w, "To do:    %s\n", info.Action)
-	if r.Code == 23 && r.Status == parser.StatusOK {
-		fmt.Fprintf(w, "          Every file error is covered by an exception or is a vanished file.\n")
+	if r.Code == 23 {
+		if r.Status == parser.StatusOK {
+			fmt.Fprintln(w, "          Every file error is covered by an exception or is a vanished file.")
+		} else if !hasRealFileError(r) {
+			fmt.Fprintln(w, "          No file error other than vanished files was recognised: read the report for the cause.")
+		}
 	}
 	complete := "no"
 	if r.Complete {
@@ -143,4 +147,20 @@ func printVerdict(w io.Writer, r *parser.Result) {
 	for _, kind := range slices.Sorted(maps.Keys(r.Dropped)) {
 		fmt.Fprintf(w, "  ... and %d more %s errors not listed\n", r.Dropped[kind], kind)
 	}
+}
+
+// hasRealFileError reports whether r holds a file error that is not a
+// vanished file, kept or dropped.
+func hasRealFileError(r *parser.Result) bool {
+	for _, fe := range r.FileErrors {
+		if fe.Kind != parser.KindVanished {
+			return true
+		}
+	}
+	for kind, n := range r.Dropped {
+		if kind != parser.KindVanished && n > 0 {
+			return true
+		}
+	}
+	return false
 }

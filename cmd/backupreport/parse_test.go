@@ -51,6 +51,9 @@ func TestParseCommand(t *testing.T) {
 		{"an exception makes the code-23 run ok", partialLog, []string{"parse", "--exception", "*.PST"}, exitOK,
 			[]string{"Verdict:  OK", "[excepted by *.PST]"}, ""},
 		{"an exception after the file name works too", partialLog, []string{"parse", "-", "--exception=*/mail/*"}, exitOK, []string{"Verdict:  OK"}, ""},
+		{"a code-23 run with only a vanished file exits 1 and says why", "file has vanished: \"/E/x\"\n" +
+			"rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1338) [sender=3.2.7]\n",
+			[]string{"parse"}, exitFailure, []string{"Verdict:  FAILED", "No file error other than vanished files was recognised"}, ""},
 		{"an empty input is code -2 and exits 1", "", []string{"parse"}, exitFailure, []string{"Code:     -2"}, ""},
 		{"a missing file exits 2", "", []string{"parse", filepath.Join(dir, "nope.out")}, exitUsage, nil, "no such file"},
 		{"two files exit 2", "", []string{"parse", okFile, okFile}, exitUsage, nil, "at most one FILE"},
