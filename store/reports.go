@@ -397,3 +397,9 @@ func (db *DB) BulkServers(ctx context.Context, customer, prefix string, count in
 	}
 	return ids, nil
 }
+
+// Ping checks that the database answers, for /healthz.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return mapErr(db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM settings`).Scan(&one))
+}

@@ -1,0 +1,381 @@
+package report
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/backupreport/backupreport/store"
+)
+
+// Cookie names.
+const (
+	sessionCookie = "br_session"
+	loginCookie   = "br_login" // CSRF token of the login and setup forms, before any session
+)
+
+// session is who made a request: a browser session (with its CSRF token)
+// or an API token (CSRF empty, never allowed to POST).
+type session struct {
+	User  store.User
+	CSRF  string
+	token string // the cookie value, for logout
+}
+
+// roleRank orders roles so that "at least tech" is a comparison.
+func roleRank(role string) int {
+	switch role {
+	case store.RoleAdmin:
+		return 3
+	case store.RoleTech:
+		return 2
+	case store.RoleCSR:
+		return 1
+	}
+	return 0
+}
+
+// can reports whether the user's role reaches role.
+func (s *session) can(role string) bool { return s != nil && roleRank(s.User.Role) >= roleRank(role) }
+
+// wrap applies a route's access rules: authentication, role and CSRF.
+func (h *Handler) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asJSON := rt.access == machine
+		var s *session
+		if rt.access != public {
+			s = h.authenticate(r, rt.access == machine)
+			if s == nil {
+				if asJSON {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="backupreport"`)
+					writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "log in, or send an API token as Authorization: Bearer TOKEN"})
+					return
+				}
+				if r.Method == http.MethodGet {
+					http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				} else {
+					http.Redirect(w, r, "/login", http.StatusSeeOther)
+				}
+				return
+			}
+			if !s.can(rt.role) {
+				h.fail(w, r, s, asJSON, errorf(http.StatusForbidden, "Your role (%s) may not do this; it needs %s.", s.User.Role, rt.role))
+				return
+			}
+		}
+		if r.Method == http.MethodPost && rt.access != public {
+			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+			if s.CSRF == "" || subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(s.CSRF)) != 1 {
+				h.fail(w, r, s, asJSON, errorf(http.StatusForbidden, "The form was stale or did not come from this site (CSRF check). Reload the page and try again."))
+				return
+			}
+		}
+		if err := rt.handle(w, r, s); err != nil {
+			h.fail(w, r, s, asJSON, err)
+		}
+	})
+}
+
+// authenticate finds the session cookie, or for machine routes also an
+// API token in the Authorization header.
+func (h *Handler) authenticate(r *http.Request, allowToken bool) *session {
+	if allowToken {
+		if auth := r.Header.Get("Authorization"); auth != "" {
+			tok, ok := strings.CutPrefix(auth, "Bearer ")
+			if !ok {
+				return nil
+			}
+			u, err := h.db.UserByAPIToken(r.Context(), strings.TrimSpace(tok))
+			if err != nil {
+				return nil
+			}
+			return &session{User: u}
+		}
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	s, err := h.db.SessionByToken(r.Context(), c.Value)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			h.log.Error("load session", "err", err)
+		}
+		return nil
+	}
+	return &session{User: s.User, CSRF: s.CSRF, token: c.Value}
+}
+
+// secure tells whether cookies get the Secure flag (see Config.CookieSecure).
+func (h *Handler) secure(r *http.Request) bool {
+	return h.cfg.CookieSecure || r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: int(maxAge.Seconds()),
+		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteLaxMode})
+}
+
+// loginToken returns the CSRF token of the login form, setting its cookie.
+func (h *Handler) loginToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(loginCookie); err == nil && len(c.Value) == 64 {
+		return c.Value
+	}
+	tok := store.NewSecret()
+	h.setCookie(w, r, loginCookie, tok, time.Hour)
+	return tok
+}
+
+// checkLoginToken compares the form's token with the cookie's.
+func checkLoginToken(r *http.Request) bool {
+	c, err := r.Cookie(loginCookie)
+	return err == nil && c.Value != "" && subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) == 1
+}
+
+type loginPage struct {
+	base
+	Next     string
+	Username string
+	Error    string
+}
+
+func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request, _ *session) error {
+	if s := h.authenticate(r, false); s != nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return nil
+	}
+	p := &loginPage{base: h.base(r, nil, "Log in"), Next: safeNext(r.URL.Query().Get("next"))}
+	p.CSRF = h.loginToken(w, r)
+	return h.render(w, r, http.StatusOK, "login", p)
+}
+
+// safeNext keeps a redirect target on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (h *Handler) login(w http.ResponseWriter, r *http.Request, _ *session) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	username, password := strings.TrimSpace(r.PostFormValue("username")), r.PostFormValue("password")
+	p := &loginPage{base: h.base(r, nil, "Log in"), Next: safeNext(r.PostFormValue("next")), Username: username}
+	p.CSRF = h.loginToken(w, r)
+	if !checkLoginToken(r) {
+		p.Error = "The form was stale (CSRF check). Please try again."
+		return h.render(w, r, http.StatusForbidden, "login", p)
+	}
+	keys := []string{"ip:" + clientIP(r), "user:" + strings.ToLower(username)}
+	if wait := h.limiter.blocked(keys...); wait > 0 {
+		p.Error = fmt.Sprintf("Too many failed logins. Try again in %d minutes.", int(wait.Minutes())+1)
+		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+		return h.render(w, r, http.StatusTooManyRequests, "login", p)
+	}
+	u, err := h.db.Authenticate(r.Context(), username, password)
+	if errors.Is(err, store.ErrBadLogin) {
+		h.limiter.fail(keys...)
+		h.log.Info("login failed", "username", username, "remote_addr", r.RemoteAddr)
+		p.Error = "Wrong username or password."
+		return h.render(w, r, http.StatusUnauthorized, "login", p)
+	}
+	if err != nil {
+		return err
+	}
+	h.limiter.reset(keys[1])
+	if err := h.startSession(w, r, u); err != nil {
+		return err
+	}
+	h.log.Info("login", "username", u.Username, "remote_addr", r.RemoteAddr)
+	http.Redirect(w, r, p.Next, http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u store.User) error {
+	tok, _, err := h.db.CreateSession(r.Context(), u.ID, h.cfg.SessionTTL)
+	if err != nil {
+		return err
+	}
+	h.setCookie(w, r, sessionCookie, tok, h.cfg.SessionTTL)
+	return nil
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := h.db.DeleteSession(r.Context(), s.token); err != nil {
+		return err
+	}
+	h.setCookie(w, r, sessionCookie, "", -time.Second)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}
+
+// PrepareFirstRun makes a one-time setup token when there are no users
+// yet, stores its hash and returns it; it returns "" when users exist.
+// Each call replaces an earlier token.
+func PrepareFirstRun(ctx context.Context, db *store.DB) (string, error) {
+	n, err := db.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	tok := store.NewSecret()
+	if err := db.SetSetting(ctx, store.SettingSetupToken, store.HashSecret(tok)); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// validSetupToken checks a first-run link against the stored hash.
+func (h *Handler) validSetupToken(ctx context.Context, tok string) bool {
+	want, err := h.db.Setting(ctx, store.SettingSetupToken)
+	return err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(store.HashSecret(tok))) == 1
+}
+
+type setupPage struct {
+	base
+	Token    string
+	Username string
+	Email    string
+	Error    string
+}
+
+func (h *Handler) setupPage(w http.ResponseWriter, r *http.Request, _ *session) error {
+	tok := r.PathValue("token")
+	if !h.validSetupToken(r.Context(), tok) {
+		return errorf(http.StatusNotFound, "This first-run link is not valid (any more). Restart serve to get a new one while no user exists, or use 'backupreport user add'.")
+	}
+	p := &setupPage{base: h.base(r, nil, "Create the first admin"), Token: tok}
+	p.CSRF = h.loginToken(w, r)
+	return h.render(w, r, http.StatusOK, "setup", p)
+}
+
+func (h *Handler) setup(w http.ResponseWriter, r *http.Request, _ *session) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	tok := r.PathValue("token")
+	if !h.validSetupToken(r.Context(), tok) {
+		return errorf(http.StatusNotFound, "This first-run link is not valid (any more).")
+	}
+	p := &setupPage{base: h.base(r, nil, "Create the first admin"), Token: tok,
+		Username: strings.TrimSpace(r.PostFormValue("username")), Email: strings.TrimSpace(r.PostFormValue("email"))}
+	p.CSRF = h.loginToken(w, r)
+	if !checkLoginToken(r) {
+		p.Error = "The form was stale (CSRF check). Please try again."
+		return h.render(w, r, http.StatusForbidden, "setup", p)
+	}
+	if r.PostFormValue("password") != r.PostFormValue("password2") {
+		p.Error = "The two passwords differ."
+		return h.render(w, r, http.StatusBadRequest, "setup", p)
+	}
+	u, err := h.db.AddFirstAdmin(r.Context(), p.Username, p.Email, r.PostFormValue("password"))
+	if err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return errorf(http.StatusConflict, "An admin exists already; log in instead.")
+		}
+		p.Error = err.Error()
+		return h.render(w, r, http.StatusBadRequest, "setup", p)
+	}
+	h.log.Info("first admin created", "username", u.Username, "remote_addr", r.RemoteAddr)
+	if err := h.startSession(w, r, u); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
+}
+
+// limiter counts failed logins per key (an IP address, a username) in a
+// fixed window. It lives in memory: a restart forgets it, which is fine
+// for slowing down guessing.
+type limiter struct {
+	mu     sync.Mutex
+	now    func() time.Time
+	counts map[string]*window
+}
+
+type window struct {
+	start time.Time
+	fails int
+}
+
+// Limits of failed logins per window.
+const (
+	loginWindow       = 15 * time.Minute
+	maxFailsPerUser   = 5
+	maxFailsPerIP     = 20
+	maxLimiterEntries = 100000
+)
+
+func newLimiter(now func() time.Time) *limiter {
+	return &limiter{now: now, counts: map[string]*window{}}
+}
+
+func (l *limiter) max(key string) int {
+	if strings.HasPrefix(key, "ip:") {
+		return maxFailsPerIP
+	}
+	return maxFailsPerUser
+}
+
+// blocked returns how long until the first over-limit key may try again.
+func (l *limiter) blocked(keys ...string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	var wait time.Duration
+	for _, k := range keys {
+		w, ok := l.counts[k]
+		if !ok {
+			continue
+		}
+		if now.Sub(w.start) >= loginWindow {
+			delete(l.counts, k)
+			continue
+		}
+		if w.fails >= l.max(k) {
+			if d := w.start.Add(loginWindow).Sub(now); d > wait {
+				wait = d
+			}
+		}
+	}
+	return wait
+}
+
+func (l *limiter) fail(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if len(l.counts) > maxLimiterEntries {
+		for k, w := range l.counts {
+			if now.Sub(w.start) >= loginWindow {
+				delete(l.counts, k)
+			}
+		}
+	}
+	for _, k := range keys {
+		w, ok := l.counts[k]
+		if !ok || now.Sub(w.start) >= loginWindow {
+			w = &window{start: now}
+			l.counts[k] = w
+		}
+		w.fails++
+	}
+}
+
+func (l *limiter) reset(key string) {
+	l.mu.Lock()
+	delete(l.counts, key)
+	l.mu.Unlock()
+}

@@ -1,0 +1,171 @@
+package report
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/backupreport/backupreport/parser"
+	"github.com/backupreport/backupreport/store"
+)
+
+// statusWindow is how far back the nightly report looks for a result.
+const statusWindow = 24 * time.Hour
+
+// nightlyRow is one server's line in the nightly report.
+type nightlyRow struct {
+	store.StatusRow
+	Verdict  verdict `json:"-"`
+	CodeName string  `json:"code_name"`
+	Meaning  string  `json:"code_meaning"`
+	OnIt     string  `json:"on_it"` // who claimed the problem, if anyone
+	URL      string  `json:"-"`
+}
+
+// nightlyFilter is the report's filter, from the query string.
+type nightlyFilter struct {
+	Status   string // "", problems, ok, failed, missing
+	Customer string
+	Staff    string // a CSR or TSR username
+}
+
+func filterOf(q url.Values) nightlyFilter {
+	return nightlyFilter{Status: q.Get("status"), Customer: q.Get("customer"), Staff: q.Get("staff")}
+}
+
+func (f nightlyFilter) match(r *nightlyRow) bool {
+	switch f.Status {
+	case "problems":
+		if r.Status == "ok" {
+			return false
+		}
+	case "ok", "failed", store.StatusMissing:
+		if r.Status != f.Status {
+			return false
+		}
+	}
+	if f.Customer != "" && !strings.EqualFold(f.Customer, r.Customer) {
+		return false
+	}
+	if f.Staff != "" && !strings.EqualFold(f.Staff, r.CSR) && !strings.EqualFold(f.Staff, r.TSR) {
+		return false
+	}
+	return true
+}
+
+// Query returns the filter as a query string, for the CSV and JSON links.
+func (f nightlyFilter) Query() string {
+	q := url.Values{}
+	for k, v := range map[string]string{"status": f.Status, "customer": f.Customer, "staff": f.Staff} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}
+
+// nightlyCounts are the summary line over every server, not just the
+// filtered ones.
+type nightlyCounts struct {
+	Total   int `json:"total"`
+	OK      int `json:"ok"`
+	OKX     int `json:"ok_with_exceptions"`
+	Failed  int `json:"failed"`
+	Missing int `json:"missing"`
+}
+
+// statusRank puts failures first, then missing servers, then the rest.
+func statusRank(s string) int {
+	switch s {
+	case "failed":
+		return 0
+	case store.StatusMissing:
+		return 1
+	}
+	return 2
+}
+
+// nightly computes the report once for the page, the JSON and the CSV.
+func (h *Handler) nightly(ctx context.Context, f nightlyFilter) ([]nightlyRow, nightlyCounts, []string, []string, error) {
+	st, err := h.db.Status(ctx, h.cfg.Now(), statusWindow)
+	if err != nil {
+		return nil, nightlyCounts{}, nil, nil, err
+	}
+	codes, err := h.db.CodeTable(ctx)
+	if err != nil {
+		return nil, nightlyCounts{}, nil, nil, err
+	}
+	claims, err := h.db.Claims(ctx)
+	if err != nil {
+		return nil, nightlyCounts{}, nil, nil, err
+	}
+	var c nightlyCounts
+	custSet, staffSet := map[string]bool{}, map[string]bool{}
+	rows := make([]nightlyRow, 0, len(st))
+	for _, s := range st {
+		ci, ok := codes[s.Code]
+		if !ok {
+			ci = parser.LookupCode(s.Code)
+		}
+		r := nightlyRow{StatusRow: s, Verdict: verdictOf(s.Status, s.ExceptedErrors), CodeName: ci.Name, Meaning: ci.Meaning, URL: serverURL(s.Customer, s.Server)}
+		if n, ok := claims[s.ServerID]; ok && s.Status != "ok" {
+			r.OnIt = n.Username
+		}
+		c.Total++
+		switch r.Verdict.Class {
+		case "ok":
+			c.OK++
+		case "okx":
+			c.OKX++
+		case "failed":
+			c.Failed++
+		case "missing":
+			c.Missing++
+		}
+		custSet[s.Customer] = true
+		for _, u := range []string{s.CSR, s.TSR} {
+			if u != "" {
+				staffSet[u] = true
+			}
+		}
+		if f.match(&r) {
+			rows = append(rows, r)
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return statusRank(rows[i].Status) < statusRank(rows[j].Status) })
+	return rows, c, sortedKeys(custSet), sortedKeys(staffSet), nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i]) < strings.ToLower(out[j]) })
+	return out
+}
+
+type nightlyPage struct {
+	base
+	Rows      []nightlyRow
+	Counts    nightlyCounts
+	Filter    nightlyFilter
+	Customers []string
+	Staff     []string
+}
+
+func (h *Handler) nightlyPage(w http.ResponseWriter, r *http.Request, s *session) error {
+	f := filterOf(r.URL.Query())
+	rows, counts, custs, staff, err := h.nightly(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	p := &nightlyPage{base: h.base(r, s, "Nightly report"), Rows: rows, Counts: counts, Filter: f, Customers: custs, Staff: staff}
+	return h.render(w, r, http.StatusOK, "nightly", p)
+}

@@ -1,0 +1,286 @@
+// Package report is backupreport's web interface for staff: the nightly
+// report, each server's history with a status calendar and trends, each
+// result explained in plain English with its raw log, the failure reports
+// and the historical report; plus the JSON and CSV API, /metrics and
+// /healthz.
+//
+// Pages are html/template, embedded and parsed once; pictures are SVG
+// drawn on the server; every page works without JavaScript.
+package report
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/backupreport/backupreport/store"
+)
+
+// Config holds the web interface's settings; cmd fills it from flags.
+type Config struct {
+	DB *store.DB
+	// Location is the time zone of every time shown and of nights.
+	Location *time.Location
+	Logger   *slog.Logger
+	// Gatherer is served on /metrics (behind login or token). Nil serves
+	// an empty set.
+	Gatherer prometheus.Gatherer
+	// CookieSecure forces the Secure flag on cookies. Without it the flag
+	// is set only for requests that came over TLS, directly or (by
+	// X-Forwarded-Proto: https) through a proxy: a browser does not send a
+	// Secure cookie back over plain http, which would make logging in on
+	// http://127.0.0.1 impossible.
+	CookieSecure bool
+	// SessionTTL is how long a login lasts; 0 means 12 hours.
+	SessionTTL time.Duration
+	// Now returns the current time; tests replace it. Nil is time.Now.
+	Now func() time.Time
+}
+
+// Handler serves the web interface. Build it with New.
+type Handler struct {
+	cfg     Config
+	db      *store.DB
+	log     *slog.Logger
+	loc     *time.Location
+	pages   map[string]*template.Template
+	mux     *http.ServeMux
+	limiter *limiter
+	metrics http.Handler
+}
+
+// New parses the templates and builds the routes.
+func New(cfg Config) (*Handler, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("report: no database")
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.Local
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Gatherer == nil {
+		cfg.Gatherer = prometheus.NewRegistry()
+	}
+	h := &Handler{cfg: cfg, db: cfg.DB, log: cfg.Logger, loc: cfg.Location, limiter: newLimiter(cfg.Now)}
+	var err error
+	if h.pages, err = parsePages(h.funcs()); err != nil {
+		return nil, err
+	}
+	h.metrics = promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{})
+	h.mux = http.NewServeMux()
+	for _, rt := range h.routes() {
+		h.mux.Handle(rt.pattern, h.wrap(rt))
+	}
+	return h, nil
+}
+
+// ServeHTTP answers one request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "same-origin")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.mux.ServeHTTP(w, r)
+}
+
+// access says who may call a route.
+type access int
+
+const (
+	public  access = iota // anyone (login, first-run link, /healthz)
+	page                  // a logged-in browser; others are sent to /login
+	machine               // a browser session or an API token; others get 401
+)
+
+// route is one entry of the route table.
+type route struct {
+	pattern string
+	access  access
+	role    string // the least role allowed; "" is any logged-in role
+	handle  func(w http.ResponseWriter, r *http.Request, s *session) error
+}
+
+// routes is the one list of everything the interface serves. The security
+// test walks it, so a route added here is tested for authentication.
+func (h *Handler) routes() []route {
+	return []route{
+		{"GET /healthz", public, "", h.healthz},
+		{"GET /login", public, "", h.loginPage},
+		{"POST /login", public, "", h.login},
+		{"GET /setup/{token}", public, "", h.setupPage},
+		{"POST /setup/{token}", public, "", h.setup},
+		{"POST /logout", page, "", h.logout},
+
+		{"GET /{$}", page, "", h.nightlyPage},
+		{"GET /servers/{customer}/{server}", page, "", h.serverPage},
+		{"POST /servers/{customer}/{server}/notes", page, "", h.addNote},
+		{"GET /results/{id}", page, "", h.resultPage},
+		{"GET /results/{id}/log", page, "", h.rawLog},
+		{"GET /failures/daily", page, "", h.failuresPage("daily")},
+		{"GET /failures/three-day", page, "", h.failuresPage("three-day")},
+		{"GET /history", page, "", h.historyPage},
+		{"POST /exceptions", page, store.RoleTech, h.addException},
+		{"GET /tokens", page, "", h.tokensPage},
+		{"POST /tokens", page, "", h.createToken},
+		{"POST /tokens/{id}/revoke", page, "", h.revokeToken},
+		{"GET /users", page, store.RoleAdmin, h.usersPage},
+		{"POST /users", page, store.RoleAdmin, h.addUser},
+		{"POST /users/{id}/active", page, store.RoleAdmin, h.setUserActive},
+
+		{"GET /api/v1/status", machine, "", h.apiStatus},
+		{"GET /api/v1/status.csv", machine, "", h.csvStatus},
+		{"GET /api/v1/history", machine, "", h.apiHistory},
+		{"GET /api/v1/history.csv", machine, "", h.csvHistory},
+		{"GET /api/v1/servers/{customer}/{server}/results", machine, "", h.apiServerResults},
+		{"GET /api/v1/results/{id}", machine, "", h.apiResult},
+		{"GET /metrics", machine, "", h.serveMetrics},
+	}
+}
+
+// Route describes a registered route, for tests and documentation.
+type Route struct {
+	Pattern string // "METHOD /path", as given to http.ServeMux
+	Public  bool
+	API     bool   // answers 401 rather than redirecting to the login page
+	Role    string // least role; "" for any
+}
+
+// Routes lists every route the handler serves.
+func (h *Handler) Routes() []Route {
+	var out []Route
+	for _, rt := range h.routes() {
+		out = append(out, Route{Pattern: rt.pattern, Public: rt.access == public, API: rt.access == machine, Role: rt.role})
+	}
+	return out
+}
+
+// httpError is an error with the status to answer and a message that may
+// be shown to the user.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func errorf(status int, format string, args ...any) error {
+	return &httpError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// fail is the one error helper: it maps an error to a status, logs only
+// server errors, and answers in HTML or JSON as the route expects.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, s *session, asJSON bool, err error) {
+	status, msg := http.StatusInternalServerError, "Something went wrong on our side; the error was logged."
+	var he *httpError
+	switch {
+	case errors.As(err, &he):
+		status, msg = he.status, he.msg
+	case errors.Is(err, store.ErrNotFound):
+		status, msg = http.StatusNotFound, "Not found."
+	case errors.Is(err, store.ErrConflict):
+		status, msg = http.StatusConflict, "That conflicts with something that exists already."
+	case errors.Is(err, context.Canceled):
+		return
+	default:
+		h.log.Error("http request", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if asJSON {
+		writeJSON(w, status, map[string]string{"error": msg})
+		return
+	}
+	h.render(w, r, status, "error", &errorPage{base: h.base(r, s, http.StatusText(status)), Status: status, Message: msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode json: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+	return nil
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// parsePages parses each page template together with the layout, once.
+func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	names, err := templateFS.ReadDir("templates")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, e := range names {
+		name := e.Name()
+		if name == "layout.html" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", name, err)
+		}
+		pages[name[:len(name)-len(".html")]] = t
+	}
+	return pages, nil
+}
+
+// render executes a page into a buffer and writes it only when it worked,
+// so a template error never leaves half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) error {
+	t, ok := h.pages[name]
+	if !ok {
+		return fmt.Errorf("no template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", data); err != nil {
+		h.log.Error("render page", "page", name, "path", r.URL.Path, "err", err)
+		http.Error(w, "the page could not be drawn; the error was logged", http.StatusInternalServerError)
+		return nil
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+	return nil
+}
+
+func (h *Handler) healthz(w http.ResponseWriter, r *http.Request, _ *session) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := h.db.Ping(ctx); err != nil {
+		h.log.Error("healthz", "err", err)
+		return writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "error", "error": "database does not answer"})
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (h *Handler) serveMetrics(w http.ResponseWriter, r *http.Request, _ *session) error {
+	h.metrics.ServeHTTP(w, r)
+	return nil
+}

@@ -1,0 +1,274 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/backupreport/backupreport/parser"
+	"github.com/backupreport/backupreport/store"
+)
+
+// historyPageSize is how many results a server page lists at a time.
+const historyPageSize = 50
+
+// calendarNights is how many nights the status calendar covers.
+const calendarNights = 90
+
+type resultView struct {
+	store.ResultRow
+	Verdict  verdict
+	CodeName string
+}
+
+type serverPage struct {
+	base
+	Server   store.Server
+	Customer store.Customer
+	Results  []resultView
+	Total    int
+	Page     int
+	Pages    int
+	Calendar calendar
+	Trends   []trend
+	Notes    []store.Note
+	Claim    string
+	URL      string
+	APIURL   string
+}
+
+func (h *Handler) serverByPath(r *http.Request) (store.Server, error) {
+	return h.db.ServerByName(r.Context(), r.PathValue("customer"), r.PathValue("server"))
+}
+
+func (h *Handler) serverPage(w http.ResponseWriter, r *http.Request, s *session) error {
+	ctx := r.Context()
+	srv, err := h.serverByPath(r)
+	if err != nil {
+		return err
+	}
+	cust, err := h.db.CustomerBySlug(ctx, srv.Customer)
+	if err != nil {
+		return err
+	}
+	total, err := h.db.CountResults(ctx, srv.ID)
+	if err != nil {
+		return err
+	}
+	pages := max(1, (total+historyPageSize-1)/historyPageSize)
+	pg, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	pg = min(max(pg, 1), pages)
+	rows, err := h.db.History(ctx, srv.ID, historyPageSize, (pg-1)*historyPageSize)
+	if err != nil {
+		return err
+	}
+	codes, err := h.db.CodeTable(ctx)
+	if err != nil {
+		return err
+	}
+	p := &serverPage{base: h.base(r, s, srv.Customer+"/"+srv.Name), Server: srv, Customer: cust, Total: total, Page: pg, Pages: pages,
+		URL: serverURL(srv.Customer, srv.Name), APIURL: "/api/v1" + serverURL(srv.Customer, srv.Name) + "/results"}
+	for _, row := range rows {
+		ci, ok := codes[row.Code]
+		if !ok {
+			ci = parser.LookupCode(row.Code)
+		}
+		p.Results = append(p.Results, resultView{ResultRow: row, Verdict: verdictOf(row.Status, row.ExceptedErrors), CodeName: ci.Name})
+	}
+	last := lastCompleteNight(h.cfg.Now(), h.loc)
+	lastDay, _ := time.Parse(time.DateOnly, last)
+	from := lastDay.AddDate(0, 0, -(calendarNights - 1)).Format(time.DateOnly)
+	nights, err := h.db.NightResults(ctx, srv.ID, noonOf(from, h.loc))
+	if err != nil {
+		return err
+	}
+	p.Calendar = buildCalendar(srv, from, last, nights, h.loc)
+	p.Trends = buildTrends(nights)
+	if p.Notes, err = h.db.Notes(ctx, srv.ID, 20); err != nil {
+		return err
+	}
+	for _, n := range p.Notes {
+		if n.Kind == store.NoteClaim {
+			p.Claim = n.Username
+			break
+		}
+		if n.Kind == store.NoteResolved {
+			break
+		}
+	}
+	return h.render(w, r, http.StatusOK, "server", p)
+}
+
+func (h *Handler) addNote(w http.ResponseWriter, r *http.Request, s *session) error {
+	srv, err := h.serverByPath(r)
+	if err != nil {
+		return err
+	}
+	if _, err := h.db.AddNote(r.Context(), s.User.ID, srv.ID, r.PostFormValue("kind"), r.PostFormValue("body")); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return errorf(http.StatusBadRequest, "%v", err)
+	}
+	http.Redirect(w, r, safeNext(r.PostFormValue("back")), http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) addException(w http.ResponseWriter, r *http.Request, s *session) error {
+	scope, pattern := strings.TrimSpace(r.PostFormValue("scope")), strings.TrimSpace(r.PostFormValue("pattern"))
+	if _, err := h.db.AddException(r.Context(), "web:"+s.User.Username, scope, pattern, r.PostFormValue("note")); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return errorf(http.StatusBadRequest, "%v", err)
+		}
+		if errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		return errorf(http.StatusBadRequest, "%v", err)
+	}
+	http.Redirect(w, r, safeNext(r.PostFormValue("back")), http.StatusSeeOther)
+	return nil
+}
+
+// Limits of the raw log shown on a result page; the download has it all.
+const (
+	maxLogLines    = 5000
+	maxLogLineShow = 2000
+)
+
+type logLine struct {
+	N     int
+	Text  string
+	Class string // "err" for a file error, "final" for rsync's closing line
+}
+
+type resultPage struct {
+	base
+	R            store.ResultRow
+	Verdict      verdict
+	Code         parser.CodeInfo
+	Errors       []store.FileErrorRow
+	Failing      int
+	Log          []logLine
+	LogStored    bool
+	LogCut       bool // the page shows only the first maxLogLines lines
+	LogTruncated bool // the stored log itself lost its middle
+	LogBytes     int64
+	ServerURL    string
+	CanExcept    bool
+	Scope        string
+}
+
+func (h *Handler) resultByPath(r *http.Request) (store.ResultRow, []store.FileErrorRow, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return store.ResultRow{}, nil, errorf(http.StatusNotFound, "There is no result %q.", r.PathValue("id"))
+	}
+	return h.db.Result(r.Context(), id)
+}
+
+func (h *Handler) resultPage(w http.ResponseWriter, r *http.Request, s *session) error {
+	res, fes, err := h.resultByPath(r)
+	if err != nil {
+		return err
+	}
+	code, err := h.db.CodeInfo(r.Context(), res.Code)
+	if err != nil {
+		return err
+	}
+	p := &resultPage{base: h.base(r, s, fmt.Sprintf("%s/%s, night %s", res.Customer, res.Server, res.Night)), R: res,
+		Verdict: verdictOf(res.Status, res.ExceptedErrors), Code: code, Errors: fes, ServerURL: serverURL(res.Customer, res.Server),
+		CanExcept: s.can(store.RoleTech), Scope: res.Customer + "/" + res.Server}
+	errLines := map[int]bool{}
+	for _, fe := range fes {
+		errLines[fe.Line] = true
+		if !fe.Excepted && fe.Kind != string(parser.KindVanished) {
+			p.Failing++
+		}
+	}
+	raw, err := h.db.RawLogOf(r.Context(), res.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return err
+	default:
+		p.LogStored, p.LogTruncated, p.LogBytes = true, raw.Truncated, raw.OriginalBytes
+		p.Log, p.LogCut, err = readLog(raw.Data, errLines)
+		if err != nil {
+			h.log.Warn("read raw log", "result_id", res.ID, "err", err)
+		}
+	}
+	return h.render(w, r, http.StatusOK, "result", p)
+}
+
+// readLog decompresses a stored log into numbered lines, marking the
+// lines of file errors and rsync's closing error or warning line.
+func readLog(gz []byte, errLines map[int]bool) ([]logLine, bool, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return nil, false, err
+	}
+	defer zr.Close()
+	br := bufio.NewReaderSize(zr, 64<<10)
+	var out []logLine
+	for n := 1; ; n++ {
+		line, err := br.ReadString('\n')
+		if line == "" && err != nil {
+			if err == io.EOF {
+				return out, false, nil
+			}
+			return out, false, err
+		}
+		if n > maxLogLines {
+			return out, true, nil
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if len(line) > maxLogLineShow {
+			line = line[:maxLogLineShow] + " …"
+		}
+		l := logLine{N: n, Text: line}
+		switch {
+		case errLines[n]:
+			l.Class = "err"
+		case strings.HasPrefix(line, "rsync error:") || strings.HasPrefix(line, "rsync warning:"):
+			l.Class = "final"
+		}
+		out = append(out, l)
+	}
+}
+
+// rawLog sends the stored log as a plain-text download.
+func (h *Handler) rawLog(w http.ResponseWriter, r *http.Request, _ *session) error {
+	res, _, err := h.resultByPath(r)
+	if err != nil {
+		return err
+	}
+	raw, err := h.db.RawLogOf(r.Context(), res.ID)
+	if err != nil {
+		return err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw.Data))
+	if err != nil {
+		return fmt.Errorf("raw log of result %d: %w", res.ID, err)
+	}
+	defer zr.Close()
+	name := fmt.Sprintf("%s-%s-%s-%d.log", res.Customer, res.Server, res.Night, res.ID)
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == '"' || r == '\\' || r == '/' || r > 0x7e {
+			return '_'
+		}
+		return r
+	}, name)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	if _, err := io.Copy(w, zr); err != nil {
+		h.log.Warn("send raw log", "result_id", res.ID, "err", err)
+	}
+	return nil
+}
