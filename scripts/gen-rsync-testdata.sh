@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the real-rsync cases under testdata/rsync/ by running the
-# installed rsync (Debian's 3.2.7 when this was written) with the customers'
-# flags, and writes each run's output (stdout and stderr mixed, as
+# installed /usr/bin/rsync (the committed runs came from Debian bookworm's
+# 3.5.0) with the customers' flags, and writes each run's output (stdout and stderr mixed, as
 # backup.bat does) to testdata/rsync/real-<case>/stats.out, plus the exit
 # status to exit-status. Hand-made cases (hand-*) are not touched.
 #
@@ -9,7 +9,8 @@
 #
 # Needs: root (the unreadable cases run rsync as "nobody" through runuser,
 # and a throwaway sshd on a free 127.0.0.1 port serves the ssh cases),
-# rsync, ssh, sshd, python3 (to pick free ports). Paths are fixed (/tmp/brgen) so the output is stable apart
+# rsync, ssh, sshd, python3 (to pick free ports). Paths are fixed
+# (/tmp/brgen) so the output is stable apart
 # from speeds and timings.
 set -euo pipefail
 
