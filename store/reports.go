@@ -403,3 +403,21 @@ func (db *DB) Ping(ctx context.Context) error {
 	var one int
 	return mapErr(db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM settings`).Scan(&one))
 }
+
+// SetCodeInfo stores staff's own explanation of an exit code; it then
+// overrides the built-in table everywhere (pages, e-mails).
+func (db *DB) SetCodeInfo(ctx context.Context, actor string, c parser.CodeInfo) error {
+	if strings.TrimSpace(c.Name) == "" || strings.TrimSpace(c.Meaning) == "" || strings.TrimSpace(c.Action) == "" {
+		return fmt.Errorf("set code %d: name, meaning and action must not be empty", c.Code)
+	}
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		before, _ := db.CodeInfo(ctx, c.Code)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO codes (code, name, meaning, action, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (code) DO UPDATE SET name = excluded.name, meaning = excluded.meaning, action = excluded.action,
+			updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+			c.Code, c.Name, c.Meaning, c.Action, actor, formatTime(db.Now())); err != nil {
+			return err
+		}
+		return db.audit(tx, actor, "code.set", fmt.Sprintf("code %d", c.Code), before, c)
+	})
+}
