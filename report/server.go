@@ -145,7 +145,7 @@ const (
 type logLine struct {
 	N     int
 	Text  string
-	Class string // "err" for a file error, "final" for rsync's closing line
+	Class string // err, excepted or vanished for a file error; final for rsync's closing line
 }
 
 type resultPage struct {
@@ -185,10 +185,15 @@ func (h *Handler) resultPage(w http.ResponseWriter, r *http.Request, s *session)
 	p := &resultPage{base: h.base(r, s, fmt.Sprintf("%s/%s, night %s", res.Customer, res.Server, res.Night)), R: res,
 		Verdict: verdictOf(res.Status, res.ExceptedErrors), Code: code, Errors: fes, ServerURL: serverURL(res.Customer, res.Server),
 		CanExcept: s.can(store.RoleTech), Scope: res.Customer + "/" + res.Server}
-	errLines := map[int]bool{}
+	errLines := map[int]string{}
 	for _, fe := range fes {
-		errLines[fe.Line] = true
-		if !fe.Excepted && fe.Kind != string(parser.KindVanished) {
+		switch {
+		case fe.Kind == string(parser.KindVanished):
+			errLines[fe.Line] = "vanished"
+		case fe.Excepted:
+			errLines[fe.Line] = "excepted"
+		default:
+			errLines[fe.Line] = "err"
 			p.Failing++
 		}
 	}
@@ -208,8 +213,9 @@ func (h *Handler) resultPage(w http.ResponseWriter, r *http.Request, s *session)
 }
 
 // readLog decompresses a stored log into numbered lines, marking the
-// lines of file errors and rsync's closing error or warning line.
-func readLog(gz []byte, errLines map[int]bool) ([]logLine, bool, error) {
+// lines of file errors (by their class in errLines) and rsync's closing
+// error or warning line.
+func readLog(gz []byte, errLines map[int]string) ([]logLine, bool, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(gz))
 	if err != nil {
 		return nil, false, err
@@ -234,8 +240,8 @@ func readLog(gz []byte, errLines map[int]bool) ([]logLine, bool, error) {
 		}
 		l := logLine{N: n, Text: line}
 		switch {
-		case errLines[n]:
-			l.Class = "err"
+		case errLines[n] != "":
+			l.Class = errLines[n]
 		case strings.HasPrefix(line, "rsync error:") || strings.HasPrefix(line, "rsync warning:"):
 			l.Class = "final"
 		}
