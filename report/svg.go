@@ -80,10 +80,18 @@ func buildCalendar(srv store.Server, from, to string, nights []store.NightResult
 		cell.Class, cell.Letter = v.Class, v.Icon
 		c.Counts[v.Class]++
 		c.Cells = append(c.Cells, cell)
-		if m := night[:7]; m != lastMonth && row <= 3 {
-			d, _ := time.Parse(time.DateOnly, night)
-			c.Months = append(c.Months, calLabel{X: cell.X, Y: calTop - 5, Text: d.Format("Jan")})
+		if m := night[:7]; m != lastMonth {
 			lastMonth = m
+			// A month starting late in a week is labelled on the next
+			// column; labels never crowd each other.
+			x := cell.X
+			if row > 3 {
+				x += calSize + calGap
+			}
+			if n := len(c.Months); n == 0 || x-c.Months[n-1].X >= 2*(calSize+calGap) {
+				d, _ := time.Parse(time.DateOnly, night)
+				c.Months = append(c.Months, calLabel{X: x, Y: calTop - 5, Text: d.Format("Jan")})
+			}
 		}
 	}
 	cols := (len(list) + offset + 6) / 7

@@ -263,24 +263,7 @@ type ServerNights struct {
 // after toNight. Nights with no result at all are not counted here: the
 // caller knows which nights were expected (Server.Expected).
 func (db *DB) NightCounts(ctx context.Context, fromNight, toNight string, receivedFrom, receivedTo time.Time) ([]ServerNights, error) {
-	rows, err := db.db.QueryContext(ctx, `WITH last AS (
-			SELECT server_id, status, excepted_errors,
-				ROW_NUMBER() OVER (PARTITION BY server_id, night ORDER BY received_at DESC, id DESC) AS rn
-			FROM results
-			WHERE received_at >= ? AND received_at < ? AND night >= ? AND night <= ?
-		), counts AS (
-			SELECT server_id,
-				SUM(status = 'ok' AND excepted_errors = 0) AS ok,
-				SUM(status = 'ok' AND excepted_errors > 0) AS okx,
-				SUM(status = 'failed') AS failed,
-				SUM(status = 'missing') AS missing
-			FROM last WHERE rn = 1 GROUP BY server_id
-		)
-		SELECT s.id, c.slug, s.name, s.expect_days, s.created_at,
-			COALESCE(k.ok, 0), COALESCE(k.okx, 0), COALESCE(k.failed, 0), COALESCE(k.missing, 0)
-		FROM servers s JOIN customers c ON c.id = s.customer_id LEFT JOIN counts k ON k.server_id = s.id
-		WHERE s.retired = 0 AND c.active = 1
-		ORDER BY lower(c.slug), lower(s.name)`,
+	rows, err := db.db.QueryContext(ctx, QueryNightCounts,
 		formatTime(receivedFrom), formatTime(receivedTo), fromNight, toNight)
 	if err != nil {
 		return nil, fmt.Errorf("night counts %s..%s: %w", fromNight, toNight, mapErr(err))
@@ -325,6 +308,26 @@ const (
 	QueryStatus  = `SELECT s.id, r.id FROM servers s JOIN customers c ON c.id = s.customer_id LEFT JOIN results r ON r.id = (SELECT r2.id FROM results r2 WHERE r2.server_id = s.id ORDER BY r2.received_at DESC, r2.id DESC LIMIT 1) WHERE s.retired = 0 AND c.active = 1`
 	QueryHistory = `SELECT r.id FROM results r JOIN servers s ON s.id = r.server_id JOIN customers c ON c.id = s.customer_id WHERE r.server_id = ? ORDER BY r.received_at DESC, r.id DESC LIMIT 50 OFFSET 0`
 	QueryNights  = `SELECT night, id FROM results WHERE server_id = ? AND received_at >= ? ORDER BY received_at, id`
+	// QueryNightCounts is NightCounts' query; its arguments are the
+	// received_at bounds, then the first and last night.
+	QueryNightCounts = `WITH last AS (
+			SELECT server_id, status, excepted_errors,
+				ROW_NUMBER() OVER (PARTITION BY server_id, night ORDER BY received_at DESC, id DESC) AS rn
+			FROM results
+			WHERE received_at >= ? AND received_at < ? AND night >= ? AND night <= ?
+		), counts AS (
+			SELECT server_id,
+				SUM(status = 'ok' AND excepted_errors = 0) AS ok,
+				SUM(status = 'ok' AND excepted_errors > 0) AS okx,
+				SUM(status = 'failed') AS failed,
+				SUM(status = 'missing') AS missing
+			FROM last WHERE rn = 1 GROUP BY server_id
+		)
+		SELECT s.id, c.slug, s.name, s.expect_days, s.created_at,
+			COALESCE(k.ok, 0), COALESCE(k.okx, 0), COALESCE(k.failed, 0), COALESCE(k.missing, 0)
+		FROM servers s JOIN customers c ON c.id = s.customer_id LEFT JOIN counts k ON k.server_id = s.id
+		WHERE s.retired = 0 AND c.active = 1
+		ORDER BY lower(c.slug), lower(s.name)`
 )
 
 // SeedRow is one synthetic result for BulkSeed.
