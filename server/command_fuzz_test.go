@@ -1,0 +1,46 @@
+package server
+
+import (
+	"strings"
+	"testing"
+)
+
+func FuzzParseCommand(f *testing.F) {
+	for _, raw := range []string{
+		"cat > /reports/c/s.out", "cat >/reports/c/s.out", "cat>/reports/c/s.out",
+		"cat - > /reports/c/s.out", "cat >> /reports/c/s.out\r\n",
+		`cat > "/reports/acme corp/file srv.out"`, `cat > '/reports/a b/c.out'`,
+		"cat > /reports/c/s.out; sh", "cat | sh", "scp -t /reports", "cat > ''",
+		"cat > /reports/c/s.out > x", `cat > "a'b"`, "cat > 'a\"b'",
+	} {
+		f.Add(raw)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		c, err := ParseCommand(raw)
+		if err != nil {
+			if c != (Command{}) {
+				t.Fatalf("ParseCommand(%q) = %+v with error %v", raw, c, err)
+			}
+			if strings.ContainsAny(err.Error(), "\n\r") && !strings.Contains(err.Error(), `"`) {
+				t.Fatalf("ParseCommand(%q): multi-line error %q", raw, err)
+			}
+			return
+		}
+		if c.Path == "" || strings.ContainsRune(c.Path, 0) {
+			t.Fatalf("ParseCommand(%q) accepted path %q", raw, c.Path)
+		}
+		for _, b := range []byte(c.Path) {
+			if b < 0x20 || b == 0x7f {
+				t.Fatalf("ParseCommand(%q) accepted control byte %#x in %q", raw, b, c.Path)
+			}
+		}
+		if !strings.Contains(raw, "cat") || !strings.Contains(raw, ">") {
+			t.Fatalf("ParseCommand(%q) accepted a command without cat and >", raw)
+		}
+		for _, bad := range []string{"|", ";", "&", "<", "`", "$("} {
+			if strings.Contains(raw, bad) && !strings.Contains(raw, "'") {
+				t.Fatalf("ParseCommand(%q) accepted %q outside single quotes", raw, bad)
+			}
+		}
+	})
+}
