@@ -3,7 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
-		"net/http"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
