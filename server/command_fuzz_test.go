@@ -11,7 +11,7 @@ func FuzzParseCommand(f *testing.F) {
 		"cat - > /reports/c/s.out", "cat >> /reports/c/s.out\r\n",
 		`cat > "/reports/acme corp/file srv.out"`, `cat > '/reports/a b/c.out'`,
 		"cat > /reports/c/s.out; sh", "cat | sh", "scp -t /reports", "cat > ''",
-		"cat > /reports/c/s.out > x", `cat > "a'b"`, "cat > 'a\"b'",
+		"cat > /reports/c/s.out > x", `cat > "a'b"`, "cat > 'a\"b'", `cat>"&"`, `c''at>'0'`,
 	} {
 		f.Add(raw)
 	}
@@ -34,12 +34,19 @@ func FuzzParseCommand(f *testing.F) {
 				t.Fatalf("ParseCommand(%q) accepted control byte %#x in %q", raw, b, c.Path)
 			}
 		}
-		if !strings.Contains(raw, "cat") || !strings.Contains(raw, ">") {
-			t.Fatalf("ParseCommand(%q) accepted a command without cat and >", raw)
+		if !strings.Contains(raw, ">") {
+			t.Fatalf("ParseCommand(%q) accepted a command without >", raw)
+		}
+		// The path, single-quoted, reads back as itself.
+		if !strings.Contains(c.Path, "'") {
+			again, err := ParseCommand("cat > '" + c.Path + "'")
+			if err != nil || again.Path != c.Path {
+				t.Fatalf("ParseCommand(%q) gave %q, which does not read back: %+v, %v", raw, c.Path, again, err)
+			}
 		}
 		for _, bad := range []string{"|", ";", "&", "<", "`", "$("} {
-			if strings.Contains(raw, bad) && !strings.Contains(raw, "'") {
-				t.Fatalf("ParseCommand(%q) accepted %q outside single quotes", raw, bad)
+			if strings.Contains(raw, bad) && !strings.ContainsAny(raw, `'"`) {
+				t.Fatalf("ParseCommand(%q) accepted an unquoted %q", raw, bad)
 			}
 		}
 	})
