@@ -1,0 +1,118 @@
+package server
+
+import (
+	"bytes"
+	"io"
+	"math/rand"
+	"testing"
+	"time"
+)
+
+// TestOrderedWriterRestoresOrder feeds SFTP-style writes in a shuffled
+// order and checks the stream comes out in order.
+func TestOrderedWriterRestoresOrder(t *testing.T) {
+	var want bytes.Buffer
+	for want.Len() < 300<<10 {
+		want.WriteString("some rsync output line\n")
+	}
+	type chunk struct {
+		off int64
+		b   []byte
+	}
+	var chunks []chunk
+	for off := 0; off < want.Len(); off += 32 << 10 {
+		chunks = append(chunks, chunk{int64(off), want.Bytes()[off:min(off+32<<10, want.Len())]})
+	}
+	rand.New(rand.NewSource(1)).Shuffle(len(chunks), func(i, j int) { chunks[i], chunks[j] = chunks[j], chunks[i] })
+
+	pr, pw := io.Pipe()
+	w := &orderedWriter{pw: pw, pending: map[int64][]byte{}, done: make(chan error, 1), interrupted: func() bool { return false }}
+	got := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(pr)
+		got <- b
+		w.done <- nil
+	}()
+	for _, c := range chunks {
+		if n, err := w.WriteAt(c.b, c.off); err != nil || n != len(c.b) {
+			t.Fatalf("WriteAt(%d): %d, %v", c.off, n, err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; !bytes.Equal(b, want.Bytes()) {
+		t.Errorf("stream differs: got %d bytes, want %d", len(b), want.Len())
+	}
+	if w.aborted {
+		t.Errorf("a complete upload was marked aborted")
+	}
+}
+
+// TestOrderedWriterBoundsItsBuffer refuses writes that would hold more
+// than maxPending bytes, and rewrites of bytes already passed on.
+func TestOrderedWriterBoundsItsBuffer(t *testing.T) {
+	pr, pw := io.Pipe()
+	go io.Copy(io.Discard, pr)
+	w := &orderedWriter{pw: pw, pending: map[int64][]byte{}, done: make(chan error, 1), interrupted: func() bool { return false }}
+	block := make([]byte, 1<<20)
+	var err error
+	for off := int64(1 << 20); err == nil && off < 64<<20; off += 1 << 20 {
+		_, err = w.WriteAt(block, off) // never at offset 0: the gap is never filled
+	}
+	if err == nil || w.pendingBytes > maxPending {
+		t.Fatalf("pending grew to %d bytes without an error", w.pendingBytes)
+	}
+	w2 := &orderedWriter{pw: pw, pending: map[int64][]byte{}, done: make(chan error, 1), interrupted: func() bool { return false }}
+	w2.WriteAt([]byte("abc"), 0)
+	if _, err := w2.WriteAt([]byte("x"), 1); err == nil {
+		t.Errorf("a write going back before the stream position was accepted")
+	}
+}
+
+// TestOrderedWriterMarksGapsAborted: a file closed with a gap is not whole.
+func TestOrderedWriterMarksGapsAborted(t *testing.T) {
+	pr, pw := io.Pipe()
+	w := &orderedWriter{pw: pw, pending: map[int64][]byte{}, done: make(chan error, 1), interrupted: func() bool { return false }}
+	go func() { io.Copy(io.Discard, pr); w.done <- nil }()
+	w.WriteAt([]byte("abc"), 0)
+	w.WriteAt([]byte("xyz"), 10)
+	done := make(chan struct{})
+	go func() { w.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close hung")
+	}
+	if !w.aborted {
+		t.Errorf("a file closed with a gap was not marked aborted")
+	}
+}
+
+// TestNoGroupExchange: PuTTY up to 0.64 fails after a group-exchange offer.
+func TestNoGroupExchange(t *testing.T) {
+	for _, legacy := range []bool{false, true} {
+		a := Algorithms(legacy)
+		for _, k := range a.KeyExchanges {
+			if bytes.Contains([]byte(k), []byte("group-exchange")) {
+				t.Errorf("legacy=%v offers %s", legacy, k)
+			}
+		}
+		has := func(list []string, s string) bool {
+			for _, x := range list {
+				if x == s {
+					return true
+				}
+			}
+			return false
+		}
+		for _, want := range []struct {
+			list []string
+			name string
+		}{{a.KeyExchanges, "diffie-hellman-group1-sha1"}, {a.Ciphers, "aes128-cbc"}, {a.Ciphers, "3des-cbc"}} {
+			if has(want.list, want.name) != legacy {
+				t.Errorf("legacy=%v: offers %s = %v", legacy, want.name, !legacy)
+			}
+		}
+	}
+}
