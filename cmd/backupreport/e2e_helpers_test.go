@@ -105,6 +105,7 @@ func (in *instance) start(extra ...string) {
 	t.Helper()
 	args := append([]string{"serve", "--data", in.data, "--ssh-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--timezone", "UTC"}, extra...)
 	in.cmd = exec.Command(binary(t), args...)
+	in.done = make(chan error, 1)
 	in.cmd.Env = append(os.Environ(), "BACKUPREPORT_DATA=")
 	in.cmd.Stderr = in.logs
 	stdout, err := in.cmd.StdoutPipe()

@@ -79,13 +79,27 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	if err != nil {
 		return a.fail("host keys: %v", err)
 	}
+	// The old server's keys come first and replace our own of the same
+	// type: customers' known_hosts name the old server's keys.
+	var offered []gossh.Signer
+	have := map[string]bool{}
 	for _, f := range hostKeys {
 		sg, err := keys.LoadHostKey(f)
 		if err != nil {
 			return a.fail("--host-key %s: %v", f, err)
 		}
-		signers = append([]gossh.Signer{sg}, signers...)
+		if have[sg.PublicKey().Type()] {
+			return a.fail("--host-key %s: a %s host key was given twice", f, sg.PublicKey().Type())
+		}
+		have[sg.PublicKey().Type()] = true
+		offered = append(offered, sg)
 	}
+	for _, sg := range signers {
+		if !have[sg.PublicKey().Type()] {
+			offered = append(offered, sg)
+		}
+	}
+	signers = offered
 	for _, sg := range signers {
 		log.Info("host key", "type", sg.PublicKey().Type(), "fingerprint", gossh.FingerprintSHA256(sg.PublicKey()))
 	}
