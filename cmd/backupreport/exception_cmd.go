@@ -23,7 +23,9 @@ func exceptionAdd(ctx context.Context, a *app, args []string) int {
 		"Adds an exception: errors on files matching PATTERN no longer fail a night with code 23.\n"+
 			"PATTERN is a case-insensitive glob over the whole path as rsync printed it: * matches any\n"+
 			"run of characters (/ included), ? one character. Examples: '*.pst', '*/QuickBooks/*'.",
-		args, 2, func(fs *flag.FlagSet) { note = fs.String("note", "", "why: e.g. which other backup covers these files") },
+		args, 2, func(fs *flag.FlagSet) {
+			note = fs.String("note", "", "why: e.g. which other backup covers these files")
+		},
 		func(db *store.DB, pos []string) int {
 			scope := pos[0]
 			if scope != "global" {

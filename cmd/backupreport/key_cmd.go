@@ -106,7 +106,9 @@ func keyImport(ctx context.Context, a *app, args []string) int {
 		"Imports the old server's authorized_keys. Each line's command=\"cat > /reports/<customer>/...\"\n"+
 			"option names its customer (customers and servers are created as needed). Lines without\n"+
 			"one are reported, not guessed. Exit status 1 when any line was not imported.",
-		args, 1, func(fs *flag.FlagSet) { dryRun = fs.Bool("dry-run", false, "report what would be imported, change nothing") },
+		args, 1, func(fs *flag.FlagSet) {
+			dryRun = fs.Bool("dry-run", false, "report what would be imported, change nothing")
+		},
 		func(db *store.DB, pos []string) int {
 			data, err := a.readInput(pos[0])
 			if err != nil {
