@@ -22,4 +22,5 @@ test-deps:
 
 # Print the speed figures each issue asks for.
 bench: build
-	./scripts/bench.sh
+	./scripts/bench-parser.sh
+	./scripts/bench-ingest.sh
