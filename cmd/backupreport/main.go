@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -139,14 +138,19 @@ func (a *app) parseFlags(fs *flag.FlagSet, args []string) ([]string, int) {
 		fmt.Fprintf(a.stderr, "backupreport: %v\n", envErr)
 		return nil, exitUsage
 	}
+	for _, arg := range args {
+		if arg == "--" {
+			break
+		}
+		if arg == "-h" || arg == "-help" || arg == "--help" {
+			fs.SetOutput(a.stdout)
+			fs.Usage()
+			return nil, exitOK
+		}
+	}
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fs.SetOutput(a.stdout)
-				fs.Usage()
-				return nil, exitOK
-			}
 			return nil, exitUsage
 		}
 		rest := fs.Args()
