@@ -19,17 +19,18 @@ type Customer struct {
 	CSR       string    `json:"csr"` // username of the customer service rep, if any
 	TSR       string    `json:"tsr"` // username of the technician, if any
 	Demo      bool      `json:"demo"`
+	Note      string    `json:"note"` // staff's free text about the customer
 	CreatedAt time.Time `json:"created_at"`
 }
 
-const customerColumns = `c.id, c.slug, c.name, c.active, c.csr_id, c.tsr_id, COALESCE(cu.username, ''), COALESCE(tu.username, ''), c.demo, c.created_at`
+const customerColumns = `c.id, c.slug, c.name, c.active, c.csr_id, c.tsr_id, COALESCE(cu.username, ''), COALESCE(tu.username, ''), c.demo, c.note, c.created_at`
 const customerFrom = `customers c LEFT JOIN users cu ON cu.id = c.csr_id LEFT JOIN users tu ON tu.id = c.tsr_id`
 
 func scanCustomer(sc interface{ Scan(...any) error }) (Customer, error) {
 	var c Customer
 	var csr, tsr sql.NullInt64
 	var created string
-	err := sc.Scan(&c.ID, &c.Slug, &c.Name, &c.Active, &csr, &tsr, &c.CSR, &c.TSR, &c.Demo, &created)
+	err := sc.Scan(&c.ID, &c.Slug, &c.Name, &c.Active, &csr, &tsr, &c.CSR, &c.TSR, &c.Demo, &c.Note, &created)
 	c.CSRID, c.TSRID, c.CreatedAt = nullInt(csr), nullInt(tsr), parseTime(created)
 	return c, err
 }
@@ -78,19 +79,30 @@ func (db *DB) AddCustomer(ctx context.Context, actor string, c Customer) (Custom
 	return db.CustomerBySlug(ctx, c.Slug)
 }
 
-// UpdateCustomer changes a customer's name, active flag and CSR/TSR.
+// UpdateCustomer changes a customer's name, active flag, CSR/TSR and note.
 func (db *DB) UpdateCustomer(ctx context.Context, actor string, c Customer) error {
+	if len(c.Note) > 4000 {
+		return fmt.Errorf("update customer %d: the note is longer than 4000 bytes", c.ID)
+	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {
-		before, err := scanCustomer(tx.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM `+customerFrom+` WHERE c.id = ?`, c.ID))
-		if err != nil {
-			return fmt.Errorf("update customer %d: %w", c.ID, err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE customers SET name = ?, active = ?, csr_id = ?, tsr_id = ? WHERE id = ?`,
-			c.Name, boolInt(c.Active), c.CSRID, c.TSRID, c.ID); err != nil {
-			return fmt.Errorf("update customer %s: %w", before.Slug, err)
-		}
-		return db.audit(tx, actor, "customer.update", "customer "+before.Slug, before, c)
+		return db.updateCustomer(ctx, tx, actor, c)
 	})
+}
+
+func (db *DB) updateCustomer(ctx context.Context, tx *sql.Tx, actor string, c Customer) error {
+	before, err := scanCustomer(tx.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM `+customerFrom+` WHERE c.id = ?`, c.ID))
+	if err != nil {
+		return fmt.Errorf("update customer %d: %w", c.ID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE customers SET name = ?, active = ?, csr_id = ?, tsr_id = ?, note = ? WHERE id = ?`,
+		c.Name, boolInt(c.Active), c.CSRID, c.TSRID, c.Note, c.ID); err != nil {
+		return fmt.Errorf("update customer %s: %w", before.Slug, err)
+	}
+	after, err := scanCustomer(tx.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM `+customerFrom+` WHERE c.id = ?`, c.ID))
+	if err != nil {
+		return err
+	}
+	return db.audit(tx, actor, "customer.update", "customer "+before.Slug, before, after)
 }
 
 // CustomerBySlug finds a customer by slug, ignoring case.

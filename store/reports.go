@@ -146,12 +146,24 @@ func (db *DB) AddNote(ctx context.Context, userID, serverID int64, kind, body st
 			return err
 		}
 		n.ID, _ = res.LastInsertId()
-		return nil
+		return db.audit(tx, n.Username, "note."+kind, fmt.Sprintf("server %d", serverID), nil, n)
 	})
 	if err != nil {
 		return Note{}, fmt.Errorf("add note to server %d: %w", serverID, err)
 	}
 	return n, nil
+}
+
+// StreakStart returns when a server's current trouble began: the time of
+// its latest ok result, or nil when it never had one. Notes made after it
+// belong to the current failure streak.
+func (db *DB) StreakStart(ctx context.Context, serverID int64) (*time.Time, error) {
+	var at sql.NullString
+	err := db.db.QueryRowContext(ctx, `SELECT MAX(received_at) FROM results WHERE server_id = ? AND status = 'ok'`, serverID).Scan(&at)
+	if err != nil {
+		return nil, fmt.Errorf("streak of server %d: %w", serverID, mapErr(err))
+	}
+	return nullTime(at), nil
 }
 
 // Notes returns a server's notes, newest first, at most limit.
@@ -176,12 +188,15 @@ func (db *DB) Notes(ctx context.Context, serverID int64, limit int) ([]Note, err
 }
 
 // Claims returns, per server, the open claim: the latest claim or
-// resolution of each server, when it is a claim. This is "who is on it".
+// resolution of each server, when it is a claim and the server has had no
+// ok result since. This is "who is on it": a claim stays with a failure
+// streak and ends when the server is ok again.
 func (db *DB) Claims(ctx context.Context) (map[int64]Note, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT n.id, n.server_id, COALESCE(u.username, ''), n.kind, n.body, n.created_at
 		FROM notes n LEFT JOIN users u ON u.id = n.user_id
 		WHERE n.id = (SELECT n2.id FROM notes n2 WHERE n2.server_id = n.server_id AND n2.kind IN ('claim', 'resolved') ORDER BY n2.created_at DESC, n2.id DESC LIMIT 1)
-		  AND n.kind = 'claim'`)
+		  AND n.kind = 'claim'
+		  AND NOT EXISTS (SELECT 1 FROM results r WHERE r.server_id = n.server_id AND r.received_at > n.created_at AND r.status = 'ok')`)
 	if err != nil {
 		return nil, fmt.Errorf("claims: %w", mapErr(err))
 	}

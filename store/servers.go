@@ -145,16 +145,19 @@ func (db *DB) UpdateServer(ctx context.Context, actor string, s Server) error {
 	if err := ValidateSlug(s.Name); err != nil {
 		return fmt.Errorf("server %q: %w", s.Name, err)
 	}
-	return db.withTx(ctx, func(tx *sql.Tx) error {
-		before, err := scanServer(tx.QueryRowContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE s.id = ?`, s.ID))
-		if err != nil {
-			return fmt.Errorf("update server %d: %w", s.ID, err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE servers SET name = ?, retired = ?, pending = ?, expect_days = ? WHERE id = ?`,
-			s.Name, boolInt(s.Retired), boolInt(s.Pending), s.ExpectDays&EveryDay, s.ID); err != nil {
-			return fmt.Errorf("update server %s/%s: %w", before.Customer, before.Name, err)
-		}
-		s.Customer, s.CustomerID, s.CreatedAt = before.Customer, before.CustomerID, before.CreatedAt
-		return db.audit(tx, actor, "server.update", "server "+before.Customer+"/"+before.Name, before, s)
-	})
+	return db.withTx(ctx, func(tx *sql.Tx) error { return db.updateServer(ctx, tx, actor, s) })
+}
+
+func (db *DB) updateServer(ctx context.Context, tx *sql.Tx, actor string, s Server) error {
+	before, err := scanServer(tx.QueryRowContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE s.id = ?`, s.ID))
+	if err != nil {
+		return fmt.Errorf("update server %d: %w", s.ID, mapErr(err))
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE servers SET name = ?, retired = ?, pending = ?, expect_days = ? WHERE id = ?`,
+		s.Name, boolInt(s.Retired), boolInt(s.Pending), s.ExpectDays&EveryDay, s.ID); err != nil {
+		return fmt.Errorf("update server %s/%s: %w", before.Customer, before.Name, err)
+	}
+	s.Customer, s.CustomerID, s.CreatedAt = before.Customer, before.CustomerID, before.CreatedAt
+	s.ExpectDays &= EveryDay
+	return db.audit(tx, actor, "server.update", "server "+before.Customer+"/"+before.Name, before, s)
 }

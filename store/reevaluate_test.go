@@ -1,0 +1,329 @@
+package store_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/backupreport/backupreport/parser"
+	"github.com/backupreport/backupreport/store"
+)
+
+var reevalNow = time.Date(2026, 3, 20, 8, 30, 0, 0, time.UTC)
+
+func openReevalDB(t testing.TB) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.Now = func() time.Time { return reevalNow }
+	return db
+}
+
+func readCase(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "rsync", name, "stats.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func gz(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+// uploadOf judges a log against a server's exceptions as the SSH server
+// does, ready to store.
+func uploadOf(t testing.TB, db *store.DB, serverID int64, log []byte, at time.Time) store.Upload {
+	t.Helper()
+	exs, err := db.ExceptionsFor(context.Background(), serverID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := parser.Parse(bytes.NewReader(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Apply(store.Patterns(exs))
+	return store.Upload{ServerID: serverID, ReceivedAt: at, Night: store.Night(at, time.UTC), Source: store.SourceUpload, Result: r, Exceptions: exs,
+		Log: store.RawLog{Data: gz(log), OriginalBytes: int64(len(log))}}
+}
+
+func TestReevaluateAppliesNewAndRemovedExceptions(t *testing.T) {
+	ctx := context.Background()
+	db := openReevalDB(t)
+	if _, err := db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	other, _ := db.AddServer(ctx, "t", "acme", "fs02", false)
+	log := readCase(t, "real-ssh-unreadable")
+	recent, _ := db.SaveUpload(ctx, uploadOf(t, db, srv.ID, log, reevalNow.Add(-20*time.Hour)))
+	old, _ := db.SaveUpload(ctx, uploadOf(t, db, srv.ID, log, reevalNow.Add(-10*24*time.Hour)))
+	otherID, _ := db.SaveUpload(ctx, uploadOf(t, db, other.ID, log, reevalNow.Add(-20*time.Hour)))
+	missing, err := db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: reevalNow.Add(-2 * time.Hour), Night: "2026-03-19", Source: store.SourceMissing})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ex, err := db.AddException(ctx, "web:alice", "acme/fs01", "*/Mail/archive.pst", "copied by VSS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := db.Reevaluate(ctx, store.ReevalOptions{Since: reevalNow.Add(-store.ReevalWindow), ServerID: &srv.ID, Actor: "web:alice", Reason: "exception 1 added by alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Results != 1 || st.Changed != 1 {
+		t.Errorf("stats = %+v, want 1 result judged (the missing night and the old one skipped), 1 changed", st)
+	}
+	check := func(id int64, wantStatus string, wantExcepted int) {
+		t.Helper()
+		r, fes, err := db.Result(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != wantStatus || r.ExceptedErrors != wantExcepted {
+			t.Errorf("result %d: status %s with %d excepted, want %s with %d", id, r.Status, r.ExceptedErrors, wantStatus, wantExcepted)
+		}
+		for _, fe := range fes {
+			if fe.Excepted != (wantExcepted > 0) || (fe.Excepted && (fe.ExceptionID == nil || *fe.ExceptionID != ex.ID)) {
+				t.Errorf("result %d: file error %q excepted=%v by %v, want linked to exception %d", id, fe.Path, fe.Excepted, fe.ExceptionID, ex.ID)
+			}
+		}
+	}
+	check(recent, "ok", 1)
+	check(old, "failed", 0)
+	check(otherID, "failed", 0)
+	if r, _, _ := db.Result(ctx, missing); r.Status != store.StatusMissing {
+		t.Errorf("missing night became %s", r.Status)
+	}
+	vc, err := db.VerdictChanges(ctx, []int64{recent, old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vc[recent]) != 1 || vc[recent][0].OldStatus != "failed" || vc[recent][0].NewStatus != "ok" || vc[recent][0].Reason != "exception 1 added by alice" {
+		t.Errorf("verdict changes of result %d = %+v", recent, vc[recent])
+	}
+	if len(vc[old]) != 0 {
+		t.Errorf("the old result outside the window changed: %+v", vc[old])
+	}
+	if e, _ := db.ExceptionByID(ctx, ex.ID); e.LastMatchedAt == nil {
+		t.Error("the exception's last match was not recorded")
+	}
+
+	t.Run("running it again changes nothing", func(t *testing.T) {
+		st, err := db.Reevaluate(ctx, store.ReevalOptions{Reason: "again"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Results != 3 || st.Changed != 1 {
+			// The old result of fs01 is judged with the exception now too.
+			t.Errorf("stats = %+v, want 3 judged (not the missing night) and only the old fs01 result changed", st)
+		}
+		st, _ = db.Reevaluate(ctx, store.ReevalOptions{Reason: "again"})
+		if st.Updated != 0 {
+			t.Errorf("a third run updated %d results", st.Updated)
+		}
+	})
+	t.Run("removing the exception fails the night again", func(t *testing.T) {
+		if err := db.RemoveException(ctx, "cli:root", ex.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Reevaluate(ctx, store.ReevalOptions{Since: reevalNow.Add(-store.ReevalWindow), Reason: "exception 1 removed by root"}); err != nil {
+			t.Fatal(err)
+		}
+		check(recent, "failed", 0)
+		vc, _ := db.VerdictChanges(ctx, []int64{recent})
+		if n := len(vc[recent]); n != 2 || vc[recent][1].NewStatus != "failed" {
+			t.Errorf("verdict changes after removal = %+v", vc[recent])
+		}
+	})
+	t.Run("an edited pattern is applied", func(t *testing.T) {
+		e, _ := db.AddException(ctx, "t", "acme", "*.nomatch", "")
+		if _, err := db.UpdateException(ctx, "t", e.ID, "*.PST", "all mail files"); err != nil {
+			t.Fatal(err)
+		}
+		db.Reevaluate(ctx, store.ReevalOptions{Since: reevalNow.Add(-store.ReevalWindow), CustomerID: &srv.CustomerID, Reason: "edit"})
+		for _, id := range []int64{recent, otherID} {
+			if r, _, _ := db.Result(ctx, id); r.Status != "ok" {
+				t.Errorf("result %d after the customer-wide edit: %s", id, r.Status)
+			}
+		}
+	})
+	a, _ := db.Audit(ctx, 50)
+	var found bool
+	for _, e := range a {
+		found = found || e.Action == "results.reevaluate"
+	}
+	if !found {
+		t.Error("no results.reevaluate audit entry")
+	}
+}
+
+func TestReevaluateKeepsFailuresTheLogDoesNotExplain(t *testing.T) {
+	ctx := context.Background()
+	db := openReevalDB(t)
+	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
+	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	log := readCase(t, "real-ssh-unreadable")
+	u := uploadOf(t, db, srv.ID, log, reevalNow.Add(-time.Hour))
+	u.Reason = "upload larger than the 10-byte limit; parsing stopped there"
+	u.Result.Status = parser.StatusFailed
+	big, _ := db.SaveUpload(ctx, u)
+	u = uploadOf(t, db, srv.ID, log, reevalNow.Add(-2*time.Hour))
+	u.Log.Truncated = true // judged from the stored rows
+	cut, _ := db.SaveUpload(ctx, u)
+	db.AddException(ctx, "t", "global", "*archive.pst", "")
+	if _, err := db.Reevaluate(ctx, store.ReevalOptions{Reason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if r, _, _ := db.Result(ctx, big); r.Status != "failed" || r.ExceptedErrors != 1 {
+		t.Errorf("an upload over the size limit: %s with %d excepted, want failed with 1", r.Status, r.ExceptedErrors)
+	}
+	if r, _, _ := db.Result(ctx, cut); r.Status != "ok" || r.ExceptedErrors != 1 {
+		t.Errorf("a truncated log: %s with %d excepted, want ok with 1 (from the stored rows)", r.Status, r.ExceptedErrors)
+	}
+}
+
+func TestUploadCompletesWhileReevaluationRuns(t *testing.T) {
+	ctx := context.Background()
+	db := openReevalDB(t)
+	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
+	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	log := readCase(t, "hand-cygwin-ssh-code23")
+	var us []store.Upload
+	for i := 0; i < 3000; i++ {
+		us = append(us, uploadOf(t, db, srv.ID, log, reevalNow.Add(-time.Duration(i)*time.Minute)))
+	}
+	if err := db.SaveUploads(ctx, us); err != nil {
+		t.Fatal(err)
+	}
+	db.AddException(ctx, "t", "acme", "*.pst", "")
+	started := make(chan struct{})
+	done := make(chan store.ReevalStats)
+	var once bool
+	go func() {
+		st, err := db.Reevaluate(ctx, store.ReevalOptions{BatchSize: 100, Reason: "bench", Progress: func(d, total int) {
+			if !once {
+				once = true
+				close(started)
+			}
+		}})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- st
+	}()
+	<-started
+	id, err := db.SaveUpload(ctx, uploadOf(t, db, srv.ID, log, reevalNow))
+	if err != nil {
+		t.Fatalf("an upload during re-evaluation: %v", err)
+	}
+	select {
+	case st := <-done:
+		t.Logf("the re-evaluation ended before the upload was stored (%d results); nothing shown about overlap", st.Results)
+	default:
+		t.Logf("upload %d stored while the re-evaluation was still running", id)
+		st := <-done
+		t.Logf("re-evaluation: %+v", st)
+	}
+}
+
+func TestImportCustomersAndServers(t *testing.T) {
+	ctx := context.Background()
+	db := openReevalDB(t)
+	db.AddUser(ctx, "t", store.User{Username: "carol", Role: store.RoleCSR}, "a long password")
+	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme", Name: "Acme"})
+	rows := []store.CustomerRow{
+		{Line: 2, Slug: "ACME", Name: "Acme Accounting", CSR: "carol", Active: true},
+		{Line: 3, Slug: "globex", Active: true},
+	}
+	changes, err := db.ImportCustomers(ctx, "cli:t", rows, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{}
+	for _, c := range changes {
+		got = append(got, c.Action+" "+c.Object)
+	}
+	if strings.Join(got, ";") != "update customer acme;add customer globex" {
+		t.Errorf("dry-run changes = %v", got)
+	}
+	if _, err := db.CustomerBySlug(ctx, "globex"); err == nil {
+		t.Error("the dry run added a customer")
+	}
+	if _, err := db.ImportCustomers(ctx, "cli:t", rows, false); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := db.CustomerBySlug(ctx, "acme"); c.Name != "Acme Accounting" || c.CSR != "carol" {
+		t.Errorf("after import acme = %+v", c)
+	}
+	changes, _ = db.ImportCustomers(ctx, "cli:t", rows, true)
+	if changes[0].Action != "unchanged" || changes[1].Action != "unchanged" {
+		t.Errorf("a second import would change %+v", changes)
+	}
+	if _, err := db.ImportCustomers(ctx, "cli:t", []store.CustomerRow{{Line: 2, Slug: "x", CSR: "nobody"}}, false); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("an unknown CSR: err = %v, want one naming line 2", err)
+	}
+
+	mf, _ := store.ParseWeekdays("mon-fri")
+	srows := []store.ServerRow{{Line: 2, Customer: "acme", Server: "fs01", ExpectDays: mf}, {Line: 3, Customer: "globex", Server: "dc01", ExpectDays: store.EveryDay, Retired: true}}
+	if _, err := db.ImportServers(ctx, "cli:t", srows, false); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := db.ServerByName(ctx, "acme", "fs01")
+	if store.WeekdayNames(s.ExpectDays) != "mon tue wed thu fri" || s.Pending {
+		t.Errorf("fs01 expects %s, pending %v", store.WeekdayNames(s.ExpectDays), s.Pending)
+	}
+	if s, _ := db.ServerByName(ctx, "globex", "dc01"); !s.Retired {
+		t.Error("dc01 is not retired")
+	}
+	if _, err := db.ImportServers(ctx, "cli:t", []store.ServerRow{{Line: 5, Customer: "nope", Server: "x", ExpectDays: store.EveryDay}}, false); err == nil {
+		t.Error("a server of an unknown customer was imported")
+	}
+}
+
+func TestParseWeekdays(t *testing.T) {
+	for in, want := range map[string]string{"": "daily", "daily": "daily", "mon-fri": "mon tue wed thu fri", "Sat|Sun": "sat sun", "fri-mon": "mon fri sat sun", "monday, wednesday": "mon wed"} {
+		m, err := store.ParseWeekdays(in)
+		if err != nil || store.WeekdayNames(m) != want {
+			t.Errorf("ParseWeekdays(%q) = %s, %v; want %s", in, store.WeekdayNames(m), err, want)
+		}
+	}
+	if _, err := store.ParseWeekdays("funday"); err == nil {
+		t.Error("funday parsed")
+	}
+}
+
+func TestClaimsEndWhenTheServerIsOKAgain(t *testing.T) {
+	ctx := context.Background()
+	db := openReevalDB(t)
+	u, _ := db.AddUser(ctx, "t", store.User{Username: "tom", Role: store.RoleTech}, "a long password")
+	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
+	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	db.SaveUpload(ctx, uploadOf(t, db, srv.ID, readCase(t, "real-ssh-unreadable"), reevalNow.Add(-3*time.Hour)))
+	db.Now = func() time.Time { return reevalNow.Add(-2 * time.Hour) }
+	if _, err := db.AddNote(ctx, u.ID, srv.ID, store.NoteClaim, "on it"); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := db.Claims(ctx); c[srv.ID].Username != "tom" {
+		t.Fatalf("claims = %+v", c)
+	}
+	db.SaveUpload(ctx, uploadOf(t, db, srv.ID, readCase(t, "real-success"), reevalNow.Add(-time.Hour)))
+	if c, _ := db.Claims(ctx); len(c) != 0 {
+		t.Errorf("the claim outlived the ok night: %+v", c)
+	}
+}
