@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/backupreport/backupreport/store"
 )
@@ -14,6 +15,7 @@ func init() {
 		"add":    {"CUSTOMER[/SERVER]|global PATTERN [--note TEXT]", exceptionAdd},
 		"list":   {"[--json]", exceptionList},
 		"remove": {"ID", exceptionRemove},
+		"edit":   {"ID PATTERN [--note TEXT]", exceptionEdit},
 	})})
 }
 
@@ -38,7 +40,7 @@ func exceptionAdd(ctx context.Context, a *app, args []string) int {
 				return a.fail("%v", err)
 			}
 			fmt.Fprintf(a.stdout, "added exception %d: %s for %s\n", e.ID, e.Pattern, e.Scope())
-			return exitOK
+			return a.reevaluateScope(ctx, db, e, fmt.Sprintf("exception %d added by %s", e.ID, strings.TrimPrefix(cliActor(), "cli:")))
 		})
 }
 
@@ -75,10 +77,40 @@ func exceptionRemove(ctx context.Context, a *app, args []string) int {
 			if err != nil {
 				return a.fail("%q is not an exception ID (see 'backupreport exception list')", pos[0])
 			}
+			e, err := db.ExceptionByID(ctx, id)
+			if err != nil {
+				return a.fail("%v", err)
+			}
 			if err := db.RemoveException(ctx, cliActor(), id); err != nil {
 				return a.fail("%v", err)
 			}
 			fmt.Fprintf(a.stdout, "removed exception %d\n", id)
-			return exitOK
+			return a.reevaluateScope(ctx, db, e, fmt.Sprintf("exception %d removed by %s", id, strings.TrimPrefix(cliActor(), "cli:")))
+		})
+}
+
+func exceptionEdit(ctx context.Context, a *app, args []string) int {
+	var note *string
+	return a.withDB(ctx, "exception edit", "ID PATTERN", "Changes an exception's pattern (and note, with --note), then re-evaluates the last 7 days.",
+		args, 2, func(fs *flag.FlagSet) { note = fs.String("note", "", "a new note (default: keep the old one)") },
+		func(db *store.DB, pos []string) int {
+			id, err := strconv.ParseInt(pos[0], 10, 64)
+			if err != nil {
+				return a.fail("%q is not an exception ID (see 'backupreport exception list')", pos[0])
+			}
+			old, err := db.ExceptionByID(ctx, id)
+			if err != nil {
+				return a.fail("%v", err)
+			}
+			n := old.Note
+			if *note != "" {
+				n = *note
+			}
+			e, err := db.UpdateException(ctx, cliActor(), id, pos[1], n)
+			if err != nil {
+				return a.fail("%v", err)
+			}
+			fmt.Fprintf(a.stdout, "exception %d: %s -> %s\n", id, old.Pattern, e.Pattern)
+			return a.reevaluateScope(ctx, db, e, fmt.Sprintf("exception %d edited by %s", id, strings.TrimPrefix(cliActor(), "cli:")))
 		})
 }
