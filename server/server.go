@@ -68,7 +68,40 @@ type ctxKey string
 
 const (
 	ctxVerifiedKey ctxKey = "verified-key" // *identity of the key that signed
+	ctxX11         ctxKey = "x11"          // the client asked for X11 forwarding
 )
+
+// watchSession is gliderlabs' session handler, with a look at the session's
+// requests on the way: gliderlabs answers "x11-req" itself (with a
+// refusal) without telling the handler, which should refuse the session.
+func watchSession(srv *ssh.Server, conn *gossh.ServerConn, newChan gossh.NewChannel, ctx ssh.Context) {
+	ssh.DefaultSessionHandler(srv, conn, watchedChannel{NewChannel: newChan, ctx: ctx}, ctx)
+}
+
+type watchedChannel struct {
+	gossh.NewChannel
+	ctx ssh.Context
+}
+
+func (w watchedChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
+	ch, reqs, err := w.NewChannel.Accept()
+	if err != nil {
+		return ch, reqs, err
+	}
+	out := make(chan *gossh.Request)
+	go func() {
+		defer close(out)
+		for r := range reqs {
+			if r.Type == "x11-req" {
+				// Set before the request is passed on, so before any later
+				// "exec" starts the handler.
+				w.ctx.SetValue(ctxX11, true)
+			}
+			out <- r
+		}
+	}()
+	return ch, out, nil
+}
 
 // identity is who a connection authenticated as.
 type identity struct {
@@ -101,6 +134,7 @@ func New(db *store.DB, cfg Config) *Server {
 		ServerConfigCallback: s.serverConfig,
 		PtyCallback:          func(ssh.Context, ssh.Pty) bool { return true }, // refused in the handler, with a message
 		SubsystemHandlers:    map[string]ssh.SubsystemHandler{"sftp": s.handleSFTP},
+		ChannelHandlers:      map[string]ssh.ChannelHandler{"session": watchSession},
 		IdleTimeout:          10 * time.Minute,
 		ConnectionFailedCallback: func(conn net.Conn, err error) {
 			s.log.Info("ssh handshake failed", "remote_addr", conn.RemoteAddr().String(), "err", err)

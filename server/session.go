@@ -38,6 +38,14 @@ func (s *Server) handleSession(sess ssh.Session) {
 		s.finish(sess, refuse("pty", "interactive terminals are not offered here; this server only accepts report uploads"))
 		return
 	}
+	if x11, _ := sess.Context().Value(ctxX11).(bool); x11 {
+		s.finish(sess, refuse("x11", "X11 forwarding is not offered here; connect without -X"))
+		return
+	}
+	if ssh.AgentRequested(sess) {
+		s.finish(sess, refuse("agent", "agent forwarding is not offered here; connect without -A (ForwardAgent no)"))
+		return
+	}
 	raw := sess.RawCommand()
 	if strings.TrimSpace(raw) == "" {
 		s.finish(sess, refuse("shell", "shells are not offered here; upload a report with: cat > /reports/<customer>/<server>.out"))

@@ -138,6 +138,29 @@ func TestRefusals(t *testing.T) {
 			}
 		})
 	}
+	t.Run("agent forwarding", func(t *testing.T) {
+		sock := startAgent(t, in.dir)
+		cmd := exec.Command("ssh", append(in.sshArgs(key, "-A"), "x@127.0.0.1", "cat > /reports/acme/exch01.out")...)
+		cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+		cmd.Stdin = bytes.NewReader(rep)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		err := cmd.Run()
+		if err == nil || !strings.Contains(errb.String(), "agent forwarding is not offered") {
+			t.Errorf("ssh -A: %v, stderr %q", err, errb.String())
+		}
+	})
+	t.Run("X11 forwarding", func(t *testing.T) {
+		cmd := exec.Command("ssh", append(in.sshArgs(key, "-X"), "x@127.0.0.1", "cat > /reports/acme/exch01.out")...)
+		cmd.Env = append(os.Environ(), "DISPLAY=127.0.0.1:0") // ssh asks for X11 only with a display
+		cmd.Stdin = bytes.NewReader(rep)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		err := cmd.Run()
+		if err == nil || !strings.Contains(errb.String(), "X11 forwarding is not offered") {
+			t.Errorf("ssh -X: %v, stderr %q", err, errb.String())
+		}
+	})
 	t.Run("port forwarding", func(t *testing.T) {
 		r := run(t, nil, "ssh", append(in.sshArgs(key, "-W", "127.0.0.1:"+in.sshPort), "backup@127.0.0.1")...)
 		if r.code == 0 {
@@ -317,19 +340,7 @@ func TestOfferedKeyIsNotIdentity(t *testing.T) {
 	b := in.newKey("b", "ed25519", 0)
 	in.addKey("bravo", b)
 
-	sock := filepath.Join(in.dir, "agent.sock")
-	agent := exec.Command("ssh-agent", "-D", "-a", sock)
-	agent.Env = append(os.Environ(), "SSH_ASKPASS=/bin/false", "SSH_ASKPASS_REQUIRE=force", "DISPLAY=:0")
-	if err := agent.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { agent.Process.Kill(); agent.Wait() })
-	for i := 0; i < 50; i++ {
-		if _, err := os.Stat(sock); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	sock := startAgent(t, in.dir, "SSH_ASKPASS=/bin/false", "SSH_ASKPASS_REQUIRE=force", "DISPLAY=:0")
 	add := exec.Command("ssh-add", "-c", a)
 	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
 	if out, err := add.CombinedOutput(); err != nil {
@@ -397,4 +408,28 @@ func TestConcurrentUploads(t *testing.T) {
 			t.Errorf("srv%02d = %+v", i, got)
 		}
 	}
+}
+
+// startAgent starts an ssh-agent with extra environment and returns its socket.
+func startAgent(t *testing.T, dir string, env ...string) string {
+	t.Helper()
+	needTool(t, "ssh-agent")
+	sock, err := os.MkdirTemp(dir, "agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock = filepath.Join(sock, "sock")
+	agent := exec.Command("ssh-agent", "-D", "-a", sock)
+	agent.Env = append(os.Environ(), env...)
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { agent.Process.Kill(); agent.Wait() })
+	for i := 0; i < 50; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return sock
 }
