@@ -56,10 +56,6 @@ type source struct {
 // protocol takes; the returned error is a *refusal or a storage failure,
 // and in both cases nothing was acknowledged.
 func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) (string, error) {
-	if !s.begin() {
-		return "", refuse("shutdown", "the server is shutting down; nothing was stored; run the upload again in a minute")
-	}
-	defer s.inflight.Done()
 	customer, name, err := s.target(id, path)
 	if err != nil {
 		return "", err

@@ -29,6 +29,13 @@ func refuse(reason, format string, args ...any) *refusal {
 func (s *Server) handleSession(sess ssh.Session) {
 	s.metrics.OpenSessions.Inc()
 	defer s.metrics.OpenSessions.Dec()
+	// The whole session counts as in flight, receipt and exit status
+	// included: shutdown waits for it before closing connections.
+	if !s.begin() {
+		s.finish(sess, errShuttingDown)
+		return
+	}
+	defer s.inflight.Done()
 	id, _ := sess.Context().Value(ctxVerifiedKey).(*identity)
 	if id == nil { // cannot happen: every login goes through the verified-key callback
 		s.finish(sess, refuse("no_identity", "login not verified"))
@@ -68,6 +75,9 @@ func (s *Server) handleSession(sess ssh.Session) {
 	io.WriteString(sess.Stderr(), receipt+"\n")
 	sess.Exit(0)
 }
+
+// errShuttingDown refuses sessions that start after shutdown began.
+var errShuttingDown = refuse("shutdown", "the server is shutting down; nothing was stored; run the upload again in a minute")
 
 // finish ends a session that failed, with one line on stderr.
 func (s *Server) finish(sess ssh.Session, err error) {

@@ -26,6 +26,11 @@ const maxPending = 8 << 20
 func (s *Server) handleSFTP(sess ssh.Session) {
 	s.metrics.OpenSessions.Inc()
 	defer s.metrics.OpenSessions.Dec()
+	if !s.begin() {
+		s.finish(sess, errShuttingDown)
+		return
+	}
+	defer s.inflight.Done()
 	id, _ := sess.Context().Value(ctxVerifiedKey).(*identity)
 	if id == nil {
 		s.finish(sess, refuse("no_identity", "login not verified"))
