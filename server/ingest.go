@@ -121,17 +121,7 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		label = "interrupted"
 	}
 	s.metrics.Uploads.WithLabelValues(label).Inc()
-	failing, excepted, vanished := 0, 0, 0
-	for _, fe := range res.FileErrors {
-		switch {
-		case fe.Kind == parser.KindVanished:
-			vanished++
-		case fe.Excepted:
-			excepted++
-		default:
-			failing++
-		}
-	}
+	failing, excepted, vanished := store.CountFileErrors(res.FileErrors)
 	s.log.Info("report stored", "customer", srv.Customer, "server", srv.Name, "result_id", resultID, "code", res.Code,
 		"status", res.Status, "file_errors", failing, "excepted_errors", excepted, "bytes", capped.n,
 		"interrupted", u.Interrupted, "protocol", src.protocol, "remote_addr", u.RemoteAddr)

@@ -37,9 +37,12 @@ func scpSinkTarget(raw string) (string, bool) {
 // each step with a NUL, and the last one only after the report is stored.
 func (s *Server) handleSCP(sess ssh.Session, id *identity, target string) {
 	br := bufio.NewReader(sess)
+	// A refusal goes back as scp's fatal-error message, which the client
+	// prints on its stderr.
 	fail := func(err error) {
 		fmt.Fprintf(sess, "\x02backupreport: %v\n", err)
-		s.finish(sess, err)
+		s.noteRefusal(sess, err)
+		sess.Exit(1)
 	}
 	sess.Write([]byte{0})
 	stored := 0

@@ -81,14 +81,19 @@ var errShuttingDown = refuse("shutdown", "the server is shutting down; nothing w
 
 // finish ends a session that failed, with one line on stderr.
 func (s *Server) finish(sess ssh.Session, err error) {
+	s.noteRefusal(sess, err)
+	fmt.Fprintf(sess.Stderr(), "backupreport: %v\n", err)
+	sess.Exit(1)
+}
+
+// noteRefusal logs a refused or failed request and counts refusals.
+func (s *Server) noteRefusal(sess ssh.Session, err error) {
 	reason := "error"
 	if r, ok := err.(*refusal); ok {
 		reason = r.reason
 		s.metrics.Refused.WithLabelValues(reason).Inc()
 	}
 	s.log.Info("ssh request refused", "remote_addr", sess.RemoteAddr().String(), "reason", reason, "err", err)
-	fmt.Fprintf(sess.Stderr(), "backupreport: %v\n", err)
-	sess.Exit(1)
 }
 
 // target resolves an upload path for an identity: the path must name the

@@ -55,6 +55,12 @@ func Night(t time.Time, loc *time.Location) string {
 	return t.In(loc).Add(-12 * time.Hour).Format(time.DateOnly)
 }
 
+// CountFileErrors returns how many file errors are not excepted (and not
+// vanished), excepted, and vanished files: the numbers a result shows.
+func CountFileErrors(errs []parser.FileError) (failing, excepted, vanished int) {
+	return counts(errs)
+}
+
 // counts returns the not-excepted, excepted and vanished file errors.
 func counts(errs []parser.FileError) (failing, excepted, vanished int) {
 	for _, fe := range errs {

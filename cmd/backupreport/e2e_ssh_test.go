@@ -284,8 +284,9 @@ func TestSFTPAndSCP(t *testing.T) {
 	if r := run(t, nil, "sftp", append(in.sshArgs(key, "-b", batch), "backup@127.0.0.1")...); r.code == 0 {
 		t.Errorf("sftp put into another customer succeeded")
 	}
-	if r := run(t, nil, "scp", append(in.sshArgs(key, "-O"), src, "backup@127.0.0.1:/reports/other/x.out")...); r.code == 0 {
-		t.Errorf("scp -O into another customer succeeded")
+	if r := run(t, nil, "scp", append(in.sshArgs(key, "-O"), src, "backup@127.0.0.1:/reports/other/x.out")...); r.code == 0 ||
+		strings.Count(r.stderr, `may not upload for customer "other"`) != 1 {
+		t.Errorf("scp -O into another customer: exit %d, stderr %q; want one line saying why", r.code, r.stderr)
 	}
 	if n := in.historyLen("other/x"); n != 0 {
 		t.Errorf("other/x has %d results", n)
