@@ -67,7 +67,7 @@ func TestInterruptedUploadIsKept(t *testing.T) {
 				t.Fatal(err)
 			}
 			stdin.Write(c.part)
-			time.Sleep(time.Second) // let the bytes reach the server
+			time.Sleep(2 * time.Second) // let the bytes reach the server
 			cmd.Process.Kill()      // the connection dies before EOF
 			cmd.Wait()
 			rows := in.waitHistory("acme/"+c.server, 1)
