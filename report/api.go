@@ -192,6 +192,7 @@ type usersPage struct {
 	Users       []store.User
 	NewUser     string
 	NewPassword string
+	Reset       bool // NewPassword is a reset of NewUser's password
 	Error       string
 }
 

@@ -18,6 +18,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,6 +58,7 @@ type Handler struct {
 	mux     *http.ServeMux
 	limiter *limiter
 	metrics http.Handler
+	bg      sync.WaitGroup // re-evaluations that outlived their request
 }
 
 // New parses the templates and builds the routes.
@@ -138,13 +140,39 @@ func (h *Handler) routes() []route {
 		{"GET /failures/daily", page, "", h.failuresPage("daily")},
 		{"GET /failures/three-day", page, "", h.failuresPage("three-day")},
 		{"GET /history", page, "", h.historyPage},
-		{"POST /exceptions", page, store.RoleTech, h.addException},
 		{"GET /tokens", page, "", h.tokensPage},
 		{"POST /tokens", page, "", h.createToken},
 		{"POST /tokens/{id}/revoke", page, "", h.revokeToken},
 		{"GET /users", page, store.RoleAdmin, h.usersPage},
 		{"POST /users", page, store.RoleAdmin, h.addUser},
 		{"POST /users/{id}/active", page, store.RoleAdmin, h.setUserActive},
+		{"POST /users/{id}", page, store.RoleAdmin, h.updateUser},
+		{"POST /users/{id}/password", page, store.RoleAdmin, h.resetPassword},
+		{"GET /account", page, "", h.accountPage},
+		{"POST /account/password", page, "", h.changePassword},
+
+		// Management: everyone may look, tech and admin may change.
+		{"GET /customers", page, "", h.customersPage},
+		{"POST /customers", page, store.RoleTech, h.addCustomer},
+		{"GET /customers/{customer}", page, "", h.customerPage},
+		{"POST /customers/{customer}", page, store.RoleTech, h.updateCustomer},
+		{"GET /servers", page, "", h.serversPage},
+		{"POST /servers", page, store.RoleTech, h.addServer},
+		{"POST /servers/{customer}/{server}/settings", page, store.RoleTech, h.updateServer},
+		{"GET /keys", page, "", h.keysPage},
+		{"GET /keys/legacy", page, "", h.legacyPage},
+		{"POST /keys", page, store.RoleTech, h.addKey},
+		{"POST /keys/revoke", page, store.RoleTech, h.revokeKey},
+		{"GET /exceptions", page, "", h.exceptionsPage},
+		{"GET /exceptions/new", page, store.RoleTech, h.newExceptionPage},
+		{"POST /exceptions", page, store.RoleTech, h.addException},
+		{"POST /exceptions/{id}", page, store.RoleTech, h.editException},
+		{"POST /exceptions/{id}/remove", page, store.RoleTech, h.removeException},
+		{"GET /codes", page, "", h.codesPage},
+		{"POST /codes/{code}", page, store.RoleTech, h.setCode},
+		{"GET /audit", page, store.RoleAdmin, h.auditPage},
+		{"GET /sandbox", page, "", h.sandboxPage},
+		{"POST /sandbox", page, "", h.sandbox},
 
 		{"GET /api/v1/status", machine, "", h.apiStatus},
 		{"GET /api/v1/status.csv", machine, "", h.csvStatus},

@@ -26,22 +26,34 @@ type resultView struct {
 	store.ResultRow
 	Verdict  verdict
 	CodeName string
+	Was      *verdict // the first verdict, when re-evaluation changed it
+	Why      string   // the latest change's reason
 }
 
 type serverPage struct {
 	base
-	Server   store.Server
-	Customer store.Customer
-	Results  []resultView
-	Total    int
-	Page     int
-	Pages    int
-	Calendar calendar
-	Trends   []trend
-	Notes    []store.Note
-	Claim    string
-	URL      string
-	APIURL   string
+	Server    store.Server
+	Customer  store.Customer
+	Results   []resultView
+	Total     int
+	Page      int
+	Pages     int
+	Calendar  calendar
+	Trends    []trend
+	Notes     []store.Note
+	Claim     string
+	Streak    time.Time // the latest ok result (zero: none): notes before it belong to an earlier streak
+	URL       string
+	APIURL    string
+	Days      []weekdayBox
+	CanManage bool
+}
+
+// weekdayBox is one checkbox of a server's expected weekdays.
+type weekdayBox struct {
+	N       int
+	Name    string
+	Checked bool
 }
 
 func (h *Handler) serverByPath(r *http.Request) (store.Server, error) {
@@ -82,6 +94,24 @@ func (h *Handler) serverPage(w http.ResponseWriter, r *http.Request, s *session)
 		}
 		p.Results = append(p.Results, resultView{ResultRow: row, Verdict: verdictOf(row.Status, row.ExceptedErrors), CodeName: ci.Name})
 	}
+	ids := make([]int64, len(rows))
+	for i, row := range rows {
+		ids[i] = row.ID
+	}
+	changes, err := h.db.VerdictChanges(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range p.Results {
+		if vc := changes[p.Results[i].ID]; len(vc) > 0 {
+			was := verdictOf(vc[0].OldStatus, 0)
+			p.Results[i].Was, p.Results[i].Why = &was, vc[len(vc)-1].Reason
+		}
+	}
+	p.CanManage = s.can(store.RoleTech)
+	for _, d := range []int{1, 2, 3, 4, 5, 6, 0} {
+		p.Days = append(p.Days, weekdayBox{N: d, Name: time.Weekday(d).String()[:3], Checked: srv.Expected(time.Weekday(d))})
+	}
 	last := lastCompleteNight(h.cfg.Now(), h.loc)
 	lastDay, _ := time.Parse(time.DateOnly, last)
 	from := lastDay.AddDate(0, 0, -(calendarNights - 1)).Format(time.DateOnly)
@@ -94,14 +124,19 @@ func (h *Handler) serverPage(w http.ResponseWriter, r *http.Request, s *session)
 	if p.Notes, err = h.db.Notes(ctx, srv.ID, 20); err != nil {
 		return err
 	}
-	for _, n := range p.Notes {
-		if n.Kind == store.NoteClaim {
-			p.Claim = n.Username
-			break
-		}
-		if n.Kind == store.NoteResolved {
-			break
-		}
+	streak, err := h.db.StreakStart(ctx, srv.ID)
+	if err != nil {
+		return err
+	}
+	if streak != nil {
+		p.Streak = *streak
+	}
+	claims, err := h.db.Claims(ctx)
+	if err != nil {
+		return err
+	}
+	if c, ok := claims[srv.ID]; ok {
+		p.Claim = c.Username
 	}
 	return h.render(w, r, http.StatusOK, "server", p)
 }
@@ -113,21 +148,6 @@ func (h *Handler) addNote(w http.ResponseWriter, r *http.Request, s *session) er
 	}
 	if _, err := h.db.AddNote(r.Context(), s.User.ID, srv.ID, r.PostFormValue("kind"), r.PostFormValue("body")); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		return errorf(http.StatusBadRequest, "%v", err)
-	}
-	http.Redirect(w, r, safeNext(r.PostFormValue("back")), http.StatusSeeOther)
-	return nil
-}
-
-func (h *Handler) addException(w http.ResponseWriter, r *http.Request, s *session) error {
-	scope, pattern := strings.TrimSpace(r.PostFormValue("scope")), strings.TrimSpace(r.PostFormValue("pattern"))
-	if _, err := h.db.AddException(r.Context(), "web:"+s.User.Username, scope, pattern, r.PostFormValue("note")); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return errorf(http.StatusBadRequest, "%v", err)
-		}
-		if errors.Is(err, store.ErrConflict) {
 			return err
 		}
 		return errorf(http.StatusBadRequest, "%v", err)
@@ -163,6 +183,7 @@ type resultPage struct {
 	ServerURL    string
 	CanExcept    bool
 	Scope        string
+	Changes      []store.VerdictChange
 }
 
 func (h *Handler) resultByPath(r *http.Request) (store.ResultRow, []store.FileErrorRow, error) {
@@ -185,6 +206,11 @@ func (h *Handler) resultPage(w http.ResponseWriter, r *http.Request, s *session)
 	p := &resultPage{base: h.base(r, s, fmt.Sprintf("%s/%s, night %s", res.Customer, res.Server, res.Night)), R: res,
 		Verdict: verdictOf(res.Status, res.ExceptedErrors), Code: code, Errors: fes, ServerURL: serverURL(res.Customer, res.Server),
 		CanExcept: s.can(store.RoleTech), Scope: res.Customer + "/" + res.Server}
+	vc, err := h.db.VerdictChanges(r.Context(), []int64{res.ID})
+	if err != nil {
+		return err
+	}
+	p.Changes = vc[res.ID]
 	errLines := map[int]string{}
 	for _, fe := range fes {
 		switch {

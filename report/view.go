@@ -82,11 +82,14 @@ func (h *Handler) funcs() template.FuncMap {
 			}
 			return t.In(h.loc).Format("2006-01-02 15:04")
 		},
-		"ago":       func(t *time.Time) string { return ago(h.cfg.Now(), t) },
-		"bytes":     humanBytes,
-		"verdict":   verdictOf,
-		"serverURL": serverURL,
-		"add":       func(a, b int) int { return a + b },
+		"ago":        func(t *time.Time) string { return ago(h.cfg.Now(), t) },
+		"bytes":      humanBytes,
+		"verdict":    verdictOf,
+		"serverURL":  serverURL,
+		"pathEscape": url.PathEscape,
+		"join":       strings.Join,
+		"weekdays":   store.WeekdayNames,
+		"add":        func(a, b int) int { return a + b },
 		"pct": func(n, total int) string {
 			if total == 0 {
 				return "-"
