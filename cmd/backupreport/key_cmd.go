@@ -104,7 +104,7 @@ func keyImport(ctx context.Context, a *app, args []string) int {
 	var dryRun *bool
 	return a.withDB(ctx, "key import", "AUTHORIZED_KEYS",
 		"Imports the old server's authorized_keys. Each line's command=\"cat > /reports/<customer>/...\"\n"+
-			"option names its customer (customers and servers are created as needed). Lines without\n"+
+			"option names its customer and server (created as needed; the key is bound to that server). Lines without\n"+
 			"one are reported, not guessed. Exit status 1 when any line was not imported.",
 		args, 1, func(fs *flag.FlagSet) {
 			dryRun = fs.Bool("dry-run", false, "report what would be imported, change nothing")
@@ -144,9 +144,9 @@ func keyImport(ctx context.Context, a *app, args []string) int {
 		})
 }
 
-// importKey registers one authorized_keys entry, creating its customer as
-// needed. The key is bound to the customer, not the server: the old server
-// let a customer's key write any of its reports.
+// importKey registers one authorized_keys entry, creating its customer and
+// server as needed. A line whose forced command names one report file is
+// bound to that server, as the old server only ever let it write that file.
 func importKey(ctx context.Context, db *store.DB, actor string, e keys.AuthorizedEntry) error {
 	if _, err := db.CustomerBySlug(ctx, e.Customer); errors.Is(err, store.ErrNotFound) {
 		if _, err := db.AddCustomer(ctx, actor, store.Customer{Slug: e.Customer}); err != nil {
@@ -160,7 +160,7 @@ func importKey(ctx context.Context, db *store.DB, actor string, e keys.Authorize
 			}
 		}
 	}
-	_, err := db.AddKey(ctx, actor, store.Key{Customer: e.Customer, Fingerprint: e.Info.Fingerprint, Type: e.Info.Type,
+	_, err := db.AddKey(ctx, actor, store.Key{Customer: e.Customer, Server: e.Server, Fingerprint: e.Info.Fingerprint, Type: e.Info.Type,
 		Bits: e.Info.Bits, PublicKey: e.Info.Authorized, Comment: e.Info.Comment})
 	if errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("key %s is already registered", e.Info.Fingerprint)

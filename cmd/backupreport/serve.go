@@ -86,7 +86,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	for _, f := range hostKeys {
 		sg, err := keys.LoadHostKey(f)
 		if err != nil {
-			return a.fail("--host-key %s: %v", f, err)
+			return a.fail("--host-key: %v", err)
 		}
 		if have[sg.PublicKey().Type()] {
 			return a.fail("--host-key %s: a %s host key was given twice", f, sg.PublicKey().Type())
