@@ -78,7 +78,15 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 			log.Error("http server", "err", err)
 		}
 	}()
-	return srv.Shutdown, nil
+	// On shutdown, let a background re-evaluation finish its work (it is
+	// safe to stop: each batch is committed on its own) within ctx.
+	return func(ctx context.Context) error {
+		err := srv.Shutdown(ctx)
+		if werr := h.Wait(ctx); err == nil {
+			err = werr
+		}
+		return err
+	}, nil
 }
 
 // displayAddr turns a listening address into one a browser can open.
