@@ -89,34 +89,63 @@ func (db *DB) Reevaluate(ctx context.Context, opts ReevalOptions) (ReevalStats, 
 	}
 	exCache := map[int64][]Exception{}
 	lastAt, lastID := "", int64(0)
+	// The writes of one batch overlap the reading and parsing of the next;
+	// at most one write transaction is open at a time.
+	var writing chan error
+	var pending []*reevalItem
+	finishWrite := func() error {
+		if writing == nil {
+			return nil
+		}
+		err := <-writing
+		writing = nil
+		if err != nil {
+			return fmt.Errorf("reevaluate: write: %w", err)
+		}
+		for _, it := range pending {
+			st.Updated++
+			if it.newStatus != it.status {
+				st.Changed++
+			}
+		}
+		pending = nil
+		return nil
+	}
 	for {
 		if err := ctx.Err(); err != nil {
+			finishWrite()
 			return st, err
 		}
 		batch, err := db.reevalBatch(ctx, where, args, lastAt, lastID, opts.BatchSize)
 		if err != nil {
+			finishWrite()
 			return st, fmt.Errorf("reevaluate: read results: %w", err)
 		}
 		if len(batch) == 0 {
 			break
 		}
 		lastAt, lastID = batch[len(batch)-1].receivedAt, batch[len(batch)-1].id
-		for i := range batch {
-			sid := batch[i].serverID
-			if _, ok := exCache[sid]; !ok {
-				if exCache[sid], err = db.ExceptionsFor(ctx, sid); err != nil {
-					return st, fmt.Errorf("reevaluate: exceptions of server %d: %w", sid, err)
+		for _, it := range batch {
+			ex, ok := exCache[it.serverID]
+			if !ok {
+				if ex, err = db.ExceptionsFor(ctx, it.serverID); err != nil {
+					finishWrite()
+					return st, fmt.Errorf("reevaluate: exceptions of server %d: %w", it.serverID, err)
 				}
+				exCache[it.serverID] = ex
 			}
+			it.ex = ex
 		}
 		if err := db.loadFileErrors(ctx, batch); err != nil {
+			finishWrite()
 			return st, fmt.Errorf("reevaluate: read file errors: %w", err)
 		}
-		judgeAll(batch, exCache, opts.Workers)
+		judgeAll(batch, opts.Workers)
 		var changes []*reevalItem
 		for _, it := range batch {
 			st.Results++
 			st.Bytes += it.logBytes
+			it.data = nil
 			if it.err != nil {
 				continue // an unreadable log keeps its verdict
 			}
@@ -124,20 +153,19 @@ func (db *DB) Reevaluate(ctx context.Context, opts ReevalOptions) (ReevalStats, 
 				changes = append(changes, it)
 			}
 		}
+		if err := finishWrite(); err != nil {
+			return st, err
+		}
 		if len(changes) > 0 {
-			if err := db.writeReeval(ctx, changes, exCache, opts); err != nil {
-				return st, fmt.Errorf("reevaluate: write: %w", err)
-			}
-			for _, it := range changes {
-				st.Updated++
-				if it.newStatus != it.status {
-					st.Changed++
-				}
-			}
+			pending, writing = changes, make(chan error, 1)
+			go func(ch chan error) { ch <- db.writeReeval(ctx, changes, opts) }(writing)
 		}
 		if opts.Progress != nil {
 			opts.Progress(st.Results, total)
 		}
+	}
+	if err := finishWrite(); err != nil {
+		return st, err
 	}
 	st.Duration = time.Since(start)
 	if st.Updated > 0 {
@@ -196,6 +224,7 @@ type reevalItem struct {
 	truncated    bool
 	data         []byte
 	stored       []storedFE
+	ex           []Exception // the server's exceptions
 
 	// Outcome.
 	err       error
@@ -278,7 +307,7 @@ func (db *DB) loadFileErrors(ctx context.Context, batch []*reevalItem) error {
 }
 
 // judgeAll judges a batch with a few goroutines: parsing is the work.
-func judgeAll(batch []*reevalItem, exs map[int64][]Exception, workers int) {
+func judgeAll(batch []*reevalItem, workers int) {
 	if workers > len(batch) {
 		workers = len(batch)
 	}
@@ -290,7 +319,7 @@ func judgeAll(batch []*reevalItem, exs map[int64][]Exception, workers int) {
 			defer wg.Done()
 			zr := new(gzip.Reader)
 			for it := range next {
-				it.judge(zr, exs[it.serverID])
+				it.judge(zr, it.ex)
 			}
 		}()
 	}
@@ -416,7 +445,7 @@ func (c *countReader) Read(b []byte) (int, error) {
 }
 
 // writeReeval writes one batch's changes in one transaction.
-func (db *DB) writeReeval(ctx context.Context, changes []*reevalItem, exs map[int64][]Exception, opts ReevalOptions) error {
+func (db *DB) writeReeval(ctx context.Context, changes []*reevalItem, opts ReevalOptions) error {
 	now := formatTime(db.Now())
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		updRes, err := tx.PrepareContext(ctx, `UPDATE results SET status = ?, code = ?, complete = ?, file_errors = ?, excepted_errors = ?, vanished = ? WHERE id = ?`)
@@ -429,6 +458,7 @@ func (db *DB) writeReeval(ctx context.Context, changes []*reevalItem, exs map[in
 			return err
 		}
 		defer updFE.Close()
+		matched := map[int64]string{} // exception -> latest received_at it matched
 		for _, it := range changes {
 			res, err := updRes.ExecContext(ctx, it.newStatus, it.newCode, boolInt(it.newDone), it.newCounts[0], it.newCounts[1], it.newCounts[2], it.id)
 			if err != nil {
@@ -443,24 +473,20 @@ func (db *DB) writeReeval(ctx context.Context, changes []*reevalItem, exs map[in
 					return err
 				}
 				if len(it.newErrs) > 0 {
-					if err := db.insertFileErrors(ctx, tx, it.id, at, it.newErrs, exs[it.serverID]); err != nil {
+					if err := db.insertFileErrors(ctx, tx, it.id, at, it.newErrs, it.ex); err != nil {
 						return err
 					}
 				}
 			} else if it.exDiff {
-				matched := map[int64]bool{}
 				for i, s := range it.stored {
+					if it.newEx[i] == nil && !s.excepted && s.exID == nil {
+						continue
+					}
 					if _, err := updFE.ExecContext(ctx, boolInt(it.newEx[i] != nil), it.newEx[i], s.id); err != nil {
 						return err
 					}
-					if it.newEx[i] != nil {
-						matched[*it.newEx[i]] = true
-					}
-				}
-				for id := range matched {
-					if _, err := tx.ExecContext(ctx, `UPDATE exceptions SET last_matched_at = ? WHERE id = ? AND (last_matched_at IS NULL OR last_matched_at < ?)`,
-						it.receivedAt, id, it.receivedAt); err != nil {
-						return err
+					if id := it.newEx[i]; id != nil && it.receivedAt > matched[*id] {
+						matched[*id] = it.receivedAt
 					}
 				}
 			}
@@ -469,6 +495,11 @@ func (db *DB) writeReeval(ctx context.Context, changes []*reevalItem, exs map[in
 					it.id, now, it.status, it.newStatus, opts.Reason, opts.Actor); err != nil {
 					return err
 				}
+			}
+		}
+		for id, at := range matched {
+			if _, err := tx.ExecContext(ctx, `UPDATE exceptions SET last_matched_at = ? WHERE id = ? AND (last_matched_at IS NULL OR last_matched_at < ?)`, at, id, at); err != nil {
+				return err
 			}
 		}
 		return nil
