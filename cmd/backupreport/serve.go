@@ -57,6 +57,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	httpOpts := addHTTPFlags(fs)
 	mailOpts := addMailFlags(fs)
+	httpOpts.baseURL = mailOpts.smtp.baseURL // one --base-url for links in emails and the first-run link
 	pos, code := a.parseFlags(fs, args)
 	if code >= 0 {
 		return code

@@ -21,7 +21,7 @@ import (
 type httpOptions struct {
 	addr         *string
 	cookieSecure *bool
-	publicURL    *string
+	baseURL      *string // serve's --base-url, shared with the emails
 	sessionTTL   *time.Duration
 }
 
@@ -30,7 +30,6 @@ func addHTTPFlags(fs *flag.FlagSet) *httpOptions {
 		addr: fs.String("http-addr", ":8080", "address the web interface listens on (empty: no web interface)"),
 		cookieSecure: fs.Bool("cookie-secure", false, "always mark cookies Secure (set it behind a TLS proxy that does not send X-Forwarded-Proto;\n"+
 			"without it, cookies are Secure only on requests that came over TLS)"),
-		publicURL:  fs.String("public-url", "", "the web interface's address as staff reach it, e.g. https://backup.example.net (for the first-run link)"),
 		sessionTTL: fs.Duration("session-ttl", 12*time.Hour, "how long a login lasts"),
 	}
 }
@@ -66,7 +65,10 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 		return nil, fmt.Errorf("first run: %w", err)
 	}
 	if tok != "" {
-		base := strings.TrimRight(*o.publicURL, "/")
+		base := ""
+		if o.baseURL != nil {
+			base = strings.TrimRight(*o.baseURL, "/")
+		}
 		if base == "" {
 			base = "http://" + displayAddr(ln.Addr())
 		}

@@ -123,7 +123,18 @@ func (m *mailer) plan(ctx context.Context, kind string, now time.Time, override 
 	if err != nil {
 		return nil, err
 	}
-	r := email.Report{Kind: kind, At: now, Location: m.loc, Failures: failures, Recovered: recovered, BaseURL: m.baseURL, Codes: parser.LookupCode}
+	// Staff's edits of the code table win, as on the pages.
+	table, err := m.db.CodeTable(ctx)
+	if err != nil {
+		return nil, err
+	}
+	codes := func(code int) parser.CodeInfo {
+		if c, ok := table[code]; ok {
+			return c
+		}
+		return parser.LookupCode(code)
+	}
+	r := email.Report{Kind: kind, At: now, Location: m.loc, Failures: failures, Recovered: recovered, BaseURL: m.baseURL, Codes: codes}
 	var out []delivery
 	add := func(to []string, r email.Report) error {
 		msg, err := email.Render(r)

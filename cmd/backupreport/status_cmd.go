@@ -42,6 +42,10 @@ func runStatus(ctx context.Context, a *app, args []string) int {
 			if *asJSON {
 				return a.printJSON(rows)
 			}
+			codes, err := db.CodeTable(ctx)
+			if err != nil {
+				return a.fail("%v", err)
+			}
 			tw := a.table()
 			fmt.Fprintln(tw, "STATUS\tCUSTOMER\tSERVER\tCODE\tMEANING\tRECEIVED\tERRORS\tEXCEPTED")
 			counts := map[string]int{}
@@ -52,7 +56,7 @@ func runStatus(ctx context.Context, a *app, args []string) int {
 					received = r.ReceivedAt.Local().Format("2006-01-02 15:04")
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\n", r.Status, r.Customer, r.Server, r.Code,
-					parser.LookupCode(r.Code).Name, received, r.FileErrors, r.ExceptedErrors)
+					codeName(codes, r.Code), received, r.FileErrors, r.ExceptedErrors)
 			}
 			tw.Flush()
 			fmt.Fprintf(a.stdout, "\n%d ok, %d failed, %d missing\n", counts["ok"], counts["failed"], counts[store.StatusMissing])
@@ -84,6 +88,10 @@ func runHistory(ctx context.Context, a *app, args []string) int {
 			if *asJSON {
 				return a.printJSON(rows)
 			}
+			codes, err := db.CodeTable(ctx)
+			if err != nil {
+				return a.fail("%v", err)
+			}
 			tw := a.table()
 			fmt.Fprintln(tw, "ID\tRECEIVED\tNIGHT\tSTATUS\tCODE\tMEANING\tERRORS\tEXCEPTED\tBYTES\tNOTE")
 			for _, r := range rows {
@@ -92,9 +100,17 @@ func runHistory(ctx context.Context, a *app, args []string) int {
 					note = "interrupted"
 				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%s\n", r.ID, r.ReceivedAt.Local().Format("2006-01-02 15:04"), r.Night,
-					r.Status, r.Code, parser.LookupCode(r.Code).Name, r.FileErrors, r.ExceptedErrors, r.UploadBytes, note)
+					r.Status, r.Code, codeName(codes, r.Code), r.FileErrors, r.ExceptedErrors, r.UploadBytes, note)
 			}
 			tw.Flush()
 			return exitOK
 		})
+}
+
+// codeName is a code's short name, from staff's table when they edited it.
+func codeName(table map[int]parser.CodeInfo, code int) string {
+	if c, ok := table[code]; ok {
+		return c.Name
+	}
+	return parser.LookupCode(code).Name
 }
