@@ -256,9 +256,9 @@ func (db *DB) reevalBatch(ctx context.Context, where string, args []any, afterAt
 	q := `SELECT r.id, r.server_id, r.received_at, r.status, r.code, r.complete, r.interrupted, r.reason, r.file_errors, r.excepted_errors, r.vanished,
 			l.truncated, l.data
 		FROM results r JOIN servers s ON s.id = r.server_id JOIN raw_logs l ON l.result_id = r.id
-		WHERE ` + where + ` AND (r.received_at > ? OR (r.received_at = ? AND r.id > ?))
+		WHERE ` + where + ` AND (r.received_at, r.id) > (?, ?)
 		ORDER BY r.received_at, r.id LIMIT ?`
-	a := append(append([]any{}, args...), afterAt, afterAt, afterID, limit)
+	a := append(append([]any{}, args...), afterAt, afterID, limit)
 	rows, err := db.db.QueryContext(ctx, q, a...)
 	if err != nil {
 		return nil, mapErr(err)
