@@ -286,6 +286,7 @@ type parser struct {
 type finalLine struct {
 	seen          bool
 	code          int
+	line          int
 	role, version string
 }
 
@@ -498,17 +499,17 @@ func (p *parser) final(t []byte) bool {
 			}
 		}
 	}
-	p.last.set(code, role, version)
+	p.last.set(code, p.res.Lines, role, version)
 	if string(role) == "sender" || string(role) == "client" {
-		p.local.set(code, role, version)
+		p.local.set(code, p.res.Lines, role, version)
 	}
 	return true
 }
 
 // set records a final line, reusing the strings it already holds so that
 // repeated lines do not allocate.
-func (f *finalLine) set(code int, role, version []byte) {
-	f.seen, f.code = true, code
+func (f *finalLine) set(code, line int, role, version []byte) {
+	f.seen, f.code, f.line = true, code, line
 	if f.role != string(role) {
 		f.role = clean(role, 64)
 	}
@@ -670,7 +671,7 @@ func (p *parser) finish() {
 	}
 	switch {
 	case f.seen:
-		r.Code, r.Role, r.RsyncVersion = f.code, f.role, f.version
+		r.Code, r.CodeLine, r.Role, r.RsyncVersion = f.code, f.line, f.role, f.version
 	case p.complete:
 		r.Code = 0
 	default:

@@ -61,7 +61,10 @@ type FileError struct {
 // Result is everything the parser learned from one upload. The JSON names
 // are a contract with users' scripts (see README, "backupreport parse").
 type Result struct {
-	Code          int     `json:"code"`   // final rsync exit code, or CodeMissing
+	Code int `json:"code"` // final rsync exit code, or CodeMissing
+	// CodeLine is the line of the "rsync error|warning: ... (code N)" line
+	// the code came from; 0 when the code was inferred (completion or -2).
+	CodeLine      int     `json:"code_line,omitempty"`
 	Status        Status  `json:"status"` // verdict after exceptions were applied
 	Complete      bool    `json:"complete"`
 	RsyncVersion  string  `json:"rsync_version"` // from the final line's [role=version], may be empty
