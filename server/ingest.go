@@ -14,6 +14,10 @@ import (
 	"github.com/backupreport/backupreport/store"
 )
 
+// errStoreFailed tells the client that storing failed, without details
+// that belong in the server's log.
+var errStoreFailed = errors.New("storing the report failed; nothing was stored; please run the upload again")
+
 // errTooLarge ends an upload over Config.MaxUploadBytes.
 var errTooLarge = errors.New("upload too large")
 
@@ -65,7 +69,13 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		return "", refuse("unknown_server", "server %q is not registered for customer %q; ask your MSP to add it", name, customer)
 	}
 	if err != nil {
-		return "", refuse("bad_server", "server %q: %v", name, err)
+		s.log.Error("find server for upload", "customer", customer, "server", name, "err", err)
+		return "", errStoreFailed
+	}
+	// Names are compared the way the database compares them (ASCII case
+	// only), but check the binding by ID too: it is what was registered.
+	if id.key.ServerID != nil && srv.ID != *id.key.ServerID {
+		return "", refuse("server", "this key may only upload as server %q", id.key.Server)
 	}
 	if created {
 		s.log.Info("server registered by upload", "customer", srv.Customer, "server", srv.Name)
@@ -95,9 +105,16 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		res.Status = parser.StatusFailed
 		refused = refuse("too_large", "upload refused: larger than the %d-byte limit (--max-upload-bytes); recorded as failed", s.cfg.MaxUploadBytes)
 	case readErr != nil || (src.complete != nil && !src.complete()):
+		if s.isClosing() {
+			// We cut it off at shutdown: not the customer's doing, so
+			// store nothing; the client sees an error and can retry.
+			return "", errShuttingDown
+		}
 		u.Interrupted = true
 		u.Reason = "the connection ended before the upload was complete"
-		if res.Role == "" && res.RsyncVersion == "" { // no final code arrived
+		// A completion line alone does not prove the run ended there: the
+		// final code line may have been on its way. -2 unless it arrived.
+		if res.CodeLine == 0 {
 			res.Code = parser.CodeMissing
 			res.Status = parser.Verdict(res.Code, res.FileErrors)
 		}
@@ -113,7 +130,7 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	if err != nil {
 		s.metrics.Uploads.WithLabelValues("error").Inc()
 		s.log.Error("store upload", "customer", srv.Customer, "server", srv.Name, "err", err)
-		return "", fmt.Errorf("storing the report failed; nothing was stored; please run the upload again")
+		return "", errStoreFailed
 	}
 	s.metrics.ParseDuration.Observe(time.Since(start).Seconds())
 	label := string(res.Status)
@@ -141,6 +158,11 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 // client for a reply to a keepalive, which every client gives.
 func connAlive(ctx ssh.Context) func() bool {
 	return func() bool {
+		select {
+		case <-ctx.Done(): // gliderlabs cancels it when the connection fails
+			return false
+		default:
+		}
 		conn, ok := ctx.Value(ssh.ContextKeyConn).(gossh.Conn)
 		if !ok {
 			return true

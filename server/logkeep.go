@@ -19,7 +19,8 @@ type logKeeper struct {
 	headBytes int64 // bytes the head took
 	buf       bytes.Buffer
 	zw        *gzip.Writer
-	ring      []byte // tail bytes, used once the head is full
+	ring      []byte // tail bytes, allocated once the head is full
+	tailCap   int
 	ringPos   int
 	ringFull  bool
 	total     int64
@@ -34,7 +35,7 @@ func newLogKeeper(max int64) *logKeeper {
 	if tail > maxTail {
 		tail = maxTail
 	}
-	k := &logKeeper{headLeft: max - tail, ring: make([]byte, 0, tail)}
+	k := &logKeeper{headLeft: max - tail, tailCap: int(tail)}
 	k.zw, _ = gzip.NewWriterLevel(&k.buf, gzip.BestSpeed)
 	return k
 }
@@ -56,7 +57,10 @@ func (k *logKeeper) Write(p []byte) (int, error) {
 		k.headBytes += int64(len(h))
 		p = p[len(h):]
 	}
-	if len(p) > 0 && cap(k.ring) > 0 {
+	if len(p) > 0 && k.tailCap > 0 {
+		if k.ring == nil {
+			k.ring = make([]byte, 0, k.tailCap)
+		}
 		k.toRing(p)
 	}
 	return n, nil

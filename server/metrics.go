@@ -4,7 +4,7 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // Metrics are the SSH side's Prometheus metrics. The web side serves them.
 type Metrics struct {
-	Uploads       *prometheus.CounterVec // by status: ok, failed, refused, interrupted, error
+	Uploads       *prometheus.CounterVec // by status: ok, failed, interrupted, error
 	AuthFailures  prometheus.Counter
 	Refused       *prometheus.CounterVec // refused commands and requests, by reason
 	ParseDuration prometheus.Histogram
@@ -17,7 +17,7 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Uploads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "backupreport_uploads_total", Help: "Uploads received, by outcome (ok, failed, interrupted, refused, error).",
+			Name: "backupreport_uploads_total", Help: "Uploads stored, by outcome (ok, failed, interrupted), and uploads that failed to store (error). Refusals are in backupreport_ssh_refused_total.",
 		}, []string{"status"}),
 		AuthFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "backupreport_ssh_auth_failures_total", Help: "SSH logins refused because the key is unknown or revoked.",

@@ -2,9 +2,9 @@ package server
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
-	"path"
 	"strconv"
 	"strings"
 
@@ -36,7 +36,7 @@ func scpSinkTarget(raw string) (string, bool) {
 // client sends "C<mode> <size> <name>\n", the bytes and a NUL; we answer
 // each step with a NUL, and the last one only after the report is stored.
 func (s *Server) handleSCP(sess ssh.Session, id *identity, target string) {
-	br := bufio.NewReader(sess)
+	br := bufio.NewReaderSize(sess, 4096)
 	// A refusal goes back as scp's fatal-error message, which the client
 	// prints on its stderr.
 	fail := func(err error) {
@@ -47,7 +47,12 @@ func (s *Server) handleSCP(sess ssh.Session, id *identity, target string) {
 	sess.Write([]byte{0})
 	stored := 0
 	for {
-		line, err := br.ReadString('\n')
+		raw, err := br.ReadSlice('\n') // bounded by the reader's size
+		if errors.Is(err, bufio.ErrBufferFull) {
+			fail(refuse("scp_protocol", "scp header longer than 4096 bytes"))
+			return
+		}
+		line := string(raw)
 		if err == io.EOF && line == "" {
 			break
 		}
@@ -76,9 +81,13 @@ func (s *Server) handleSCP(sess ssh.Session, id *identity, target string) {
 			fail(refuse("scp_protocol", "%v", err))
 			return
 		}
+		if strings.Contains("/"+target+"/", "/../") {
+			fail(refuse("path", "report path %q: contains ..; want /reports/<customer>/<server>.out", target))
+			return
+		}
 		dest := target
-		if !strings.HasSuffix(strings.ToLower(target), ".out") {
-			dest = path.Join(target, name)
+		if !strings.HasSuffix(target, ".out") { // a folder: the file keeps its name
+			dest = strings.TrimRight(target, "/") + "/" + name
 		}
 		if _, _, err := s.target(id, dest); err != nil {
 			fail(err)

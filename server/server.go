@@ -69,7 +69,15 @@ type ctxKey string
 const (
 	ctxVerifiedKey ctxKey = "verified-key" // *identity of the key that signed
 	ctxX11         ctxKey = "x11"          // the client asked for X11 forwarding
+	ctxForward     ctxKey = "forward"      // the client asked for remote port forwarding
 )
+
+// refuseForward refuses remote port forwarding (ssh -R) and marks the
+// connection, so that its session is refused with a message too.
+func refuseForward(ctx ssh.Context, _ *ssh.Server, _ *gossh.Request) (bool, []byte) {
+	ctx.SetValue(ctxForward, true)
+	return false, nil
+}
 
 // watchSession is gliderlabs' session handler, with a look at the session's
 // requests on the way: gliderlabs answers "x11-req" itself (with a
@@ -133,7 +141,8 @@ func New(db *store.DB, cfg Config) *Server {
 		PublicKeyHandler:     s.acceptKey,
 		ServerConfigCallback: s.serverConfig,
 		PtyCallback:          func(ssh.Context, ssh.Pty) bool { return true }, // refused in the handler, with a message
-		SubsystemHandlers:    map[string]ssh.SubsystemHandler{"sftp": s.handleSFTP},
+		SubsystemHandlers:    map[string]ssh.SubsystemHandler{"sftp": s.handleSFTP, "default": s.refuseSubsystem},
+		RequestHandlers:      map[string]ssh.RequestHandler{"tcpip-forward": refuseForward, "cancel-tcpip-forward": refuseForward},
 		ChannelHandlers:      map[string]ssh.ChannelHandler{"session": watchSession},
 		IdleTimeout:          10 * time.Minute,
 		ConnectionFailedCallback: func(conn net.Conn, err error) {
@@ -258,6 +267,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	return s.ssh.Close()
+}
+
+// isClosing reports whether Shutdown has begun.
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
 }
 
 // begin registers an upload in flight; it returns false once shutting down.

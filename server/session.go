@@ -49,6 +49,10 @@ func (s *Server) handleSession(sess ssh.Session) {
 		s.finish(sess, refuse("x11", "X11 forwarding is not offered here; connect without -X"))
 		return
 	}
+	if fwd, _ := sess.Context().Value(ctxForward).(bool); fwd {
+		s.finish(sess, refuse("forwarding", "port forwarding is not offered here; connect without -R or -L"))
+		return
+	}
 	if ssh.AgentRequested(sess) {
 		s.finish(sess, refuse("agent", "agent forwarding is not offered here; connect without -A (ForwardAgent no)"))
 		return
@@ -74,6 +78,11 @@ func (s *Server) handleSession(sess ssh.Session) {
 	}
 	io.WriteString(sess.Stderr(), receipt+"\n")
 	sess.Exit(0)
+}
+
+// refuseSubsystem answers every subsystem but sftp.
+func (s *Server) refuseSubsystem(sess ssh.Session) {
+	s.finish(sess, refuse("subsystem", "the %q subsystem is not offered here; upload with sftp, scp or cat > /reports/<customer>/<server>.out", sess.Subsystem()))
 }
 
 // errShuttingDown refuses sessions that start after shutdown began.
@@ -103,11 +112,33 @@ func (s *Server) target(id *identity, path string) (customer, server string, err
 	if err != nil {
 		return "", "", refuse("path", "%v", err)
 	}
-	if !strings.EqualFold(customer, id.key.Customer) {
+	if !asciiEqualFold(customer, id.key.Customer) {
 		return "", "", refuse("customer", "this key may not upload for customer %q", customer)
 	}
-	if id.key.Server != "" && !strings.EqualFold(server, id.key.Server) {
+	if id.key.Server != "" && !asciiEqualFold(server, id.key.Server) {
 		return "", "", refuse("server", "this key may only upload as server %q", id.key.Server)
 	}
 	return customer, server, nil
+}
+
+// asciiEqualFold compares names ignoring ASCII case only, as the
+// database's lower() does, so that the check and the lookups agree:
+// "BÜRO" and "Büro" are different names in both.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }

@@ -69,6 +69,9 @@ type jail struct {
 	sess  ssh.Session
 	id    *identity
 	ended *atomic.Bool
+	// busy allows one upload at a time per session: each holds buffers,
+	// and a client could otherwise open handles without end.
+	busy atomic.Bool
 }
 
 var errReadOnly = fmt.Errorf("%w: this server only accepts report uploads", sftp.ErrSSHFxPermissionDenied)
@@ -101,9 +104,13 @@ func (j *jail) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 		j.s.log.Info("sftp upload refused", "remote_addr", j.sess.RemoteAddr().String(), "path", p, "err", err)
 		return nil, fmt.Errorf("%w: %v", sftp.ErrSSHFxPermissionDenied, err)
 	}
+	if !j.busy.CompareAndSwap(false, true) {
+		return nil, fmt.Errorf("%w: one upload at a time; close the first file before opening the next", sftp.ErrSSHFxFailure)
+	}
 	pr, pw := io.Pipe()
-	w := &orderedWriter{pw: pw, pending: map[int64][]byte{}, done: make(chan error, 1)}
+	w := &orderedWriter{pw: pw, pending: map[int64][]byte{}, done: make(chan error, 1), interrupted: j.ended.Load}
 	go func() {
+		defer j.busy.Store(false)
 		receipt, err := j.s.upload(j.sess.Context(), j.id, p, source{r: pr, protocol: "sftp", complete: func() bool { return !w.aborted }})
 		pr.CloseWithError(errors.New("upload ended")) // unblock a writer if parsing stopped early
 		if err == nil {
@@ -111,7 +118,6 @@ func (j *jail) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 		}
 		w.done <- err
 	}()
-	w.interrupted = j.ended.Load
 	return w, nil
 }
 
@@ -182,12 +188,7 @@ func (w *orderedWriter) Close() error {
 	w.aborted = w.interrupted() || len(w.pending) > 0
 	w.mu.Unlock()
 	w.pw.Close()
-	select {
-	case err := <-w.done:
-		return err
-	case <-time.After(10 * time.Minute):
-		return errors.New("storing the report took too long")
-	}
+	return <-w.done
 }
 
 // listerAt answers Stat with one fixed entry.

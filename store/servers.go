@@ -80,9 +80,6 @@ func (db *DB) EnsureServer(ctx context.Context, customerID int64, name string, a
 	if err == nil || !autoRegister || !errors.Is(err, ErrNotFound) {
 		return s, false, err
 	}
-	if err := ValidateSlug(name); err != nil {
-		return Server{}, false, err
-	}
 	var slug string
 	if err := db.db.QueryRowContext(ctx, `SELECT slug FROM customers WHERE id = ?`, customerID).Scan(&slug); err != nil {
 		return Server{}, false, mapErr(err)

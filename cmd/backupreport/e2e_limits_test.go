@@ -68,7 +68,7 @@ func TestInterruptedUploadIsKept(t *testing.T) {
 			}
 			stdin.Write(c.part)
 			time.Sleep(2 * time.Second) // let the bytes reach the server
-			cmd.Process.Kill()      // the connection dies before EOF
+			cmd.Process.Kill()          // the connection dies before EOF
 			cmd.Wait()
 			rows := in.waitHistory("acme/"+c.server, 1)
 			if r := rows[0]; !r.Interrupted || r.Code != c.wantCode || r.Status != "failed" || r.UploadBytes != int64(len(c.part)) {

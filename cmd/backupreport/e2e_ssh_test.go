@@ -120,7 +120,8 @@ func TestRefusals(t *testing.T) {
 		{"a command chained after cat", key, "cat > /reports/acme/exch01.out; id", nil, 1, "command refused"},
 		{"a shell", key, "", nil, 1, "shells are not offered"},
 		{"a pty", key, "cat > /reports/acme/exch01.out", []string{"-tt"}, 1, "interactive terminals are not offered"},
-		{"a subsystem other than sftp", key, "netconf", []string{"-s"}, 255, ""},
+		{"a subsystem other than sftp", key, "netconf", []string{"-s"}, 1, `the "netconf" subsystem is not offered`},
+		{"remote port forwarding on an upload", key, "cat > /reports/acme/exch01.out", []string{"-R", "0:127.0.0.1:9"}, 1, "port forwarding is not offered"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -287,6 +288,10 @@ func TestSFTPAndSCP(t *testing.T) {
 	if r := run(t, nil, "scp", append(in.sshArgs(key, "-O"), src, "backup@127.0.0.1:/reports/other/x.out")...); r.code == 0 ||
 		strings.Count(r.stderr, `may not upload for customer "other"`) != 1 {
 		t.Errorf("scp -O into another customer: exit %d, stderr %q; want one line saying why", r.code, r.stderr)
+	}
+	if r := run(t, nil, "scp", append(in.sshArgs(key, "-O"), src, "backup@127.0.0.1:/reports/other/../acme/x.out")...); r.code == 0 ||
+		!strings.Contains(r.stderr, "contains ..") {
+		t.Errorf("scp -O with .. in the path: exit %d, stderr %q", r.code, r.stderr)
 	}
 	if n := in.historyLen("other/x"); n != 0 {
 		t.Errorf("other/x has %d results", n)
