@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 )
 
 // Limits that keep the memory of one parse bounded whatever the input.
@@ -43,7 +44,9 @@ const (
 func Parse(r io.Reader) (*Result, error) {
 	p := &parser{res: &Result{FileErrors: []FileError{}, Encoding: "utf-8"}}
 	counter := &countingReader{r: r}
-	lr := lineReader{r: p.detectEncoding(counter), buf: make([]byte, readBufferSize), crNext: -1}
+	buf := bufPool.Get().(*[]byte)
+	defer bufPool.Put(buf)
+	lr := lineReader{r: p.detectEncoding(counter), buf: *buf, crNext: -1}
 	for {
 		line, cont, cr, ok := lr.next()
 		if !ok {
@@ -69,6 +72,14 @@ func Parse(r io.Reader) (*Result, error) {
 	}
 	return p.res, nil
 }
+
+// bufPool keeps read buffers between calls: re-evaluation parses many
+// small stored logs in a row, and a fresh 256 KiB buffer each time cost
+// more than parsing them.
+var bufPool = sync.Pool{New: func() any {
+	b := make([]byte, readBufferSize)
+	return &b
+}}
 
 // readBufferSize is the size of the one read buffer: a few times
 // MaxLineLength, so that reads are large.

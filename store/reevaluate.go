@@ -87,6 +87,21 @@ func (db *DB) Reevaluate(ctx context.Context, opts ReevalOptions) (ReevalStats, 
 	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM results r JOIN servers s ON s.id = r.server_id WHERE `+where, args...).Scan(&total); err != nil {
 		return st, fmt.Errorf("reevaluate: count results: %w", mapErr(err))
 	}
+	// The writes go through one connection that does not wait for fsync
+	// at each commit (synchronous=NORMAL; WAL keeps them atomic): a
+	// re-evaluation can be run again, an upload cannot, and the upload
+	// commits on the other connections stay FULL and flush these too.
+	wconn, err := db.db.Conn(ctx)
+	if err != nil {
+		return st, fmt.Errorf("reevaluate: %w", mapErr(err))
+	}
+	defer func() {
+		wconn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`)
+		wconn.Close()
+	}()
+	if _, err := wconn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		return st, fmt.Errorf("reevaluate: %w", mapErr(err))
+	}
 	exCache := map[int64][]Exception{}
 	lastAt, lastID := "", int64(0)
 	// The writes of one batch overlap the reading and parsing of the next;
@@ -158,7 +173,7 @@ func (db *DB) Reevaluate(ctx context.Context, opts ReevalOptions) (ReevalStats, 
 		}
 		if len(changes) > 0 {
 			pending, writing = changes, make(chan error, 1)
-			go func(ch chan error) { ch <- db.writeReeval(ctx, changes, opts) }(writing)
+			go func(ch chan error) { ch <- db.writeReeval(ctx, wconn, changes, opts) }(writing)
 		}
 		if opts.Progress != nil {
 			opts.Progress(st.Results, total)
@@ -445,9 +460,9 @@ func (c *countReader) Read(b []byte) (int, error) {
 }
 
 // writeReeval writes one batch's changes in one transaction.
-func (db *DB) writeReeval(ctx context.Context, changes []*reevalItem, opts ReevalOptions) error {
+func (db *DB) writeReeval(ctx context.Context, conn *sql.Conn, changes []*reevalItem, opts ReevalOptions) error {
 	now := formatTime(db.Now())
-	return db.withTx(ctx, func(tx *sql.Tx) error {
+	return withConnTx(ctx, conn, func(tx *sql.Tx) error {
 		updRes, err := tx.PrepareContext(ctx, `UPDATE results SET status = ?, code = ?, complete = ?, file_errors = ?, excepted_errors = ?, vanished = ? WHERE id = ?`)
 		if err != nil {
 			return err
@@ -558,4 +573,17 @@ func (db *DB) SaveUploads(ctx context.Context, us []Upload) error {
 		}
 		return nil
 	})
+}
+
+// withConnTx is withTx on one given connection.
+func withConnTx(ctx context.Context, conn *sql.Conn, fn func(tx *sql.Tx) error) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return mapErr(err)
+	}
+	return mapErr(tx.Commit())
 }
