@@ -23,6 +23,11 @@ type verb struct {
 
 func runGroup(noun string, verbs map[string]verb) func(ctx context.Context, a *app, args []string) int {
 	return func(ctx context.Context, a *app, args []string) int {
+		for k, v := range extraVerbs[noun] {
+			if _, ok := verbs[k]; !ok {
+				verbs[k] = v
+			}
+		}
 		printUsage := func(w io.Writer) {
 			fmt.Fprintf(w, "Usage: backupreport %s VERB [flags] [args]\n\nVerbs:\n", noun)
 			names := make([]string, 0, len(verbs))

@@ -15,8 +15,9 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		names = append(names, []string{name})
 	}
 	for noun, verbs := range map[string][]string{
-		"customer": {"add", "list"}, "server": {"add", "list"}, "key": {"add", "list", "revoke", "import"},
-		"exception": {"add", "list", "remove"},
+		"customer": {"add", "list", "edit"}, "server": {"add", "list", "retire", "reactivate", "approve", "expect"},
+		"key": {"add", "list", "revoke", "import"}, "exception": {"add", "list", "edit", "remove"},
+		"user": {"add", "list", "passwd", "disable", "enable"}, "import": {"customers", "servers"}, "report": {"send"},
 	} {
 		for _, v := range verbs {
 			names = append(names, []string{noun, v})
