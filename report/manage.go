@@ -54,7 +54,7 @@ func (h *Handler) reevaluate(e store.Exception, s *session, reason string) bool 
 		defer close(done)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 		defer cancel()
-		st, err := h.db.Reevaluate(ctx, store.ReevalOptions{Since: h.cfg.Now().Add(-store.ReevalWindow), ServerID: e.ServerID, CustomerID: e.CustomerID,
+		st, err := h.db.Reevaluate(ctx, store.ReevalOptions{Since: h.cfg.Now().Add(-store.ReevalWindow), OnlyFileErrors: true, ServerID: e.ServerID, CustomerID: e.CustomerID,
 			Actor: actor(s), Reason: reason})
 		if err != nil {
 			h.log.Error("reevaluate", "exception", e.ID, "err", err)

@@ -27,6 +27,10 @@ type ReevalOptions struct {
 	// (the scope of the exception that changed); both nil means all.
 	ServerID   *int64
 	CustomerID *int64
+	// OnlyFileErrors keeps only results with file errors (excepted or
+	// not): the only ones an exception change can affect. A full run
+	// (e.g. after a parser upgrade) leaves it false.
+	OnlyFileErrors bool
 	// Actor and Reason are recorded with each changed verdict, e.g.
 	// "web:alice" and "exception 12 added by alice".
 	Actor  string
@@ -215,6 +219,9 @@ func reevalWhere(o ReevalOptions) (string, []any) {
 	if !o.Since.IsZero() {
 		w = append(w, "r.received_at >= ?")
 		args = append(args, formatTime(o.Since))
+	}
+	if o.OnlyFileErrors {
+		w = append(w, "r.file_errors + r.excepted_errors > 0")
 	}
 	if o.ServerID != nil {
 		w = append(w, "r.server_id = ?")

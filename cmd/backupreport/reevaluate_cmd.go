@@ -84,7 +84,7 @@ func (a *app) reevaluate(ctx context.Context, db *store.DB, opts store.ReevalOpt
 // reevaluateScope re-evaluates the last 7 days of the results an exception
 // applies to, after it changed.
 func (a *app) reevaluateScope(ctx context.Context, db *store.DB, e store.Exception, reason string) int {
-	st, err := a.reevaluate(ctx, db, store.ReevalOptions{Since: db.Now().Add(-store.ReevalWindow), ServerID: e.ServerID, CustomerID: e.CustomerID,
+	st, err := a.reevaluate(ctx, db, store.ReevalOptions{Since: db.Now().Add(-store.ReevalWindow), OnlyFileErrors: true, ServerID: e.ServerID, CustomerID: e.CustomerID,
 		Actor: cliActor(), Reason: reason})
 	if err != nil {
 		return a.fail("the exception changed, but re-evaluating the last 7 days failed: %v (run 'backupreport reevaluate')", err)
