@@ -171,6 +171,7 @@ func (h *Handler) routes() []route {
 		{"GET /codes", page, "", h.codesPage},
 		{"POST /codes/{code}", page, store.RoleTech, h.setCode},
 		{"GET /audit", page, store.RoleAdmin, h.auditPage},
+		{"GET /deliveries", page, store.RoleAdmin, h.deliveriesPage},
 		{"GET /sandbox", page, "", h.sandboxPage},
 		{"POST /sandbox", page, "", h.sandbox},
 
