@@ -156,12 +156,20 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request, _ *session) 
 	return h.render(w, r, http.StatusOK, "login", p)
 }
 
-// safeNext keeps a redirect target on this site.
+// safeNext keeps a redirect target on this site: a path, with no
+// scheme or host, and no control characters or backslashes, which
+// browsers drop or read as slashes ("/\t/evil.example" is "//evil.example").
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
-	return next
+	return u.RequestURI()
 }
 
 func clientIP(r *http.Request) string {
@@ -182,14 +190,15 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, _ *session) erro
 		return h.render(w, r, http.StatusForbidden, "login", p)
 	}
 	keys := []string{"ip:" + clientIP(r), "user:" + strings.ToLower(username)}
-	if wait := h.limiter.blocked(keys...); wait > 0 {
+	// The attempt is counted before the password is checked, in one step
+	// with the limit check, so that parallel guesses cannot all slip past.
+	if wait := h.limiter.take(keys...); wait > 0 {
 		p.Error = fmt.Sprintf("Too many failed logins. Try again in %d minutes.", int(wait.Minutes())+1)
 		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
 		return h.render(w, r, http.StatusTooManyRequests, "login", p)
 	}
 	u, err := h.db.Authenticate(r.Context(), username, password)
 	if errors.Is(err, store.ErrBadLogin) {
-		h.limiter.fail(keys...)
 		h.log.Info("login failed", "username", username, "remote_addr", r.RemoteAddr)
 		p.Error = "Wrong username or password."
 		return h.render(w, r, http.StatusUnauthorized, "login", p)
@@ -197,7 +206,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, _ *session) erro
 	if err != nil {
 		return err
 	}
-	h.limiter.reset(keys[1])
+	h.limiter.succeeded(keys...)
 	if err := h.startSession(w, r, u); err != nil {
 		return err
 	}
@@ -329,10 +338,9 @@ func (l *limiter) max(key string) int {
 	return maxFailsPerUser
 }
 
-// blocked returns how long until the first over-limit key may try again.
-func (l *limiter) blocked(keys ...string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// blockedLocked returns how long until the first over-limit key may try
+// again; l.mu is held.
+func (l *limiter) blockedLocked(keys ...string) time.Duration {
 	now := l.now()
 	var wait time.Duration
 	for _, k := range keys {
@@ -353,9 +361,35 @@ func (l *limiter) blocked(keys ...string) time.Duration {
 	return wait
 }
 
-func (l *limiter) fail(keys ...string) {
+// take counts one login attempt against every key, unless one of them is
+// over its limit: then it counts nothing and returns how long to wait.
+// A successful login gives the attempt back (succeeded).
+func (l *limiter) take(keys ...string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if wait := l.blockedLocked(keys...); wait > 0 {
+		return wait
+	}
+	l.failLocked(keys...)
+	return 0
+}
+
+// succeeded forgets the user's failures and gives the address back the
+// attempt take counted.
+func (l *limiter) succeeded(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		if strings.HasPrefix(k, "user:") {
+			delete(l.counts, k)
+		} else if w, ok := l.counts[k]; ok && w.fails > 0 {
+			w.fails--
+		}
+	}
+}
+
+// failLocked counts a failure against every key; l.mu is held.
+func (l *limiter) failLocked(keys ...string) {
 	now := l.now()
 	if len(l.counts) > maxLimiterEntries {
 		for k, w := range l.counts {
@@ -372,10 +406,4 @@ func (l *limiter) fail(keys ...string) {
 		}
 		w.fails++
 	}
-}
-
-func (l *limiter) reset(key string) {
-	l.mu.Lock()
-	delete(l.counts, key)
-	l.mu.Unlock()
 }
