@@ -61,7 +61,7 @@ func (h *Handler) csvStatus(w http.ResponseWriter, r *http.Request, _ *session) 
 		if x.Verdict.Class == "okx" {
 			status = "ok_with_exceptions"
 		}
-		cw.Write([]string{csvSafe(x.Customer), csvSafe(x.Server), status, strconv.Itoa(x.Code), x.CodeName, timeCSV(x.ReceivedAt, h.loc),
+		cw.Write([]string{csvSafe(x.Customer), csvSafe(x.Server), status, strconv.Itoa(x.Code), csvSafe(x.CodeName), timeCSV(x.ReceivedAt, h.loc),
 			strconv.Itoa(x.FileErrors), strconv.Itoa(x.ExceptedErrors), csvSafe(x.CSR), csvSafe(x.TSR), csvSafe(x.OnIt), id})
 	}
 	cw.Flush()

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/backupreport/backupreport/store"
 )
 
 // historyRow is one server's line in the historical report.
@@ -79,7 +81,7 @@ func (h *Handler) history(ctx context.Context, hq historyQuery) ([]historyRow, e
 	out := make([]historyRow, 0, len(counts))
 	for _, c := range counts {
 		row := historyRow{Customer: c.Customer, Server: c.Server, OK: c.OK, OKExcepted: c.OKExcepted, Failed: c.Failed, URL: serverURL(c.Customer, c.Server)}
-		created := c.CreatedAt.In(h.loc).Add(-12 * time.Hour).Format(time.DateOnly)
+		created := store.Night(c.CreatedAt, h.loc)
 		for _, n := range nights {
 			if n >= created && c.ExpectDays&(1<<uint(weekdayOf(n))) != 0 {
 				row.Expected++

@@ -52,7 +52,13 @@ type Upload struct {
 // the backup started, in loc. Reports received before noon belong to the
 // previous evening.
 func Night(t time.Time, loc *time.Location) string {
-	return t.In(loc).Add(-12 * time.Hour).Format(time.DateOnly)
+	// Noon by the local clock, not 12 real hours: on the days the clocks
+	// change, the two differ by an hour.
+	l := t.In(loc)
+	if l.Hour() < 12 {
+		l = l.AddDate(0, 0, -1)
+	}
+	return l.Format(time.DateOnly)
 }
 
 // CountFileErrors returns how many file errors are not excepted (and not

@@ -154,3 +154,27 @@ func TestEveryChangeIsAudited(t *testing.T) {
 		}
 	}
 }
+
+// TestNightFollowsTheLocalClock: a night ends at noon on the local clock,
+// also on the days the clocks change.
+func TestNightFollowsTheLocalClock(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no time zone data")
+	}
+	for _, c := range []struct {
+		at   string
+		want string
+	}{
+		{"2026-11-26T01:30:00+01:00", "2026-11-25"},
+		{"2026-11-26T11:59:00+01:00", "2026-11-25"},
+		{"2026-11-26T12:00:00+01:00", "2026-11-26"},
+		{"2026-03-29T12:30:00+02:00", "2026-03-29"}, // clocks went forward that night
+		{"2026-10-25T11:30:00+01:00", "2026-10-24"}, // clocks went back that night
+	} {
+		at, _ := time.Parse(time.RFC3339, c.at)
+		if got := Night(at, berlin); got != c.want {
+			t.Errorf("Night(%s) = %s, want %s", c.at, got, c.want)
+		}
+	}
+}
