@@ -103,6 +103,7 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	case capped.exceeded:
 		u.Reason = fmt.Sprintf("upload larger than the %d-byte limit; parsing stopped there", s.cfg.MaxUploadBytes)
 		res.Status = parser.StatusFailed
+		u.KeepStatus = true
 		refused = refuse("too_large", "upload refused: larger than the %d-byte limit (--max-upload-bytes); recorded as failed", s.cfg.MaxUploadBytes)
 	case readErr != nil || (src.complete != nil && !src.complete()):
 		if s.isClosing() {

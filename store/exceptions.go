@@ -114,12 +114,16 @@ func (db *DB) Exceptions(ctx context.Context) ([]Exception, error) {
 // ExceptionsFor lists the exceptions that apply to a server: its own, its
 // customer's and the global ones.
 func (db *DB) ExceptionsFor(ctx context.Context, serverID int64) ([]Exception, error) {
-	return db.queryExceptions(ctx, db.db, `SELECT `+exceptionColumns+` FROM `+exceptionFrom+`
-		WHERE e.server_id = ?
-		   OR (e.server_id IS NULL AND e.customer_id = (SELECT customer_id FROM servers WHERE id = ?))
-		   OR e.customer_id IS NULL
-		ORDER BY e.id`, serverID, serverID)
+	return db.queryExceptions(ctx, db.db, exceptionsForServer, serverID, serverID)
 }
+
+// exceptionsForServer selects a server's exceptions; its arguments are the
+// server's ID twice.
+const exceptionsForServer = `SELECT ` + exceptionColumns + ` FROM ` + exceptionFrom + `
+	WHERE e.server_id = ?
+	   OR (e.server_id IS NULL AND e.customer_id = (SELECT customer_id FROM servers WHERE id = ?))
+	   OR e.customer_id IS NULL
+	ORDER BY e.id`
 
 type querier interface {
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)

@@ -44,7 +44,13 @@ type Upload struct {
 	// Result is the parser's verdict with the exceptions already applied.
 	Result *parser.Result
 	// Exceptions are those that were applied, to link file errors to them.
+	// SaveUpload applies the server's exceptions again if they changed
+	// while the upload streamed in, so that an exception added meanwhile
+	// is not missed by both the upload and the re-evaluation it started.
 	Exceptions []Exception
+	// KeepStatus keeps Result.Status as given (an upload failed for its
+	// size, whatever its code says).
+	KeepStatus bool
 	Log        RawLog
 }
 
@@ -102,6 +108,16 @@ func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, er
 	r := u.Result
 	if r == nil {
 		r = &parser.Result{Code: parser.CodeMissing, Status: parser.StatusFailed}
+	}
+	if u.Source == SourceUpload && u.Result != nil && !u.KeepStatus {
+		now, err := db.queryExceptions(ctx, tx, exceptionsForServer, u.ServerID, u.ServerID)
+		if err != nil {
+			return 0, err
+		}
+		if !sameExceptions(now, u.Exceptions) {
+			r.Apply(Patterns(now))
+			u.Exceptions = now
+		}
 	}
 	status := string(r.Status)
 	if u.Source == SourceMissing {
@@ -168,4 +184,18 @@ func (db *DB) insertFileErrors(ctx context.Context, tx *sql.Tx, resultID int64, 
 		}
 	}
 	return nil
+}
+
+// sameExceptions reports whether two lists hold the same exceptions with
+// the same patterns, in order.
+func sameExceptions(a, b []Exception) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].ID != b[i].ID || a[i].Pattern != b[i].Pattern {
+			return false
+		}
+	}
+	return true
 }

@@ -178,3 +178,25 @@ func TestNightFollowsTheLocalClock(t *testing.T) {
 		}
 	}
 }
+
+// TestExceptionAddedDuringAnUploadApplies: an upload judged with the
+// exceptions of its start still honours one added before it commits.
+func TestExceptionAddedDuringAnUploadApplies(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	db.AddCustomer(ctx, "t", Customer{Slug: "acme"})
+	s, _ := db.AddServer(ctx, "t", "acme", "s", false)
+	res := &parser.Result{Code: 23, FileErrors: []parser.FileError{{Line: 1, Kind: parser.KindOpenFailed, Path: "/x/mail.pst"}}}
+	atStart, _ := db.ExceptionsFor(ctx, s.ID) // none yet
+	res.Apply(Patterns(atStart))
+	ex, _ := db.AddException(ctx, "t", "acme/s", "*.pst", "added while the upload streamed")
+	at := db.Now()
+	id, err := db.SaveUpload(ctx, Upload{ServerID: s.ID, ReceivedAt: at, Night: Night(at, time.UTC), Source: SourceUpload, Result: res, Exceptions: atStart})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, fes, _ := db.Result(ctx, id)
+	if r.Status != "ok" || r.ExceptedErrors != 1 || len(fes) != 1 || fes[0].ExceptionID == nil || *fes[0].ExceptionID != ex.ID {
+		t.Errorf("stored %+v %+v, want ok with the new exception applied", r, fes)
+	}
+}
