@@ -470,7 +470,10 @@ func (c *countReader) Read(b []byte) (int, error) {
 func (db *DB) writeReeval(ctx context.Context, conn *sql.Conn, changes []*reevalItem, opts ReevalOptions) error {
 	now := formatTime(db.Now())
 	return withConnTx(ctx, conn, func(tx *sql.Tx) error {
-		updRes, err := tx.PrepareContext(ctx, `UPDATE results SET status = ?, code = ?, complete = ?, file_errors = ?, excepted_errors = ?, vanished = ? WHERE id = ?`)
+		// The row must still hold what was read: another re-evaluation
+		// (the command line's, beside serve's) may have judged it since.
+		updRes, err := tx.PrepareContext(ctx, `UPDATE results SET status = ?, code = ?, complete = ?, file_errors = ?, excepted_errors = ?, vanished = ?
+			WHERE id = ? AND status = ? AND code = ?`)
 		if err != nil {
 			return err
 		}
@@ -482,12 +485,12 @@ func (db *DB) writeReeval(ctx context.Context, conn *sql.Conn, changes []*reeval
 		defer updFE.Close()
 		matched := map[int64]string{} // exception -> latest received_at it matched
 		for _, it := range changes {
-			res, err := updRes.ExecContext(ctx, it.newStatus, it.newCode, boolInt(it.newDone), it.newCounts[0], it.newCounts[1], it.newCounts[2], it.id)
+			res, err := updRes.ExecContext(ctx, it.newStatus, it.newCode, boolInt(it.newDone), it.newCounts[0], it.newCounts[1], it.newCounts[2], it.id, it.status, it.code)
 			if err != nil {
 				return err
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
-				continue // deleted meanwhile
+				continue // deleted or judged by another run meanwhile
 			}
 			at := parseTime(it.receivedAt)
 			if it.rowsDiff {
