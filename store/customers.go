@@ -98,6 +98,12 @@ func (db *DB) updateCustomer(ctx context.Context, tx *sql.Tx, actor string, c Cu
 		c.Name, boolInt(c.Active), c.CSRID, c.TSRID, c.Note, c.ID); err != nil {
 		return fmt.Errorf("update customer %s: %w", before.Slug, err)
 	}
+	if !before.Active && c.Active {
+		// Back from inactivity: nights before now are not missing ones.
+		if _, err := tx.ExecContext(ctx, `UPDATE servers SET watched_since = ? WHERE customer_id = ?`, formatTime(db.Now()), c.ID); err != nil {
+			return err
+		}
+	}
 	after, err := scanCustomer(tx.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM `+customerFrom+` WHERE c.id = ?`, c.ID))
 	if err != nil {
 		return err

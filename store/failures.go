@@ -203,7 +203,7 @@ func (db *DB) verdicts(ctx context.Context, now time.Time, loc *time.Location) (
 	out := map[int64][]nightVerdict{}
 	for _, x := range exps {
 		start := first
-		if c := x.srv.CreatedAt.In(loc).Format(time.DateOnly); c > start {
+		if c := x.since.In(loc).Format(time.DateOnly); c > start {
 			start = c
 		}
 		var vs []nightVerdict

@@ -80,7 +80,7 @@ func (db *DB) RecordMissingSince(ctx context.Context, now time.Time, loc *time.L
 		current := Night(now, loc)
 		for _, e := range exps {
 			first := nightAdd(current, -lookback)
-			if c := e.srv.CreatedAt.In(loc).Format(time.DateOnly); c > first {
+			if c := e.since.In(loc).Format(time.DateOnly); c > first {
 				first = c
 			}
 			if e.lastUpload != nil {
@@ -147,6 +147,9 @@ type expectation struct {
 	srv        Server
 	lastUpload *time.Time // latest upload received at or before the moment
 	lastNight  string     // that upload's night
+	// since is when watching began: the server's creation, or its
+	// return from retirement (or its customer's from inactivity).
+	since time.Time
 }
 
 // deadline returns when night's report is overdue (see RecordMissing).
@@ -188,7 +191,7 @@ func wallClock(y int, m time.Month, d, h, min, sec int, loc *time.Location) time
 // expectations loads every server that can be missing (not retired, its
 // customer active) with its latest upload received at or before now.
 func expectations(ctx context.Context, q querier, now time.Time) ([]expectation, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+serverColumns+`, lr.received_at, lr.night
+	rows, err := q.QueryContext(ctx, `SELECT `+serverColumns+`, lr.received_at, lr.night, s.watched_since
 		FROM `+serverFrom+`
 		LEFT JOIN results lr ON lr.id = (SELECT r.id FROM results r WHERE r.server_id = s.id AND r.source <> 'missing' AND r.received_at <= ?
 			ORDER BY r.received_at DESC, r.id DESC LIMIT 1)
@@ -201,12 +204,16 @@ func expectations(ctx context.Context, q querier, now time.Time) ([]expectation,
 	for rows.Next() {
 		var e expectation
 		var created string
-		var lastAt, lastNight sql.NullString
+		var lastAt, lastNight, watched sql.NullString
 		if err := rows.Scan(&e.srv.ID, &e.srv.CustomerID, &e.srv.Customer, &e.srv.Name, &e.srv.Retired, &e.srv.Pending, &e.srv.ExpectDays, &created,
-			&lastAt, &lastNight); err != nil {
+			&lastAt, &lastNight, &watched); err != nil {
 			return nil, err
 		}
 		e.srv.CreatedAt = parseTime(created)
+		e.since = e.srv.CreatedAt
+		if w := nullTime(watched); w != nil && w.After(e.since) {
+			e.since = *w
+		}
 		e.lastUpload, e.lastNight = nullTime(lastAt), lastNight.String
 		out = append(out, e)
 	}

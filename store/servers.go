@@ -154,6 +154,12 @@ func (db *DB) updateServer(ctx context.Context, tx *sql.Tx, actor string, s Serv
 		s.Name, boolInt(s.Retired), boolInt(s.Pending), s.ExpectDays&EveryDay, s.ID); err != nil {
 		return fmt.Errorf("update server %s/%s: %w", before.Customer, before.Name, err)
 	}
+	if before.Retired && !s.Retired {
+		// Back from retirement: its retired nights are not missing ones.
+		if _, err := tx.ExecContext(ctx, `UPDATE servers SET watched_since = ? WHERE id = ?`, formatTime(db.Now()), s.ID); err != nil {
+			return err
+		}
+	}
 	s.Customer, s.CustomerID, s.CreatedAt = before.Customer, before.CustomerID, before.CreatedAt
 	s.ExpectDays &= EveryDay
 	return db.audit(tx, actor, "server.update", "server "+before.Customer+"/"+before.Name, before, s)
