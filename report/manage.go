@@ -52,7 +52,7 @@ func (h *Handler) reevaluate(e store.Exception, s *session, reason string) bool 
 	go func() {
 		defer h.bg.Done()
 		defer close(done)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+		ctx, cancel := context.WithTimeout(h.bgCtx, time.Hour)
 		defer cancel()
 		st, err := h.db.Reevaluate(ctx, store.ReevalOptions{Since: h.cfg.Now().Add(-store.ReevalWindow), OnlyFileErrors: true, ServerID: e.ServerID, CustomerID: e.CustomerID,
 			Actor: actor(s), Reason: reason})
@@ -71,7 +71,9 @@ func (h *Handler) reevaluate(e store.Exception, s *session, reason string) bool 
 }
 
 // Wait waits for background re-evaluations started by exception changes
-// to finish, or for ctx to end; serve calls it on shutdown.
+// to finish; when ctx ends first it cancels them (each batch is committed
+// on its own, so a cancelled run leaves consistent results) and waits for
+// them to stop. serve calls it on shutdown, before closing the database.
 func (h *Handler) Wait(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { h.bg.Wait(); close(done) }()
@@ -79,6 +81,8 @@ func (h *Handler) Wait(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
+		h.bgCancel()
+		<-done
 		return ctx.Err()
 	}
 }

@@ -59,6 +59,10 @@ type Handler struct {
 	limiter *limiter
 	metrics http.Handler
 	bg      sync.WaitGroup // re-evaluations that outlived their request
+	// bgCtx is their context; Wait cancels it when shutdown cannot wait
+	// longer, so that none outlives the database.
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
 }
 
 // New parses the templates and builds the routes.
@@ -82,6 +86,7 @@ func New(cfg Config) (*Handler, error) {
 		cfg.Gatherer = prometheus.NewRegistry()
 	}
 	h := &Handler{cfg: cfg, db: cfg.DB, log: cfg.Logger, loc: cfg.Location, limiter: newLimiter(cfg.Now)}
+	h.bgCtx, h.bgCancel = context.WithCancel(context.Background())
 	var err error
 	if h.pages, err = parsePages(h.funcs()); err != nil {
 		return nil, err

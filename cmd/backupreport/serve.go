@@ -127,7 +127,8 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		return a.fail("%v", err)
 	}
 
-	if err := startScheduler(ctx, a, db, log, loc, mailOpts); err != nil {
+	stopScheduler, err := startScheduler(ctx, a, db, log, loc, mailOpts)
+	if err != nil {
 		ln.Close()
 		return a.fail("%v", err)
 	}
@@ -157,6 +158,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	if stopHTTP != nil {
 		stopHTTP(sctx)
 	}
+	stopScheduler(sctx) // the database closes after this
 	log.Info("stopped")
 	return exitOK
 }

@@ -265,7 +265,10 @@ func (n *notifier) event(c store.StateChange) webhook.Event {
 
 func (n *notifier) post(ctx context.Context, u string, ev webhook.Event) {
 	subject := fmt.Sprintf("%s %s/%s %s -> %s", ev.Event, ev.Customer, ev.Server, ev.From, ev.To)
-	id, err := n.db.StartDelivery(ctx, store.KindWebhook, []string{u}, subject)
+	// A webhook URL is often a secret itself (Slack, Teams): logs and the
+	// delivery log name its host only.
+	shown := redactURL(u)
+	id, err := n.db.StartDelivery(ctx, store.KindWebhook, []string{shown}, subject)
 	if err != nil {
 		n.log.Error("email log", logErr, err)
 		return
@@ -281,10 +284,10 @@ func (n *notifier) post(ctx context.Context, u string, ev webhook.Event) {
 		if !ended {
 			n.db.AbandonDelivery(context.WithoutCancel(ctx), id, err.Error())
 		}
-		n.log.Warn("webhook failed", logURL, u, logCustomer, ev.Customer, logServer, ev.Server, logErr, err)
+		n.log.Warn("webhook failed", logURL, shown, logCustomer, ev.Customer, logServer, ev.Server, logErr, err)
 		return
 	}
-	n.log.Info("webhook sent", logURL, u, logCustomer, ev.Customer, logServer, ev.Server, "to", ev.To)
+	n.log.Info("webhook sent", logURL, shown, logCustomer, ev.Customer, logServer, ev.Server, "to", ev.To)
 }
 
 // mailOptions are serve's flags for the missing-report check, emails and
@@ -309,27 +312,33 @@ func addMailFlags(fs *flag.FlagSet) *mailOptions {
 }
 
 // startScheduler starts the missing-report check and the email schedule;
-// it stops when ctx ends.
-func startScheduler(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc *time.Location, o *mailOptions) error {
+// it stops when ctx ends. The returned function waits, until its own
+// context ends, for the scheduler, a report being sent and webhooks being
+// posted to finish, so that none outlives the database.
+func startScheduler(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc *time.Location, o *mailOptions) (func(context.Context), error) {
+	var wg sync.WaitGroup // the scheduler and report sending
 	checkAt, err := parseClock(*o.checkAt)
 	if err != nil {
-		return fmt.Errorf("--check-at: %w", err)
+		return nil, fmt.Errorf("--check-at: %w", err)
 	}
 	reportAt, err := parseClock(*o.reportAt)
 	if err != nil {
-		return fmt.Errorf("--report-at: %w", err)
+		return nil, fmt.Errorf("--report-at: %w", err)
+	}
+	if reportAt.hour*60+reportAt.min <= checkAt.hour*60+checkAt.min {
+		return nil, fmt.Errorf("--report-at %s must come after --check-at %s: the reports count the nights the check records as missing", *o.reportAt, *o.checkAt)
 	}
 	kinds := splitList([]string{*o.reports})
 	for _, k := range kinds {
 		if k != store.ReportDaily && k != store.ReportThreeDay {
-			return fmt.Errorf("--reports: unknown report %q (want daily, three-day)", k)
+			return nil, fmt.Errorf("--reports: unknown report %q (want daily, three-day)", k)
 		}
 	}
 	var m *mailer
 	if *o.smtp.addr != "" && len(kinds) > 0 {
 		cfg, err := o.smtp.config()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		m = &mailer{db: db, log: log, loc: loc, cfg: cfg, team: splitList(o.smtp.reportTo), baseURL: *o.smtp.baseURL, backoff: o.smtp.backoff()}
 	} else {
@@ -338,14 +347,14 @@ func startScheduler(ctx context.Context, a *app, db *store.DB, log *slog.Logger,
 	var n *notifier
 	if urls := splitList(o.webhookURLs); len(urls) > 0 {
 		if *o.webhookSecretFile == "" {
-			return errors.New("--webhook-url needs --webhook-secret-file")
+			return nil, errors.New("--webhook-url needs --webhook-secret-file")
 		}
 		secret, err := os.ReadFile(*o.webhookSecretFile)
 		if err != nil {
-			return fmt.Errorf("--webhook-secret-file: %w", err)
+			return nil, fmt.Errorf("--webhook-secret-file: %w", err)
 		}
 		if secret = []byte(strings.TrimRight(string(secret), "\r\n")); len(secret) == 0 {
-			return errors.New("--webhook-secret-file is empty")
+			return nil, errors.New("--webhook-secret-file is empty")
 		}
 		b := o.smtp.backoff()
 		n = &notifier{db: db, log: log, urls: urls, baseURL: *o.smtp.baseURL,
@@ -367,7 +376,9 @@ func startScheduler(ctx context.Context, a *app, db *store.DB, log *slog.Logger,
 	}
 	if m != nil {
 		s.report = func(ctx context.Context, now time.Time) {
+			wg.Add(1)
 			go func() {
+				defer wg.Done()
 				for _, k := range kinds {
 					if err := m.sendReport(ctx, k, now, nil); err != nil {
 						log.Error("failure report", logKind, k, logErr, err)
@@ -379,11 +390,43 @@ func startScheduler(ctx context.Context, a *app, db *store.DB, log *slog.Logger,
 	if n != nil {
 		s.poll, s.pollEvery = n.poll, time.Minute
 	}
-	go s.run(ctx)
-	return nil
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.run(ctx)
+	}()
+	stop := func(wctx context.Context) {
+		done := make(chan struct{})
+		go func() {
+			wg.Wait()
+			if n != nil {
+				n.wg.Wait()
+			}
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-wctx.Done():
+			log.Warn("stopping with emails or webhooks still in flight")
+		}
+	}
+	return stop, nil
 }
 
 func pathEscape(s string) string { return url.PathEscape(s) }
+
+// redactURL keeps a URL's scheme and host and hides the rest, which may
+// carry a token.
+func redactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return "(webhook URL)"
+	}
+	if p.Path == "" || p.Path == "/" {
+		return p.Scheme + "://" + p.Host + "/"
+	}
+	return p.Scheme + "://" + p.Host + "/…"
+}
 
 // clock is a time of day.
 type clock struct{ hour, min int }
