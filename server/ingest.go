@@ -82,7 +82,8 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	}
 	exs, err := s.db.ExceptionsFor(ctx, srv.ID)
 	if err != nil {
-		return "", fmt.Errorf("load exceptions: %w", err)
+		s.log.Error("load exceptions for upload", "customer", srv.Customer, "server", srv.Name, "err", err)
+		return "", errStoreFailed
 	}
 
 	start := time.Now()
