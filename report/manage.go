@@ -744,24 +744,10 @@ func (h *Handler) sandbox(w http.ResponseWriter, r *http.Request, s *session) er
 		return h.render(w, r, http.StatusBadRequest, "sandbox", p)
 	}
 	res.Apply(store.Patterns(p.Exceptions))
-	_, excepted, _ := countErrs(res.FileErrors)
+	_, excepted, _ := store.CountFileErrors(res.FileErrors)
 	p.Result, p.Verdict = res, verdictOf(string(res.Status), excepted)
 	if p.Code, err = h.db.CodeInfo(ctx, res.Code); err != nil {
 		return err
 	}
 	return h.render(w, r, http.StatusOK, "sandbox", p)
-}
-
-func countErrs(errs []parser.FileError) (failing, excepted, vanished int) {
-	for _, fe := range errs {
-		switch {
-		case fe.Kind == parser.KindVanished:
-			vanished++
-		case fe.Excepted:
-			excepted++
-		default:
-			failing++
-		}
-	}
-	return
 }

@@ -398,7 +398,7 @@ func (it *reevalItem) judge(zr *gzip.Reader, ex []Exception) {
 	if it.forcedFailed() {
 		it.newStatus = string(parser.StatusFailed)
 	}
-	f, e, v := counts(res.FileErrors)
+	f, e, v := CountFileErrors(res.FileErrors)
 	it.newCounts = [3]int{f, e, v}
 	same := len(res.FileErrors) == len(it.stored)
 	for i := 0; same && i < len(res.FileErrors); i++ {
@@ -443,7 +443,7 @@ func (it *reevalItem) judgeStored(ex []Exception, patterns []string) {
 	if it.status == string(parser.StatusFailed) && parser.Verdict(it.code, old) == parser.StatusOK || it.forcedFailed() {
 		it.newStatus = string(parser.StatusFailed)
 	}
-	f, e, v := counts(r.FileErrors)
+	f, e, v := CountFileErrors(r.FileErrors)
 	it.newCounts = [3]int{f, e, v}
 	for i := range r.FileErrors {
 		if r.FileErrors[i].Excepted {

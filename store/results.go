@@ -70,11 +70,6 @@ func Night(t time.Time, loc *time.Location) string {
 // CountFileErrors returns how many file errors are not excepted (and not
 // vanished), excepted, and vanished files: the numbers a result shows.
 func CountFileErrors(errs []parser.FileError) (failing, excepted, vanished int) {
-	return counts(errs)
-}
-
-// counts returns the not-excepted, excepted and vanished file errors.
-func counts(errs []parser.FileError) (failing, excepted, vanished int) {
 	for _, fe := range errs {
 		switch {
 		case fe.Kind == parser.KindVanished:
@@ -123,7 +118,7 @@ func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, er
 	if u.Source == SourceMissing {
 		status = StatusMissing
 	}
-	failing, excepted, vanished := counts(r.FileErrors)
+	failing, excepted, vanished := CountFileErrors(r.FileErrors)
 	res, err := tx.ExecContext(ctx, `INSERT INTO results (server_id, key_id, received_at, night, source, protocol, status, code, complete, interrupted, reason,
 		file_errors, excepted_errors, vanished, rsync_version, sent_bytes, received_bytes, total_size, speedup, bytes_per_sec, dry_run, lines, files_listed, deletions,
 		upload_bytes, remote_addr, client_version, key_type)
