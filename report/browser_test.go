@@ -126,77 +126,36 @@ func TestBrowserFollowsAFailureToItsExplanation(t *testing.T) {
 	web := httptest.NewServer(h)
 	defer web.Close()
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium), chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.WindowSize(1280, 1000),
-	}
-	actx, cancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	// The first run starts the browser and must not have a timeout (it
-	// would stop the browser); later steps get one.
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	tctx, cancel := context.WithTimeout(bctx, 90*time.Second)
-	defer cancel()
-
-	art := artifactDir(t)
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			buf, err := chromedp.FullScreenshot(100)(ctx, tg) // quality 100 gives PNG
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(art, name), buf, 0o644)
-		})
-	}
-	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(tctx, steps...); err != nil {
-			t.Fatalf("browser, %s: %v", name, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("browser, read %s: %v", sel, err)
-		}
-		return s
-	}
-	step("log in",
+	b := startBrowser(t, chromium, 90*time.Second)
+	b.step("log in",
 		chromedp.Navigate(web.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("username")), // sent to the login page
 		chromedp.SendKeys(chromedp.ID("username"), "carol"),
 		chromedp.SendKeys(chromedp.ID("password"), "carol's long password"),
-		shot("01-login.png"),
+		b.shot("01-login.png"),
 		chromedp.Click(chromedp.ID("login")),
 		chromedp.WaitVisible(chromedp.CSS(".summary")),
-		shot("02-nightly.png"),
+		b.shot("02-nightly.png"),
 	)
-	summary, status := text(".summary"), text("tbody tr:first-child td:first-child")
-	step("open the failed server",
+	summary, status := b.text(".summary"), b.text("tbody tr:first-child td:first-child")
+	b.step("open the failed server",
 		chromedp.Click(chromedp.CSS(`a[href="/servers/acme/exch01"]`)),
 		chromedp.WaitVisible(chromedp.CSS("svg")),
-		shot("03-server.png"),
+		b.shot("03-server.png"),
 		chromedp.Click(chromedp.CSS(`tbody a[href^="/results/"]`)),
 		chromedp.WaitVisible(chromedp.ID("action")),
-		shot("04-result.png"),
+		b.shot("04-result.png"),
 	)
-	title, err := chromedp.Run(tctx, chromedp.Title())
+	title, err := chromedp.Run(b.ctx, chromedp.Title())
 	if err != nil {
 		t.Fatal(err)
 	}
-	meaning, action, errLine := text("#meaning"), text("#action"), text("pre.log span.err")
-	errLines, err := chromedp.Run(tctx, chromedp.Evaluate[int](`document.querySelectorAll("pre.log span.err").length`))
+	meaning, action, errLine := b.text("#meaning"), b.text("#action"), b.text("pre.log span.err")
+	errLines, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("pre.log span.err").length`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshots in %s", art)
+	t.Logf("screenshots in %s", b.art)
 	if !strings.Contains(summary, "1 failed") || !strings.Contains(summary, "1 ok") {
 		t.Errorf("summary line = %q, want 1 ok and 1 failed", summary)
 	}

@@ -70,47 +70,9 @@ func TestBrowserManagesACustomerAndExceptsALockedFile(t *testing.T) {
 	web := httptest.NewServer(h)
 	defer web.Close()
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium), chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.WindowSize(1280, 1000),
-	}
-	actx, cancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	tctx, cancel := context.WithTimeout(bctx, 120*time.Second)
-	defer cancel()
-	art := artifactDir(t)
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			buf, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(art, name), buf, 0o644)
-		})
-	}
-	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(tctx, steps...); err != nil {
-			t.Fatalf("browser, %s: %v", name, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("browser, read %s: %v", sel, err)
-		}
-		return s
-	}
+	b := startBrowser(t, chromium, 120*time.Second)
 
-	step("log in",
+	b.step("log in",
 		chromedp.Navigate(web.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), "alice"),
@@ -118,7 +80,7 @@ func TestBrowserManagesACustomerAndExceptsALockedFile(t *testing.T) {
 		chromedp.Click(chromedp.ID("login")),
 		chromedp.WaitVisible(chromedp.CSS(".summary")),
 	)
-	step("add a customer",
+	b.step("add a customer",
 		chromedp.Navigate(web.URL+"/customers"),
 		chromedp.WaitVisible(chromedp.ID("add-customer")),
 		chromedp.SendKeys(chromedp.ID("slug"), "acme"),
@@ -126,22 +88,22 @@ func TestBrowserManagesACustomerAndExceptsALockedFile(t *testing.T) {
 		chromedp.Click(chromedp.ID("add-customer")),
 		chromedp.WaitVisible(chromedp.ID("add-server")), // the customer's page
 	)
-	step("add a server",
+	b.step("add a server",
 		chromedp.SendKeys(chromedp.ID("sname"), "fs01"),
 		chromedp.Click(chromedp.ID("add-server")),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/servers/acme/fs01"]`)),
-		shot("11-customer.png"),
+		b.shot("11-customer.png"),
 	)
-	step("add the key, bound to the server",
+	b.step("add the key, bound to the server",
 		chromedp.Navigate(web.URL+"/keys"),
 		chromedp.WaitVisible(chromedp.ID("add-key")),
 		chromedp.SetValue(chromedp.ID("scope"), "acme/fs01"),
 		chromedp.SendKeys(chromedp.ID("key"), strings.TrimSpace(string(pub))),
 		chromedp.Click(chromedp.ID("add-key")),
 		chromedp.WaitVisible(chromedp.CSS(`#keys td code`)),
-		shot("12-keys.png"),
+		b.shot("12-keys.png"),
 	)
-	if row := text("#keys tbody tr"); !strings.Contains(row, "ssh-ed25519") || !strings.Contains(row, "fs01") || !strings.Contains(row, "web:alice") {
+	if row := b.text("#keys tbody tr"); !strings.Contains(row, "ssh-ed25519") || !strings.Contains(row, "fs01") || !strings.Contains(row, "web:alice") {
 		t.Errorf("the keys table shows %q, want the ed25519 key for fs01 added by web:alice", row)
 	}
 
@@ -157,47 +119,47 @@ func TestBrowserManagesACustomerAndExceptsALockedFile(t *testing.T) {
 		t.Fatalf("upload over ssh: %v\n%s", err, out)
 	}
 
-	step("open the failed night",
+	b.step("open the failed night",
 		chromedp.Navigate(web.URL+"/servers/acme/fs01"),
 		chromedp.WaitVisible(chromedp.CSS(`tbody a[href^="/results/"]`)),
 		chromedp.Click(chromedp.CSS(`tbody a[href^="/results/"]`)),
 		chromedp.WaitVisible(chromedp.ID("file-errors")),
-		shot("13-failed.png"),
+		b.shot("13-failed.png"),
 	)
-	if v := text("#verdict"); !strings.Contains(v, "FAILED") {
+	if v := b.text("#verdict"); !strings.Contains(v, "FAILED") {
 		t.Fatalf("verdict before the exception = %q, want FAILED", v)
 	}
-	if row := text("#file-errors tbody tr"); !strings.Contains(row, "archive.pst") {
+	if row := b.text("#file-errors tbody tr"); !strings.Contains(row, "archive.pst") {
 		t.Errorf("the file error row is %q, want the locked archive.pst", row)
 	}
-	step("except the locked file in one click",
+	b.step("except the locked file in one click",
 		chromedp.Click(chromedp.CSS(`#file-errors button.except`)),
 		chromedp.WaitVisible(chromedp.ID("verdict-changes")),
-		shot("14-excepted.png"),
+		b.shot("14-excepted.png"),
 	)
-	if v := text("#verdict"); !strings.Contains(v, "OK with exceptions") {
+	if v := b.text("#verdict"); !strings.Contains(v, "OK with exceptions") {
 		t.Errorf("verdict after the exception = %q, want OK with exceptions", v)
 	}
-	if c := text("#verdict-changes"); !strings.Contains(c, "FAILED") || !strings.Contains(c, "added by alice") {
+	if c := b.text("#verdict-changes"); !strings.Contains(c, "FAILED") || !strings.Contains(c, "added by alice") {
 		t.Errorf("verdict changes = %q, want the old FAILED verdict and the reason", c)
 	}
-	step("the nightly report counts it ok",
+	b.step("the nightly report counts it ok",
 		chromedp.Navigate(web.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(".summary")),
 	)
-	if s := text(".summary"); !strings.Contains(s, "1 ok with exceptions") || !strings.Contains(s, "0 failed") {
+	if s := b.text(".summary"); !strings.Contains(s, "1 ok with exceptions") || !strings.Contains(s, "0 failed") {
 		t.Errorf("nightly summary = %q", s)
 	}
-	step("find it in the audit log",
+	b.step("find it in the audit log",
 		chromedp.Navigate(web.URL+"/audit"),
 		chromedp.WaitVisible(chromedp.ID("audit")),
-		shot("15-audit.png"),
+		b.shot("15-audit.png"),
 	)
-	audit := text("#audit")
+	audit := b.text("#audit")
 	for _, want := range []string{"exception.add", "results.reevaluate", "key.add", "server.add", "customer.add", "web:alice"} {
 		if !strings.Contains(audit, want) {
 			t.Errorf("the audit log lacks %q", want)
 		}
 	}
-	t.Logf("screenshots in %s", art)
+	t.Logf("screenshots in %s", b.art)
 }
