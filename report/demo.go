@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -62,7 +60,7 @@ var demoStaff = []struct{ name, role, email string }{
 // SeedDemo fills an empty database with demo customers, servers, staff
 // and nights of results. Each result is made the way a real upload is:
 // rsync output is generated, parsed by parser.Parse, judged against the
-// exceptions and stored with its gzip raw log. Everything is marked demo
+// exceptions and stored with its compressed raw log. Everything is marked demo
 // (customers.demo and the "demo" setting). It refuses a database that
 // holds anything but demo data, and one that already holds demo data.
 func SeedDemo(ctx context.Context, db *store.DB, o DemoOptions) (DemoResult, error) {
@@ -160,15 +158,11 @@ func saveDemo(ctx context.Context, db *store.DB, serverID int64, at time.Time, n
 		return fmt.Errorf("parse demo report: %w", err)
 	}
 	r.Apply(store.Patterns(exs))
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write([]byte(text))
-	zw.Close()
 	_, err = db.SaveUpload(ctx, store.Upload{
 		ServerID: serverID, ReceivedAt: at, Night: night, Source: store.SourceDemo, Protocol: "exec",
 		RemoteAddr: fmt.Sprintf("198.51.100.%d:%d", 10+serverID%200, 49152+serverID*7%10000), ClientVersion: "SSH-2.0-OpenSSH_for_Windows_8.1",
 		KeyType: "ssh-ed25519", UploadBytes: int64(len(text)), Result: r, Exceptions: exs,
-		Log: store.RawLog{Data: buf.Bytes(), OriginalBytes: int64(len(text))},
+		Log: store.CompressLog([]byte(text)),
 	})
 	return err
 }

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"io"
 	"log/slog"
@@ -122,7 +120,7 @@ func (c *client) post(path string, form url.Values) (*http.Response, string) {
 }
 
 // upload stores a report for a server as an upload would: parsed,
-// judged against the server's exceptions, with its gzip raw log.
+// judged against the server's exceptions, with its compressed raw log.
 func (e *env) upload(customer, server, text string, at time.Time) int64 {
 	e.t.Helper()
 	ctx := context.Background()
@@ -141,12 +139,8 @@ func (e *env) upload(customer, server, text string, at time.Time) int64 {
 	exs, _ := e.db.ExceptionsFor(ctx, srv.ID)
 	r, _ := parser.Parse(strings.NewReader(text))
 	r.Apply(store.Patterns(exs))
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write([]byte(text))
-	zw.Close()
 	id, err := e.db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: at, Night: store.Night(at, time.UTC), Source: store.SourceUpload,
-		Result: r, Exceptions: exs, Log: store.RawLog{Data: buf.Bytes(), OriginalBytes: int64(len(text))}})
+		Result: r, Exceptions: exs, Log: store.CompressLog([]byte(text))})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -2,8 +2,6 @@ package report
 
 import (
 	"bufio"
-	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -230,7 +228,7 @@ func (h *Handler) resultPage(w http.ResponseWriter, r *http.Request, s *session)
 		return err
 	default:
 		p.LogStored, p.LogTruncated, p.LogBytes = true, raw.Truncated, raw.OriginalBytes
-		p.Log, p.LogCut, err = readLog(raw.Data, errLines)
+		p.Log, p.LogCut, err = readLog(raw, errLines)
 		if err != nil {
 			h.log.Warn("read raw log", "result_id", res.ID, "err", err)
 		}
@@ -241,8 +239,8 @@ func (h *Handler) resultPage(w http.ResponseWriter, r *http.Request, s *session)
 // readLog decompresses a stored log into numbered lines, marking the
 // lines of file errors (by their class in errLines) and rsync's closing
 // error or warning line.
-func readLog(gz []byte, errLines map[int]string) ([]logLine, bool, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
+func readLog(raw store.RawLog, errLines map[int]string) ([]logLine, bool, error) {
+	zr, err := raw.Open()
 	if err != nil {
 		return nil, false, err
 	}
@@ -285,7 +283,7 @@ func (h *Handler) rawLog(w http.ResponseWriter, r *http.Request, _ *session) err
 	if err != nil {
 		return err
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(raw.Data))
+	zr, err := raw.Open()
 	if err != nil {
 		return fmt.Errorf("raw log of result %d: %w", res.ID, err)
 	}

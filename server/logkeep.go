@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
 
 	"github.com/backupreport/backupreport/store"
@@ -18,7 +17,7 @@ type logKeeper struct {
 	headLeft  int64 // bytes the head may still take
 	headBytes int64 // bytes the head took
 	buf       bytes.Buffer
-	zw        *gzip.Writer
+	zw        *store.LogWriter
 	ring      []byte // tail bytes, allocated once the head is full
 	tailCap   int
 	ringPos   int
@@ -36,7 +35,7 @@ func newLogKeeper(max int64) *logKeeper {
 		tail = maxTail
 	}
 	k := &logKeeper{headLeft: max - tail, tailCap: int(tail)}
-	k.zw, _ = gzip.NewWriterLevel(&k.buf, gzip.BestSpeed)
+	k.zw = store.NewLogWriter(&k.buf)
 	return k
 }
 
@@ -107,5 +106,5 @@ func (k *logKeeper) finish() (store.RawLog, error) {
 	if k.err != nil {
 		return store.RawLog{}, fmt.Errorf("compress log: %w", k.err)
 	}
-	return store.RawLog{Data: k.buf.Bytes(), OriginalBytes: k.total, Truncated: omitted > 0}, nil
+	return store.RawLog{Data: k.buf.Bytes(), Compression: store.CompressionS2, OriginalBytes: k.total, Truncated: omitted > 0}, nil
 }

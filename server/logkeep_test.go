@@ -2,19 +2,24 @@ package server
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/backupreport/backupreport/store"
 )
 
-func unzip(t *testing.T, b []byte) string {
+func unzip(t *testing.T, l store.RawLog) string {
 	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if l.Compression != store.CompressionS2 {
+		t.Errorf("log stored as %q, want %q", l.Compression, store.CompressionS2)
+	}
+	zr, err := l.Open()
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer zr.Close()
 	out, err := io.ReadAll(zr)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +37,7 @@ func TestLogKeeperKeepsShortLogsWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := unzip(t, l.Data); got != in || l.Truncated || l.OriginalBytes != int64(len(in)) {
+	if got := unzip(t, l); got != in || l.Truncated || l.OriginalBytes != int64(len(in)) {
 		t.Errorf("got %d bytes truncated=%v, want the %d bytes back whole", len(got), l.Truncated, len(in))
 	}
 }
@@ -53,7 +58,7 @@ func TestLogKeeperKeepsHeadAndTailOfLongLogs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := unzip(t, l.Data)
+		got := unzip(t, l)
 		head, tail := string(b[:750]), string(b[len(b)-250:])
 		if !l.Truncated || !strings.HasPrefix(got, head) || !strings.HasSuffix(got, tail) || !strings.Contains(got, "bytes left out here") {
 			t.Errorf("chunk %d: stored log lacks head, tail or marker:\n%s", chunk, got)

@@ -5,30 +5,137 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"sync"
+
+	"github.com/klauspost/compress/s2"
 )
+
+// Compression formats of stored logs (raw_logs.compression).
+const (
+	// CompressionS2 is how logs are stored: the S2 stream format
+	// (klauspost/compress/s2, an extension of Snappy's). A typical 13 KB
+	// log decompresses in about 3 µs, five times as fast as with zstd and
+	// ten times as fast as with gzip, for about a quarter more room, and
+	// re-evaluation decompresses every log it judges.
+	CompressionS2 = "s2"
+	// CompressionGzip is how the first versions stored logs; they stay
+	// readable.
+	CompressionGzip = "gzip"
+)
+
+// logBlock is the S2 block size: it bounds the memory of each upload's
+// encoder (two blocks) at a small cost in ratio on huge logs.
+const logBlock = 256 << 10
+
+// maxLogText caps what one stored log may decompress to: far above any
+// log the server stores (see server.DefaultMaxLogBytes), it only stops a
+// corrupted row from taking all memory.
+const maxLogText = 1 << 30
+
+var encoders = sync.Pool{New: func() any {
+	return s2.NewWriter(nil, s2.WriterBetterCompression(), s2.WriterConcurrency(1), s2.WriterBlockSize(logBlock))
+}}
+
+// LogWriter compresses a log as it arrives, for RawLog.Data.
+type LogWriter struct {
+	enc *s2.Writer
+}
+
+// NewLogWriter returns a LogWriter writing the compressed log to w, in the
+// format CompressionS2 names. Close must be called to finish it.
+func NewLogWriter(w io.Writer) *LogWriter {
+	enc := encoders.Get().(*s2.Writer)
+	enc.Reset(w)
+	return &LogWriter{enc: enc}
+}
+
+// Write compresses p.
+func (l *LogWriter) Write(p []byte) (int, error) {
+	if l.enc == nil {
+		return 0, fmt.Errorf("log writer: write after close")
+	}
+	return l.enc.Write(p)
+}
+
+// Close finishes the compressed log and lets go of the encoder.
+func (l *LogWriter) Close() error {
+	if l.enc == nil {
+		return nil
+	}
+	err := l.enc.Close()
+	l.enc.Reset(nil)
+	encoders.Put(l.enc)
+	l.enc = nil
+	return err
+}
+
+// CompressLog compresses a whole log as the SSH server stores one.
+func CompressLog(text []byte) RawLog {
+	var buf bytes.Buffer
+	w := NewLogWriter(&buf)
+	w.Write(text)
+	w.Close()
+	return RawLog{Data: buf.Bytes(), Compression: CompressionS2, OriginalBytes: int64(len(text))}
+}
+
+// Open returns the text of a stored log as a stream.
+func (l RawLog) Open() (io.ReadCloser, error) {
+	switch l.Compression {
+	case CompressionS2:
+		return io.NopCloser(s2.NewReader(bytes.NewReader(l.Data))), nil
+	case CompressionGzip:
+		zr, err := gzip.NewReader(bytes.NewReader(l.Data))
+		if err != nil {
+			return nil, fmt.Errorf("gzip log: %w", err)
+		}
+		return zr, nil
+	default:
+		return nil, fmt.Errorf("log compressed with unknown %q", l.Compression)
+	}
+}
 
 // logReader decompresses stored logs into one buffer it reuses: a
 // re-evaluation reads thousands of them one after the other.
 type logReader struct {
+	s2  *s2.Reader
 	gz  gzip.Reader
 	buf bytes.Buffer
 }
 
-func newLogReader() *logReader { return &logReader{} }
+func newLogReader() *logReader {
+	return &logReader{s2: s2.NewReader(nil)}
+}
 
 // decode returns the text of a stored log, valid until the next call.
 func (r *logReader) decode(compression string, data []byte) ([]byte, error) {
-	r.buf.Reset()
 	switch compression {
-	case "gzip", "":
+	case CompressionS2:
+		r.buf.Reset()
+		r.s2.Reset(bytes.NewReader(data))
+		if _, err := io.Copy(&r.buf, io.LimitReader(r.s2, maxLogText)); err != nil {
+			return nil, fmt.Errorf("s2 log: %w", err)
+		}
+		return r.text(), nil
+	case CompressionGzip:
+		r.buf.Reset()
 		if err := r.gz.Reset(bytes.NewReader(data)); err != nil {
 			return nil, fmt.Errorf("gzip log: %w", err)
 		}
-		if _, err := io.Copy(&r.buf, &r.gz); err != nil {
+		if _, err := io.Copy(&r.buf, io.LimitReader(&r.gz, maxLogText)); err != nil {
 			return nil, fmt.Errorf("gzip log: %w", err)
 		}
-		return r.buf.Bytes(), nil
+		return r.text(), nil
 	default:
 		return nil, fmt.Errorf("log compressed with unknown %q", compression)
 	}
+}
+
+// text returns the decoded log; a rare huge log's buffer is not kept for
+// the logs after it.
+func (r *logReader) text() []byte {
+	b := r.buf.Bytes()
+	if r.buf.Cap() > 16<<20 {
+		r.buf = bytes.Buffer{}
+	}
+	return b
 }

@@ -98,7 +98,7 @@ func (db *DB) Result(ctx context.Context, id int64) (ResultRow, []FileErrorRow, 
 // RawLogOf returns the stored raw log of a result.
 func (db *DB) RawLogOf(ctx context.Context, resultID int64) (RawLog, error) {
 	var l RawLog
-	err := db.db.QueryRowContext(ctx, `SELECT data, original_bytes, truncated FROM raw_logs WHERE result_id = ?`, resultID).Scan(&l.Data, &l.OriginalBytes, &l.Truncated)
+	err := db.db.QueryRowContext(ctx, `SELECT data, compression, original_bytes, truncated FROM raw_logs WHERE result_id = ?`, resultID).Scan(&l.Data, &l.Compression, &l.OriginalBytes, &l.Truncated)
 	if err != nil {
 		return RawLog{}, fmt.Errorf("raw log of result %d: %w", resultID, mapErr(err))
 	}

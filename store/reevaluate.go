@@ -60,9 +60,11 @@ var reevalMu sync.Mutex
 // for a changed status, a verdict_changes row keeps the old one with
 // opts.Reason.
 //
-// The work is a pipeline: one goroutine reads batches of results, their
-// logs and their stored file errors; workers decompress and parse them;
-// this goroutine writes each batch's changes in one short transaction.
+// The work is a pipeline: one goroutine cuts the run into batches by ID;
+// workers read the batches' results and logs, decompress and parse them,
+// reading a result's stored file errors only when its new judgment differs
+// from the stored digest of them (see digest); this goroutine writes each
+// batch's changes in one short transaction.
 // Uploads are never blocked for long: reads take no lock, and a write
 // transaction holds one batch. Results without a raw log (missing nights)
 // are skipped. A log stored truncated (its middle left out) is not parsed
@@ -113,13 +115,24 @@ func (db *DB) Reevaluate(ctx context.Context, opts ReevalOptions) (ReevalStats, 
 	fail := func(err error) {
 		failOnce.Do(func() { failErr = err; cancel() })
 	}
-	// Two batches wait at each stage at most: memory stays bounded by a
-	// few batches of logs whatever the number of results.
-	toJudge := make(chan []*reevalItem, 2)
+	// Few batches wait at each stage: memory stays bounded by a few
+	// batches of logs whatever the number of results.
+	// The exceptions as they are now: a change during the run starts
+	// another run after this one.
+	run, err := db.newReevalRun(ctx)
+	if err != nil {
+		return st, fmt.Errorf("reevaluate: %w", err)
+	}
+	batchQ, err := db.prepareBatch(ctx, from, where, opts.ServerID != nil || opts.CustomerID != nil)
+	if err != nil {
+		return st, fmt.Errorf("reevaluate: %w", err)
+	}
+	defer batchQ.Close()
+	toJudge := make(chan idRange, opts.Workers)
 	toWrite := make(chan []*reevalItem, 2)
 	go func() {
 		defer close(toJudge)
-		if err := db.reevalScan(pctx, opts, from, where, args, toJudge); err != nil {
+		if err := db.reevalRanges(pctx, opts, from, where, args, toJudge); err != nil {
 			fail(fmt.Errorf("reevaluate: read results: %w", err))
 		}
 	}()
@@ -128,13 +141,15 @@ func (db *DB) Reevaluate(ctx context.Context, opts ReevalOptions) (ReevalStats, 
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			j := newJudge()
-			for batch := range toJudge {
+			j := db.newJudge(batchQ, args, run)
+			for r := range toJudge {
 				if pctx.Err() != nil {
 					continue // drain: the reader stops soon
 				}
-				for _, it := range batch {
-					j.judge(it)
+				batch, err := j.judgeRange(pctx, r)
+				if err != nil {
+					fail(fmt.Errorf("reevaluate: %w", err))
+					continue
 				}
 				toWrite <- batch
 			}
@@ -148,21 +163,23 @@ func (db *DB) Reevaluate(ctx context.Context, opts ReevalOptions) (ReevalStats, 
 		if pctx.Err() != nil {
 			continue // drain, so that the workers end
 		}
-		var changes []*reevalItem
+		var writes []*reevalItem
 		for _, it := range batch {
 			st.Results++
 			st.Bytes += it.logBytes
-			if it.err == nil && it.changed() { // an unreadable log keeps its verdict
-				changes = append(changes, it)
+			if it.err == nil && it.needsWrite() { // an unreadable log keeps its verdict
+				writes = append(writes, it)
 			}
 		}
-		if len(changes) > 0 {
-			if err := db.writeReeval(pctx, wconn, changes, opts); err != nil {
+		if len(writes) > 0 {
+			if err := db.writeReeval(pctx, wconn, writes, opts); err != nil {
 				fail(fmt.Errorf("reevaluate: write: %w", err))
 				continue
 			}
-			for _, it := range changes {
-				st.Updated++
+			for _, it := range writes {
+				if it.changed() {
+					st.Updated++
+				}
 				if it.newStatus != it.status {
 					st.Changed++
 				}
@@ -280,4 +297,30 @@ func (db *DB) SaveUploads(ctx context.Context, us []Upload) error {
 		}
 		return nil
 	})
+}
+
+// newReevalRun reads the exceptions and which customer each server
+// belongs to.
+func (db *DB) newReevalRun(ctx context.Context) (*reevalRun, error) {
+	ex, err := db.Exceptions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read exceptions: %w", err)
+	}
+	run := &reevalRun{exceptions: ex, customerOf: map[int64]int64{}}
+	rows, err := db.db.QueryContext(ctx, `SELECT id, customer_id FROM servers`)
+	if err != nil {
+		return nil, fmt.Errorf("read servers: %w", mapErr(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, customer int64
+		if err := rows.Scan(&id, &customer); err != nil {
+			return nil, fmt.Errorf("read servers: %w", err)
+		}
+		run.customerOf[id] = customer
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read servers: %w", mapErr(err))
+	}
+	return run, nil
 }

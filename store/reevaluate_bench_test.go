@@ -2,15 +2,15 @@ package store_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/s2"
 
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
@@ -83,50 +83,83 @@ func BenchmarkReevaluate(b *testing.B) {
 		plain = append(plain, logs[i%len(logs)])
 		plainBytes += int64(len(logs[i%len(logs)]))
 	}
-	pstart := time.Now()
-	for _, l := range plain {
-		r, err := parser.Parse(bytes.NewReader(l))
-		if err != nil {
-			b.Fatal(err)
+	parse := func() time.Duration {
+		start := time.Now()
+		for _, l := range plain {
+			r, err := parser.Parse(bytes.NewReader(l))
+			if err != nil {
+				b.Fatal(err)
+			}
+			r.Apply([]string{"*.pst"})
 		}
-		r.Apply([]string{"*.pst"})
+		return time.Since(start)
 	}
-	pd := time.Since(pstart)
-	// Gzip alone, for the record: re-evaluation decompresses every log.
-	gstart := time.Now()
-	zr := new(gzip.Reader)
+	// Decompression alone, for the record: re-evaluation decompresses
+	// every log (S2, as the server stores them).
+	dstart := time.Now()
+	sr := s2.NewReader(nil)
+	var text bytes.Buffer
 	for i := 0; i < n; i++ {
-		zr.Reset(bytes.NewReader(uploadsOf[i%len(logs)].Log.Data))
-		io.Copy(io.Discard, zr)
+		sr.Reset(bytes.NewReader(uploadsOf[i%len(logs)].Log.Data))
+		text.Reset()
+		if _, err := text.ReadFrom(sr); err != nil {
+			b.Fatal(err)
+		}
 	}
-	gd := time.Since(gstart)
+	dd := time.Since(dstart)
+	fmt.Printf("S2 decompression alone: %.1f MB/s\n", float64(plainBytes)/1e6/dd.Seconds())
 
-	if _, err := db.AddException(ctx, "bench", "global", "*.pst", "bench"); err != nil {
-		b.Fatal(err)
+	// This machine is shared and noisy: each round measures the parser
+	// alone and the re-evaluation side by side, and the best of the rounds
+	// of each is compared. A round has three runs: after a global
+	// exception that half the logs match (all of those results rewritten:
+	// the worst case), again with nothing left to change (every log judged,
+	// nothing written: a re-run, or a check after a parser upgrade), and
+	// after the exception is deleted (rewritten back).
+	rounds := 3
+	if v, err := strconv.Atoi(os.Getenv("BACKUPREPORT_BENCH_ROUNDS")); err == nil && v > 0 {
+		rounds = v
 	}
+	var bestParse time.Duration
+	best := map[string]float64{} // MB/s
+	kinds := []string{"rewriting half", "nothing to change"}
 	b.ResetTimer()
-	var st store.ReevalStats
-	for i := 0; i < b.N; i++ {
-		st, err = db.Reevaluate(ctx, store.ReevalOptions{Actor: "bench", Reason: fmt.Sprintf("bench run %d", i)})
+	for i := 0; i < b.N*rounds; i++ {
+		if d := parse(); bestParse == 0 || d < bestParse {
+			bestParse = d
+		}
+		ex, err := db.AddException(ctx, "bench", "global", "*.pst", "bench")
 		if err != nil {
 			b.Fatal(err)
 		}
+		run := func(kind string) {
+			st, err := db.Reevaluate(ctx, store.ReevalOptions{Actor: "bench", Reason: fmt.Sprintf("bench round %d", i)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			mbs := float64(st.Bytes) / 1e6 / st.Duration.Seconds()
+			best[kind] = max(best[kind], mbs)
+			fmt.Printf("round %d, %s: %d results (%d changed status, %d rewritten), %.1f MB of logs in %v: %.0f results/s, %.1f MB/s (%d workers)\n",
+				i+1, kind, st.Results, st.Changed, st.Updated, float64(st.Bytes)/1e6, st.Duration.Round(time.Millisecond),
+				float64(st.Results)/st.Duration.Seconds(), mbs, runtime.GOMAXPROCS(0))
+		}
+		run(kinds[0])
+		run(kinds[1])
+		if err := db.RemoveException(ctx, "bench", ex.ID); err != nil {
+			b.Fatal(err)
+		}
+		run(kinds[0])
 	}
 	b.StopTimer()
-	rate := func(count int, bytes int64, d time.Duration) (float64, float64) {
-		return float64(count) / d.Seconds(), float64(bytes) / 1e6 / d.Seconds()
+	pmb := float64(plainBytes) / 1e6 / bestParse.Seconds()
+	fmt.Printf("parser.Parse alone, best of %d: %d logs, %.1f MB in %v: %.0f results/s, %.1f MB/s (one goroutine)\n",
+		rounds, n, float64(plainBytes)/1e6, bestParse.Round(time.Millisecond), float64(n)/bestParse.Seconds(), pmb)
+	for _, k := range kinds {
+		fmt.Printf("re-evaluation, %s, best of its runs: %.0f results/s, %.1f MB/s: %.0f%% of the parser (target >= 50%%)\n",
+			k, best[k]/(float64(plainBytes)/1e6/float64(n)), best[k], 100*best[k]/pmb)
 	}
-	rr, rmb := rate(st.Results, st.Bytes, st.Duration)
-	pr, pmb := rate(n, plainBytes, pd)
-	_, gmb := rate(n, plainBytes, gd)
-	fmt.Printf("re-evaluation: %d results (%d changed, %d updated), %.1f MB of logs in %v: %.0f results/s, %.1f MB/s (%d workers)\n",
-		st.Results, st.Changed, st.Updated, float64(st.Bytes)/1e6, st.Duration.Round(time.Millisecond), rr, rmb, runtime.GOMAXPROCS(0))
-	fmt.Printf("parser.Parse alone: %d logs, %.1f MB in %v: %.0f results/s, %.1f MB/s (one goroutine); gunzip alone %.1f MB/s\n",
-		n, float64(plainBytes)/1e6, pd.Round(time.Millisecond), pr, pmb, gmb)
-	fmt.Printf("ratio re-evaluation/parser: %.0f%% (target >= 50%%)\n", 100*rmb/pmb)
-	b.ReportMetric(rr, "results/s")
-	b.ReportMetric(rmb, "MB/s")
-	b.ReportMetric(100*rmb/pmb, "%parser")
+	b.ReportMetric(100*best[kinds[0]]/pmb, "%parser-rewriting")
+	b.ReportMetric(100*best[kinds[1]]/pmb, "%parser-unchanged")
 }
 
 // padLog puts file-list lines in front of a log until it is size bytes.

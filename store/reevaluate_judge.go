@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"strings"
 
 	"github.com/backupreport/backupreport/parser"
@@ -26,25 +28,94 @@ func (it *reevalItem) forcedFailed() bool {
 	return strings.HasPrefix(it.reason, "upload larger than")
 }
 
-// judge is one worker's state: its decompressor, reused for every log.
+// judge is one worker's state: its decompressor, reused for every log,
+// and the exceptions of the servers it met.
 type judge struct {
+	db   *DB
+	q    *batchQueries
+	args []any // the run's arguments, then a batch's range
 	logs *logReader
+	run  *reevalRun
+	ex   map[int64][]Exception // by server
 }
 
-func newJudge() *judge { return &judge{logs: newLogReader()} }
+// reevalRun is what a run reads once and its workers share, read-only.
+type reevalRun struct {
+	exceptions []Exception     // all of them
+	customerOf map[int64]int64 // server -> customer
+}
 
-// judge judges one result again and lets go of its compressed log.
-func (j *judge) judge(it *reevalItem) {
-	ex := it.ex
-	patterns := Patterns(ex)
-	it.newCode, it.newDone = it.code, it.complete
-	if it.truncated {
-		it.judgeStored(ex, patterns)
-		it.data = nil
-		return
+func (db *DB) newJudge(q *batchQueries, args []any, run *reevalRun) *judge {
+	return &judge{db: db, q: q, args: append(append([]any{}, args...), 0, 0), logs: newLogReader(), run: run, ex: map[int64][]Exception{}}
+}
+
+// exceptionsOf picks a server's exceptions out of all of them, as
+// ExceptionsFor selects them: the server's own, its customer's, the global
+// ones, in ID order.
+func exceptionsOf(all []Exception, serverID, customerID int64) []Exception {
+	out := []Exception{}
+	for _, e := range all {
+		if e.ServerID != nil && *e.ServerID == serverID ||
+			e.ServerID == nil && e.CustomerID != nil && *e.CustomerID == customerID ||
+			e.CustomerID == nil {
+			out = append(out, e)
+		}
 	}
-	text, err := j.logs.decode(it.compression, it.data)
-	it.data = nil
+	return out
+}
+
+// judgeRange reads a batch of results with their logs and judges them
+// again.
+func (j *judge) judgeRange(ctx context.Context, r idRange) ([]*reevalItem, error) {
+	j.args[len(j.args)-2], j.args[len(j.args)-1] = r.after, r.upTo
+	batch, err := j.q.readBatch(ctx, j.args, func(it *reevalItem, data []byte) {
+		ex, ok := j.ex[it.serverID]
+		if !ok {
+			ex = exceptionsOf(j.run.exceptions, it.serverID, j.run.customerOf[it.serverID])
+			j.ex[it.serverID] = ex
+		}
+		it.ex = ex
+		if !it.truncated {
+			j.parse(it, data)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	return batch, j.finish(ctx, batch)
+}
+
+// finish completes the judgment of a batch whose logs were parsed. The
+// stored file errors are read only for the results that need them: a
+// truncated log is judged from them, and a result whose new file errors
+// differ from its stored digest (or that has none yet) is compared with
+// them row by row.
+func (j *judge) finish(ctx context.Context, batch []*reevalItem) error {
+	var rows []*reevalItem
+	for _, it := range batch {
+		if it.truncated || it.err == nil && (!it.digest.Valid || it.digest.Int64 != it.newDigest) {
+			rows = append(rows, it)
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := j.db.loadFileErrors(ctx, rows); err != nil {
+		return fmt.Errorf("read file errors: %w", err)
+	}
+	for _, it := range rows {
+		if it.truncated {
+			it.judgeStored()
+		} else {
+			it.compare()
+		}
+	}
+	return nil
+}
+
+// parse judges a result again from its compressed log.
+func (j *judge) parse(it *reevalItem, data []byte) {
+	text, err := j.logs.decode(it.compression, data)
 	if err != nil {
 		it.err = err
 		return
@@ -55,7 +126,7 @@ func (j *judge) judge(it *reevalItem) {
 		it.err = err
 		return
 	}
-	res.Apply(patterns)
+	res.Apply(Patterns(it.ex))
 	if it.interrupted && res.Role == "" && res.RsyncVersion == "" {
 		res.Code = parser.CodeMissing
 		res.Status = parser.Verdict(res.Code, res.FileErrors)
@@ -66,33 +137,42 @@ func (j *judge) judge(it *reevalItem) {
 	}
 	f, e, v := CountFileErrors(res.FileErrors)
 	it.newCounts = [3]int{f, e, v}
-	same := len(res.FileErrors) == len(it.stored)
-	for i := 0; same && i < len(res.FileErrors); i++ {
-		fe, s := &res.FileErrors[i], &it.stored[i]
+	it.newErrs = res.FileErrors
+	it.newDigest = digestOf(res.FileErrors, it.ex)
+}
+
+// compare compares a result's new file errors with its stored rows: the
+// rows are rewritten if the log now yields other errors, else only the
+// exceptions of the rows that changed are updated.
+func (it *reevalItem) compare() {
+	same := len(it.newErrs) == len(it.stored)
+	for i := 0; same && i < len(it.newErrs); i++ {
+		fe, s := &it.newErrs[i], &it.stored[i]
 		if fe.Line != s.line || string(fe.Kind) != s.kind || fe.Path != s.path {
 			same = false
 		}
 	}
 	if !same {
-		it.rowsDiff, it.newErrs = true, res.FileErrors
+		it.rowsDiff = true
 		return
 	}
 	it.newEx = make([]*int64, len(it.stored))
-	for i := range res.FileErrors {
-		fe := &res.FileErrors[i]
+	for i := range it.newErrs {
+		fe := &it.newErrs[i]
 		if fe.Excepted {
-			it.newEx[i] = exceptionID(ex, fe.Exception)
+			it.newEx[i] = exceptionID(it.ex, fe.Exception)
 		}
 		if fe.Excepted != it.stored[i].excepted || !sameID(it.newEx[i], it.stored[i].exID) {
 			it.exDiff = true
 		}
 	}
-	it.newErrs = res.FileErrors
 }
 
 // judgeStored judges a result from its stored file errors, for a log whose
 // middle was not stored.
-func (it *reevalItem) judgeStored(ex []Exception, patterns []string) {
+func (it *reevalItem) judgeStored() {
+	ex := it.ex
+	it.newCode, it.newDone = it.code, it.complete
 	errs := make([]parser.FileError, len(it.stored))
 	old := make([]parser.FileError, len(it.stored))
 	it.newEx = make([]*int64, len(it.stored))
@@ -102,7 +182,7 @@ func (it *reevalItem) judgeStored(ex []Exception, patterns []string) {
 		old[i].Excepted = s.excepted
 	}
 	r := parser.Result{Code: it.code, FileErrors: errs}
-	r.Apply(patterns)
+	r.Apply(Patterns(ex))
 	it.newStatus = string(r.Status)
 	// A failure the stored rows do not explain (dropped errors, the size
 	// limit) stays.
@@ -111,6 +191,7 @@ func (it *reevalItem) judgeStored(ex []Exception, patterns []string) {
 	}
 	f, e, v := CountFileErrors(r.FileErrors)
 	it.newCounts = [3]int{f, e, v}
+	it.newDigest = digestOf(r.FileErrors, ex)
 	for i := range r.FileErrors {
 		if r.FileErrors[i].Excepted {
 			it.newEx[i] = exceptionID(ex, r.FileErrors[i].Exception)

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"math"
 	"strings"
 
 	"github.com/backupreport/backupreport/parser"
@@ -19,9 +21,9 @@ type reevalItem struct {
 	reason       string
 	counts       [3]int // failing, excepted, vanished as stored
 	truncated    bool
+	digest       sql.NullInt64 // of the stored file errors; NULL: unknown
 	compression  string
-	data         []byte
-	stored       []storedFE
+	stored       []storedFE  // read only when needed, see judge.finish
 	ex           []Exception // the server's exceptions
 
 	// Outcome.
@@ -31,6 +33,7 @@ type reevalItem struct {
 	newCode   int
 	newDone   bool
 	newCounts [3]int
+	newDigest int64
 	newErrs   []parser.FileError // nil: keep the stored rows, update exceptions only
 	rowsDiff  bool               // the file error rows must be rewritten
 	exDiff    bool               // some stored row's excepted/exception changes
@@ -46,16 +49,30 @@ type storedFE struct {
 	exID     *int64
 }
 
+// changed reports a new judgment: the status, the code, the counts or the
+// file errors' rows differ from what is stored.
 func (it *reevalItem) changed() bool {
 	return it.newStatus != it.status || it.newCode != it.code || it.newDone != it.complete || it.newCounts != it.counts || it.rowsDiff || it.exDiff
 }
 
-// reevalScan reads the selected results in ID order, a batch at a time,
-// with their logs, stored file errors and servers' exceptions, and sends
-// each batch to out. ID order follows the tables' storage order, so each
-// batch is one range of the primary keys and needs no sorting.
-func (db *DB) reevalScan(ctx context.Context, o ReevalOptions, from, where string, args []any, out chan<- []*reevalItem) error {
-	lastID := int64(0)
+// needsWrite reports a result to write: changed, or its stored digest is
+// missing or stale (rows from before the digest, or whose exception was
+// deleted).
+func (it *reevalItem) needsWrite() bool {
+	return it.changed() || !it.digest.Valid || it.digest.Int64 != it.newDigest
+}
+
+// idRange is one batch of a run: the selected results with IDs in
+// (after, upTo].
+type idRange struct{ after, upTo int64 }
+
+// reevalRanges cuts a run into batches of opts.BatchSize results, in ID
+// order, and sends them to out. It reads no more than the IDs: the workers
+// read the batches' rows and logs in parallel. ID order follows the
+// tables' storage order, so each batch is one range of the primary keys
+// and needs no sorting.
+func (db *DB) reevalRanges(ctx context.Context, o ReevalOptions, from, where string, args []any, out chan<- idRange) error {
+	after := int64(0)
 	if !o.Since.IsZero() {
 		// Start at the first result received since then. "id + 0" keeps
 		// SQLite from walking the table in ID order to find it: the index
@@ -67,113 +84,137 @@ func (db *DB) reevalScan(ctx context.Context, o ReevalOptions, from, where strin
 		if !first.Valid {
 			return nil
 		}
-		lastID = first.Int64 - 1
+		after = first.Int64 - 1
 	}
-	batchQ, err := db.db.PrepareContext(ctx, `SELECT r.id, r.server_id, r.received_at, r.status, r.code, r.complete, r.interrupted, r.reason,
-			r.file_errors, r.excepted_errors, r.vanished, l.truncated, l.compression, l.data
-		FROM `+from+` JOIN raw_logs l ON l.result_id = r.id
-		WHERE `+where+` AND r.id > ? ORDER BY r.id LIMIT ?`)
+	// The last ID of the next batch: the BatchSize-th selected one.
+	q, err := db.db.PrepareContext(ctx, `SELECT r.id FROM `+from+` WHERE `+where+` AND r.id > ? ORDER BY r.id LIMIT 1 OFFSET ?`)
 	if err != nil {
 		return mapErr(err)
 	}
-	defer batchQ.Close()
-	// A run over all servers reads the file errors of a batch's ID range
-	// (the rows of results it skipped are few: missing nights have none);
-	// a run over one server or customer, whose results are spread over
-	// the table, names its results.
-	scoped := o.ServerID != nil || o.CustomerID != nil
-	var rangeQ *sql.Stmt
-	if !scoped {
-		if rangeQ, err = db.db.PrepareContext(ctx, `SELECT id, result_id, line, kind, path, excepted, exception_id FROM file_errors
-			WHERE result_id >= ? AND result_id <= ? ORDER BY result_id, id`); err != nil {
+	defer q.Close()
+	a := append(append([]any{}, args...), 0, o.BatchSize-1)
+	for {
+		a[len(a)-2] = after
+		r := idRange{after: after, upTo: math.MaxInt64}
+		err := q.QueryRowContext(ctx, a...).Scan(&r.upTo)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return mapErr(err)
 		}
-		defer rangeQ.Close()
-	}
-	exCache := map[int64][]Exception{}
-	a := append(append([]any{}, args...), 0, o.BatchSize)
-	for {
-		a[len(a)-2] = lastID
-		batch, err := scanBatch(ctx, batchQ, a)
-		if err != nil || len(batch) == 0 {
-			return err
-		}
-		lastID = batch[len(batch)-1].id
-		for _, it := range batch {
-			ex, ok := exCache[it.serverID]
-			if !ok {
-				if ex, err = db.ExceptionsFor(ctx, it.serverID); err != nil {
-					return err
-				}
-				exCache[it.serverID] = ex
-			}
-			it.ex = ex
-		}
-		if scoped {
-			err = db.loadFileErrorsIn(ctx, batch)
-		} else {
-			err = loadFileErrorsRange(ctx, rangeQ, batch)
-		}
-		if err != nil {
-			return err
-		}
 		select {
-		case out <- batch:
+		case out <- r:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		if err != nil { // fewer than BatchSize left: that was the last
+			return nil
+		}
+		after = r.upTo
 	}
 }
 
-func scanBatch(ctx context.Context, q *sql.Stmt, args []any) ([]*reevalItem, error) {
-	rows, err := q.QueryContext(ctx, args...)
+// batchQueries are the statements that read a batch of results to judge
+// again (see readBatch).
+type batchQueries struct {
+	results, logs *sql.Stmt
+	scoped        bool
+}
+
+// prepareBatch prepares the statements of a run's batches. The results and
+// their logs are read by two scans merged by ID rather than by a join:
+// both tables are stored in ID order, so a scan walks their pages in turn
+// where a join would look each log up from the top of its table. A run
+// over one server or customer, whose results are spread among the
+// others', looks up just its logs.
+func (db *DB) prepareBatch(ctx context.Context, from, where string, scoped bool) (*batchQueries, error) {
+	q := &batchQueries{scoped: scoped}
+	var err error
+	q.results, err = db.db.PrepareContext(ctx, `SELECT r.id, r.server_id, r.received_at, r.status, r.code, r.complete, r.interrupted, r.reason,
+			r.file_errors, r.excepted_errors, r.vanished, r.file_errors_digest
+		FROM `+from+` WHERE `+where+` AND r.id > ? AND r.id <= ? ORDER BY r.id`)
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	defer rows.Close()
-	var out []*reevalItem
+	logs := `SELECT result_id, truncated, compression, data FROM raw_logs WHERE result_id > ? AND result_id <= ? ORDER BY result_id`
+	if scoped {
+		logs = `SELECT result_id, truncated, compression, data FROM raw_logs
+			WHERE result_id IN (SELECT r.id FROM ` + from + ` WHERE ` + where + ` AND r.id > ? AND r.id <= ?) ORDER BY result_id`
+	}
+	if q.logs, err = db.db.PrepareContext(ctx, logs); err != nil {
+		q.results.Close()
+		return nil, mapErr(err)
+	}
+	return q, nil
+}
+
+// Close closes the statements.
+func (q *batchQueries) Close() {
+	q.results.Close()
+	q.logs.Close()
+}
+
+// readBatch reads the results of a batch and their logs; args are the
+// run's arguments then the batch's range. It calls onLog with each result
+// and its compressed log as it is read (the log is valid only during the
+// call: nothing copies it) and returns the results. Results without a log
+// (missing nights) are left out.
+func (q *batchQueries) readBatch(ctx context.Context, args []any, onLog func(it *reevalItem, data []byte)) ([]*reevalItem, error) {
+	rows, err := q.results.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	var all []*reevalItem
 	for rows.Next() {
 		it := &reevalItem{}
 		if err := rows.Scan(&it.id, &it.serverID, &it.receivedAt, &it.status, &it.code, &it.complete, &it.interrupted, &it.reason,
-			&it.counts[0], &it.counts[1], &it.counts[2], &it.truncated, &it.compression, &it.data); err != nil {
+			&it.counts[0], &it.counts[1], &it.counts[2], &it.digest); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		out = append(out, it)
+		all = append(all, it)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	if len(all) == 0 {
+		return nil, nil
+	}
+	logArgs := args[len(args)-2:] // the range
+	if q.scoped {
+		logArgs = args
+	}
+	if rows, err = q.logs.QueryContext(ctx, logArgs...); err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := all[:0]
+	i := 0
+	var (
+		id          int64
+		truncated   bool
+		compression string
+		data        sql.RawBytes
+	)
+	for rows.Next() {
+		if err := rows.Scan(&id, &truncated, &compression, &data); err != nil {
+			return nil, err
+		}
+		for i < len(all) && all[i].id < id {
+			i++ // no log
+		}
+		if i < len(all) && all[i].id == id {
+			it := all[i]
+			it.truncated, it.compression = truncated, compression
+			onLog(it, data)
+			out = append(out, it)
+			i++
+		}
 	}
 	return out, mapErr(rows.Err())
 }
 
-// loadFileErrorsRange reads the stored file errors of a batch sorted by ID,
-// by the range of its IDs.
-func loadFileErrorsRange(ctx context.Context, q *sql.Stmt, batch []*reevalItem) error {
-	rows, err := q.QueryContext(ctx, batch[0].id, batch[len(batch)-1].id)
-	if err != nil {
-		return mapErr(err)
-	}
-	defer rows.Close()
-	// Both are in result ID order: walk them side by side.
-	i := 0
-	for rows.Next() {
-		var f storedFE
-		var rid int64
-		var ex sql.NullInt64
-		if err := rows.Scan(&f.id, &rid, &f.line, &f.kind, &f.path, &f.excepted, &ex); err != nil {
-			return err
-		}
-		for i < len(batch) && batch[i].id < rid {
-			i++
-		}
-		if i < len(batch) && batch[i].id == rid {
-			f.exID = nullInt(ex)
-			batch[i].stored = append(batch[i].stored, f)
-		}
-	}
-	return mapErr(rows.Err())
-}
-
-// loadFileErrorsIn reads the stored file errors of a batch by naming its
-// results.
-func (db *DB) loadFileErrorsIn(ctx context.Context, batch []*reevalItem) error {
+// loadFileErrors reads the stored file errors of results.
+func (db *DB) loadFileErrors(ctx context.Context, batch []*reevalItem) error {
 	byID := make(map[int64]*reevalItem, len(batch))
 	ph := make([]string, 0, len(batch))
 	args := make([]any, 0, len(batch))

@@ -1,8 +1,6 @@
 package store
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"strings"
 	"testing"
@@ -24,13 +22,9 @@ func TestReevaluateOnlyFileErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var z bytes.Buffer
-		zw := gzip.NewWriter(&z)
-		zw.Write([]byte(log))
-		zw.Close()
 		at := db.Now()
 		if _, err := db.SaveUpload(ctx, Upload{ServerID: srv.ID, ReceivedAt: at, Night: Night(at, time.UTC), Source: SourceUpload, Result: res,
-			Log: RawLog{Data: z.Bytes(), OriginalBytes: int64(len(log))}}); err != nil {
+			Log: CompressLog([]byte(log))}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,7 +59,7 @@ func uploadOf(t testing.TB, db *store.DB, serverID int64, log []byte, at time.Ti
 	}
 	r.Apply(store.Patterns(exs))
 	return store.Upload{ServerID: serverID, ReceivedAt: at, Night: store.Night(at, time.UTC), Source: store.SourceUpload, Result: r, Exceptions: exs,
-		Log: store.RawLog{Data: gz(log), OriginalBytes: int64(len(log))}}
+		Log: store.CompressLog(log)}
 }
 
 func TestReevaluateAppliesNewAndRemovedExceptions(t *testing.T) {
@@ -170,6 +171,54 @@ func TestReevaluateAppliesNewAndRemovedExceptions(t *testing.T) {
 	}
 	if !found {
 		t.Error("no results.reevaluate audit entry")
+	}
+}
+
+// TestReevaluateReadsGzipLogs covers databases from before logs were
+// stored as zstd: their gzip logs are still judged again and shown.
+func TestReevaluateReadsGzipLogs(t *testing.T) {
+	ctx := context.Background()
+	db := openReevalDB(t)
+	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
+	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	log := readCase(t, "real-ssh-unreadable")
+	old := uploadOf(t, db, srv.ID, log, reevalNow.Add(-time.Hour))
+	old.Log = store.RawLog{Data: gz(log), Compression: store.CompressionGzip, OriginalBytes: int64(len(log))}
+	oldID, err := db.SaveUpload(ctx, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newID, err := db.SaveUpload(ctx, uploadOf(t, db, srv.ID, log, reevalNow.Add(-2*time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{oldID, newID} {
+		raw, err := db.RawLogOf(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := raw.Open()
+		if err != nil {
+			t.Fatalf("result %d (%s): %v", id, raw.Compression, err)
+		}
+		text, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(text, log) {
+			t.Errorf("result %d (%s): read back %d bytes, err %v; want the %d bytes stored", id, raw.Compression, len(text), err, len(log))
+		}
+	}
+	db.AddException(ctx, "t", "global", "*archive.pst", "")
+	st, err := db.Reevaluate(ctx, store.ReevalOptions{Reason: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Results != 2 || st.Changed != 2 || st.Bytes != 2*int64(len(log)) {
+		t.Errorf("stats = %+v, want both judged from their %d-byte logs and changed", st, len(log))
+	}
+	for _, id := range []int64{oldID, newID} {
+		if r, _, _ := db.Result(ctx, id); r.Status != "ok" {
+			t.Errorf("result %d is %s after the exception, want ok", id, r.Status)
+		}
 	}
 }
 

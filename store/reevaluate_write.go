@@ -6,13 +6,13 @@ import (
 )
 
 // writeReeval writes one batch's changes in one transaction.
-func (db *DB) writeReeval(ctx context.Context, conn *sql.Conn, changes []*reevalItem, opts ReevalOptions) error {
+func (db *DB) writeReeval(ctx context.Context, conn *sql.Conn, writes []*reevalItem, opts ReevalOptions) error {
 	now := formatTime(db.Now())
 	return withConnTx(ctx, conn, func(tx *sql.Tx) error {
 		// The row must still hold what was read: another re-evaluation
 		// (the command line's, beside serve's) may have judged it since.
-		updRes, err := tx.PrepareContext(ctx, `UPDATE results SET status = ?, code = ?, complete = ?, file_errors = ?, excepted_errors = ?, vanished = ?
-			WHERE id = ? AND status = ? AND code = ?`)
+		updRes, err := tx.PrepareContext(ctx, `UPDATE results SET status = ?, code = ?, complete = ?, file_errors = ?, excepted_errors = ?, vanished = ?, file_errors_digest = ?
+			WHERE id = ? AND status = ? AND code = ? AND file_errors_digest IS NOT DISTINCT FROM ?`)
 		if err != nil {
 			return err
 		}
@@ -23,8 +23,9 @@ func (db *DB) writeReeval(ctx context.Context, conn *sql.Conn, changes []*reeval
 		}
 		defer updFE.Close()
 		matched := map[int64]string{} // exception -> latest received_at it matched
-		for _, it := range changes {
-			res, err := updRes.ExecContext(ctx, it.newStatus, it.newCode, boolInt(it.newDone), it.newCounts[0], it.newCounts[1], it.newCounts[2], it.id, it.status, it.code)
+		for _, it := range writes {
+			res, err := updRes.ExecContext(ctx, it.newStatus, it.newCode, boolInt(it.newDone), it.newCounts[0], it.newCounts[1], it.newCounts[2], it.newDigest,
+				it.id, it.status, it.code, it.digest)
 			if err != nil {
 				return err
 			}

@@ -19,10 +19,12 @@ const (
 // StatusMissing is the status of a night whose report never came.
 const StatusMissing = "missing"
 
-// RawLog is an upload's text as stored: gzip-compressed, and cut in the
-// middle (head and tail kept, with a marker) when it was too long.
+// RawLog is an upload's text as stored: compressed (see NewLogWriter and
+// Open), and cut in the middle (head and tail kept, with a marker) when it
+// was too long.
 type RawLog struct {
-	Data          []byte // gzip
+	Data          []byte
+	Compression   string // CompressionS2 or CompressionGzip
 	OriginalBytes int64  // bytes received
 	Truncated     bool
 }
@@ -121,11 +123,11 @@ func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, er
 	failing, excepted, vanished := CountFileErrors(r.FileErrors)
 	res, err := tx.ExecContext(ctx, `INSERT INTO results (server_id, key_id, received_at, night, source, protocol, status, code, complete, interrupted, reason,
 		file_errors, excepted_errors, vanished, rsync_version, sent_bytes, received_bytes, total_size, speedup, bytes_per_sec, dry_run, lines, files_listed, deletions,
-		upload_bytes, remote_addr, client_version, key_type)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		upload_bytes, remote_addr, client_version, key_type, file_errors_digest)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ServerID, u.KeyID, formatTime(u.ReceivedAt), u.Night, u.Source, u.Protocol, status, r.Code, boolInt(r.Complete), boolInt(u.Interrupted), u.Reason,
 		failing, excepted, vanished, r.RsyncVersion, r.SentBytes, r.ReceivedBytes, r.TotalSize, r.Speedup, r.BytesPerSec, boolInt(r.DryRun), r.Lines, r.FilesListed, r.Deletions,
-		u.UploadBytes, u.RemoteAddr, u.ClientVersion, u.KeyType)
+		u.UploadBytes, u.RemoteAddr, u.ClientVersion, u.KeyType, digestOf(r.FileErrors, u.Exceptions))
 	if err != nil {
 		return 0, err
 	}
@@ -139,8 +141,11 @@ func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, er
 		}
 	}
 	if u.Log.Data != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO raw_logs (result_id, compression, original_bytes, truncated, data) VALUES (?, 'gzip', ?, ?, ?)`,
-			id, u.Log.OriginalBytes, boolInt(u.Log.Truncated), u.Log.Data); err != nil {
+		if u.Log.Compression != CompressionS2 && u.Log.Compression != CompressionGzip {
+			return 0, fmt.Errorf("raw log compressed with unknown %q", u.Log.Compression)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO raw_logs (result_id, compression, original_bytes, truncated, data) VALUES (?, ?, ?, ?, ?)`,
+			id, u.Log.Compression, u.Log.OriginalBytes, boolInt(u.Log.Truncated), u.Log.Data); err != nil {
 			return 0, err
 		}
 	}

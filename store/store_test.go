@@ -90,7 +90,7 @@ func TestStatusShowsLatestResultOrMissing(t *testing.T) {
 	res.Apply([]string{"*.pst"})
 	save := func(s Server, at time.Time, r *parser.Result) int64 {
 		id, err := db.SaveUpload(ctx, Upload{ServerID: s.ID, ReceivedAt: at, Night: Night(at, time.UTC), Source: SourceUpload, Result: r,
-			Exceptions: []Exception{ex}, Log: RawLog{Data: []byte{1}, OriginalBytes: 1}})
+			Exceptions: []Exception{ex}, Log: RawLog{Data: []byte{1}, Compression: CompressionS2, OriginalBytes: 1}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"os"
 	"path/filepath"
@@ -65,13 +64,9 @@ func TestExceptionChangesAndReevaluateCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, _ := parser.Parse(bytes.NewReader(log))
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(log)
-	zw.Close()
 	at := time.Now().Add(-time.Hour)
 	id, err := db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: at, Night: store.Night(at, time.Local), Source: store.SourceUpload, Result: r,
-		Log: store.RawLog{Data: buf.Bytes(), OriginalBytes: int64(len(log))}})
+		Log: store.CompressLog(log)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,4 @@
+-- A checksum of a result's file_errors rows as last judged (line, kind,
+-- path, excepted, exception), so that re-evaluation reads the rows only of
+-- results whose judgment changed. NULL: rows stored before it existed.
+ALTER TABLE results ADD COLUMN file_errors_digest INTEGER;
