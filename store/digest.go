@@ -1,13 +1,6 @@
 package store
 
-import (
-	"encoding/binary"
-	"hash"
-	"hash/fnv"
-	"io"
-
-	"github.com/backupreport/backupreport/parser"
-)
+import "github.com/backupreport/backupreport/parser"
 
 // The file errors digest is a checksum of a result's file_errors rows
 // (line, kind, path, excepted, exception), kept in results so that a
@@ -16,38 +9,50 @@ import (
 // changes nothing. Exception deletion, which clears file_errors.exception_id
 // behind it, can only make the stored digest differ from a new judgment,
 // which then reads the rows.
-type digest struct {
-	h   hash.Hash64
-	buf [8]byte
-}
+type digest uint64
 
-func newDigest() *digest { return &digest{h: fnv.New64a()} }
+// FNV-1a, 64 bits, written out: a digest is taken of every result judged,
+// and hash/fnv would allocate each time.
+const (
+	fnvOffset digest = 14695981039346656037
+	fnvPrime  digest = 1099511628211
+)
 
-func (d *digest) add(line int, kind, path string, exID *int64) {
-	binary.LittleEndian.PutUint64(d.buf[:], uint64(line))
-	d.h.Write(d.buf[:])
-	io.WriteString(d.h, kind)
-	d.h.Write([]byte{0})
-	io.WriteString(d.h, path)
-	d.h.Write([]byte{0})
-	switch {
-	case exID != nil:
-		d.h.Write([]byte{2})
-		binary.LittleEndian.PutUint64(d.buf[:], uint64(*exID))
-		d.h.Write(d.buf[:])
-	default:
-		d.h.Write([]byte{0})
+func (d *digest) byte(b byte) { *d = (*d ^ digest(b)) * fnvPrime }
+
+func (d *digest) uint64(v uint64) {
+	for i := 0; i < 8; i++ {
+		d.byte(byte(v >> (8 * i)))
 	}
 }
 
+func (d *digest) string(s string) {
+	for i := 0; i < len(s); i++ {
+		d.byte(s[i])
+	}
+	d.byte(0)
+}
+
+func (d *digest) add(line int, kind, path string, exID *int64) {
+	d.uint64(uint64(line))
+	d.string(kind)
+	d.string(path)
+	if exID == nil {
+		d.byte(0)
+		return
+	}
+	d.byte(2)
+	d.uint64(uint64(*exID))
+}
+
 // sum returns the digest as SQL stores it (a signed 64-bit integer).
-func (d *digest) sum() int64 { return int64(d.h.Sum64()) }
+func (d digest) sum() int64 { return int64(d) }
 
 // digestOf is the digest of file errors as insertFileErrors stores them
 // with exceptions ex: each excepted one linked to the first exception with
 // its pattern.
 func digestOf(errs []parser.FileError, ex []Exception) int64 {
-	d := newDigest()
+	d := fnvOffset
 	for i := range errs {
 		fe := &errs[i]
 		var exID *int64
@@ -68,7 +73,7 @@ var noException int64 = -1
 
 // digestOfStored is the digest of stored rows.
 func digestOfStored(rows []storedFE) int64 {
-	d := newDigest()
+	d := fnvOffset
 	for _, s := range rows {
 		exID := s.exID
 		if s.excepted && exID == nil {

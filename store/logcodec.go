@@ -82,7 +82,7 @@ func CompressLog(text []byte) RawLog {
 func (l RawLog) Open() (io.ReadCloser, error) {
 	switch l.Compression {
 	case CompressionS2:
-		return io.NopCloser(s2.NewReader(bytes.NewReader(l.Data))), nil
+		return io.NopCloser(newS2Reader(bytes.NewReader(l.Data))), nil
 	case CompressionGzip:
 		zr, err := gzip.NewReader(bytes.NewReader(l.Data))
 		if err != nil {
@@ -94,6 +94,12 @@ func (l RawLog) Open() (io.ReadCloser, error) {
 	}
 }
 
+// newS2Reader reads an S2 stream with buffers sized to the blocks met
+// (most logs are one small block), not to the largest block possible.
+func newS2Reader(r io.Reader) *s2.Reader {
+	return s2.NewReader(r, s2.ReaderAllocBlock(64<<10))
+}
+
 // logReader decompresses stored logs into one buffer it reuses: a
 // re-evaluation reads thousands of them one after the other.
 type logReader struct {
@@ -103,7 +109,7 @@ type logReader struct {
 }
 
 func newLogReader() *logReader {
-	return &logReader{s2: s2.NewReader(nil)}
+	return &logReader{s2: newS2Reader(nil)}
 }
 
 // decode returns the text of a stored log, valid until the next call.

@@ -1,0 +1,45 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"testing"
+)
+
+// TestLogsRoundTrip stores logs of several sizes, some over many S2
+// blocks, and reads them back both ways: streamed (the web pages) and
+// whole (re-evaluation, reusing its buffers from log to log).
+func TestLogsRoundTrip(t *testing.T) {
+	r := newLogReader()
+	for _, size := range []int{0, 1, 13230, logBlock - 1, logBlock + 1, 3*logBlock + 17, 20 << 20} {
+		var b bytes.Buffer
+		for i := 0; b.Len() < size; i++ {
+			fmt.Fprintf(&b, "shares/Projects/Client %d/report %d.docx\n", i%37, i)
+		}
+		text := b.Bytes()[:size]
+		l := CompressLog(text)
+		if l.Compression != CompressionS2 || l.OriginalBytes != int64(size) {
+			t.Fatalf("%d bytes: stored as %q with %d bytes", size, l.Compression, l.OriginalBytes)
+		}
+		rc, err := l.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(got, text) {
+			t.Errorf("%d bytes: streamed back %d bytes, err %v", size, len(got), err)
+		}
+		whole, err := r.decode(l.Compression, l.Data)
+		if err != nil || !bytes.Equal(whole, text) {
+			t.Errorf("%d bytes: decoded %d bytes, err %v", size, len(whole), err)
+		}
+	}
+	if _, err := r.decode(CompressionS2, []byte("not s2 at all")); err == nil {
+		t.Error("garbage decoded without error")
+	}
+	if _, err := r.decode("lzma", nil); err == nil {
+		t.Error("an unknown compression decoded without error")
+	}
+}
