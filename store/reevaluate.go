@@ -49,6 +49,10 @@ type ReevalStats struct {
 	Duration time.Duration `json:"duration_ns"`
 }
 
+// maxWrites is how many results' changes one write transaction of a
+// re-evaluation holds at most.
+const maxWrites = 1024
+
 // reevalMu lets one re-evaluation run at a time in this process, so that a
 // later run (with newer exceptions) always writes after an earlier one.
 var reevalMu sync.Mutex
@@ -159,11 +163,36 @@ func (db *DB) Reevaluate(ctx context.Context, opts ReevalOptions) (ReevalStats, 
 		workers.Wait()
 		close(toWrite)
 	}()
+	// The writes of several batches go in one transaction, up to
+	// maxWrites results or a second: where few results change, one
+	// transaction per batch would rewrite the same index pages again and
+	// again, and they stay short (a few tens of ms) either way.
+	var (
+		writes    []*reevalItem
+		lastWrite = time.Now()
+	)
+	flush := func() {
+		if len(writes) == 0 || pctx.Err() != nil {
+			return
+		}
+		if err := db.writeReeval(pctx, wconn, writes, opts); err != nil {
+			fail(fmt.Errorf("reevaluate: write: %w", err))
+			return
+		}
+		for _, it := range writes {
+			if it.changed() {
+				st.Updated++
+			}
+			if it.newStatus != it.status {
+				st.Changed++
+			}
+		}
+		writes, lastWrite = nil, time.Now()
+	}
 	for batch := range toWrite {
 		if pctx.Err() != nil {
 			continue // drain, so that the workers end
 		}
-		var writes []*reevalItem
 		for _, it := range batch {
 			st.Results++
 			st.Bytes += it.logBytes
@@ -171,24 +200,14 @@ func (db *DB) Reevaluate(ctx context.Context, opts ReevalOptions) (ReevalStats, 
 				writes = append(writes, it)
 			}
 		}
-		if len(writes) > 0 {
-			if err := db.writeReeval(pctx, wconn, writes, opts); err != nil {
-				fail(fmt.Errorf("reevaluate: write: %w", err))
-				continue
-			}
-			for _, it := range writes {
-				if it.changed() {
-					st.Updated++
-				}
-				if it.newStatus != it.status {
-					st.Changed++
-				}
-			}
+		if len(writes) >= maxWrites || time.Since(lastWrite) > time.Second {
+			flush()
 		}
 		if opts.Progress != nil {
 			opts.Progress(st.Results, total)
 		}
 	}
+	flush()
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
