@@ -261,13 +261,30 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	// Stop the listener at once; gliderlabs' Shutdown waits for
 	// connections, which an idle client may hold open.
-	go s.ssh.Shutdown(ctx)
+	conns := make(chan struct{})
+	go func() {
+		s.ssh.Shutdown(ctx)
+		close(conns)
+	}()
 	select {
 	case <-done:
 	case <-ctx.Done():
 	}
+	// The sessions are over. A client hangs up by itself right after the
+	// exit status; closing its connection first makes OpenSSH exit 255
+	// ("Connection reset by peer") after an acknowledged upload. Give
+	// clients a moment, then close what is left.
+	select {
+	case <-conns:
+	case <-time.After(hangUpGrace):
+	case <-ctx.Done():
+	}
 	return s.ssh.Close()
 }
+
+// hangUpGrace is how long Shutdown waits, once the sessions are over, for
+// clients to close their connections.
+const hangUpGrace = 2 * time.Second
 
 // isClosing reports whether Shutdown has begun.
 func (s *Server) isClosing() bool {
