@@ -67,11 +67,10 @@ var reevalMu sync.Mutex
 // The work is a pipeline: one goroutine cuts the run into batches by ID;
 // workers read the batches' results and logs, decompress and parse them,
 // reading a result's stored file errors only when its new judgment differs
-// from the stored digest of them (see digest); this goroutine writes each
-// batch's changes in one short transaction.
-// Uploads are never blocked for long: reads take no lock, and a write
-// transaction holds one batch. Results without a raw log (missing nights)
-// are skipped. A log stored truncated (its middle left out) is not parsed
+// from the stored digest of them (see digest); this goroutine writes the
+// changes. Uploads are never blocked for long: reads take no lock, and a
+// write transaction holds at most maxWrites results. Results without a raw
+// log (missing nights) are skipped. A log stored truncated (its middle left out) is not parsed
 // again: its stored file errors are judged against the exceptions
 // instead. A result failed for a reason other than its file errors (an
 // upload over the size limit, dropped file errors) stays failed.
@@ -119,8 +118,6 @@ func (db *DB) Reevaluate(ctx context.Context, opts ReevalOptions) (ReevalStats, 
 	fail := func(err error) {
 		failOnce.Do(func() { failErr = err; cancel() })
 	}
-	// Few batches wait at each stage: memory stays bounded by a few
-	// batches of logs whatever the number of results.
 	// The exceptions as they are now: a change during the run starts
 	// another run after this one.
 	run, err := db.newReevalRun(ctx)
@@ -132,6 +129,8 @@ func (db *DB) Reevaluate(ctx context.Context, opts ReevalOptions) (ReevalStats, 
 		return st, fmt.Errorf("reevaluate: %w", err)
 	}
 	defer batchQ.Close()
+	// Few batches wait at each stage: memory stays bounded by a few
+	// batches whatever the number of results.
 	toJudge := make(chan idRange, opts.Workers)
 	toWrite := make(chan []*reevalItem, 2)
 	go func() {

@@ -34,10 +34,10 @@ type reevalItem struct {
 	newDone   bool
 	newCounts [3]int
 	newDigest int64
-	newErrs   []parser.FileError // nil: keep the stored rows, update exceptions only
-	rowsDiff  bool               // the file error rows must be rewritten
+	newErrs   []parser.FileError // from the log (nil when judged from the stored rows)
+	rowsDiff  bool               // the file error rows must be rewritten from newErrs
 	exDiff    bool               // some stored row's excepted/exception changes
-	newEx     []*int64           // per stored row (when newErrs is nil): its new exception
+	newEx     []*int64           // per stored row (when kept): its new exception
 }
 
 type storedFE struct {
