@@ -1,0 +1,79 @@
+package report
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/backupreport/backupreport/store"
+)
+
+// updateUser changes a user's role, email and whether the failure emails
+// go to them (admin); an admin cannot take away their own admin role.
+func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, s *session) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return errorf(http.StatusNotFound, "No such user.")
+	}
+	if id == s.User.ID && r.PostFormValue("role") != store.RoleAdmin {
+		return errorf(http.StatusBadRequest, "You cannot take away your own admin role.")
+	}
+	u := store.User{ID: id, Role: r.PostFormValue("role"), Email: r.PostFormValue("email"), Notify: r.PostFormValue("notify") != ""}
+	if err := h.db.UpdateUser(r.Context(), actor(s), u); err != nil {
+		return badRequest(err)
+	}
+	http.Redirect(w, r, "/users", http.StatusSeeOther)
+	return nil
+}
+
+// resetPassword gives a user a new generated password, shown once.
+func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, s *session) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return errorf(http.StatusNotFound, "No such user.")
+	}
+	u, err := h.db.UserByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	pw := GeneratePassword()
+	if err := h.db.SetPassword(r.Context(), actor(s), id, pw); err != nil {
+		return err
+	}
+	p := &usersPage{base: h.base(r, s, "Staff"), NewUser: u.Username, NewPassword: pw, Reset: true}
+	if p.Users, err = h.db.Users(r.Context()); err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, "users", p)
+}
+
+type accountPage struct {
+	base
+	Error string
+	Done  bool
+}
+
+func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request, s *session) error {
+	return h.render(w, r, http.StatusOK, "account", &accountPage{base: h.base(r, s, "Your account"), Done: r.URL.Query().Get("changed") != ""})
+}
+
+func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, s *session) error {
+	p := &accountPage{base: h.base(r, s, "Your account")}
+	if _, err := h.db.Authenticate(r.Context(), s.User.Username, r.PostFormValue("old")); err != nil {
+		p.Error = "Your current password is wrong."
+		return h.render(w, r, http.StatusBadRequest, "account", p)
+	}
+	if r.PostFormValue("new") != r.PostFormValue("new2") {
+		p.Error = "The two new passwords differ."
+		return h.render(w, r, http.StatusBadRequest, "account", p)
+	}
+	if err := h.db.SetPassword(r.Context(), actor(s), s.User.ID, r.PostFormValue("new")); err != nil {
+		p.Error = err.Error()
+		return h.render(w, r, http.StatusBadRequest, "account", p)
+	}
+	// SetPassword ended every session, this one too: start a new one.
+	if err := h.startSession(w, r, s.User); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/account?changed=1", http.StatusSeeOther)
+	return nil
+}
