@@ -10,7 +10,7 @@ import (
 	"github.com/backupreport/backupreport/store"
 )
 
-func unzip(t *testing.T, l store.RawLog) string {
+func readBack(t *testing.T, l store.RawLog) string {
 	t.Helper()
 	if l.Compression != store.CompressionS2 {
 		t.Errorf("log stored as %q, want %q", l.Compression, store.CompressionS2)
@@ -37,7 +37,7 @@ func TestLogKeeperKeepsShortLogsWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := unzip(t, l); got != in || l.Truncated || l.OriginalBytes != int64(len(in)) {
+	if got := readBack(t, l); got != in || l.Truncated || l.OriginalBytes != int64(len(in)) {
 		t.Errorf("got %d bytes truncated=%v, want the %d bytes back whole", len(got), l.Truncated, len(in))
 	}
 }
@@ -58,7 +58,7 @@ func TestLogKeeperKeepsHeadAndTailOfLongLogs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := unzip(t, l)
+		got := readBack(t, l)
 		head, tail := string(b[:750]), string(b[len(b)-250:])
 		if !l.Truncated || !strings.HasPrefix(got, head) || !strings.HasSuffix(got, tail) || !strings.Contains(got, "bytes left out here") {
 			t.Errorf("chunk %d: stored log lacks head, tail or marker:\n%s", chunk, got)

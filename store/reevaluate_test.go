@@ -175,7 +175,7 @@ func TestReevaluateAppliesNewAndRemovedExceptions(t *testing.T) {
 }
 
 // TestReevaluateReadsGzipLogs covers databases from before logs were
-// stored as zstd: their gzip logs are still judged again and shown.
+// stored as S2: their gzip logs are still judged again and shown.
 func TestReevaluateReadsGzipLogs(t *testing.T) {
 	ctx := context.Background()
 	db := openReevalDB(t)

@@ -5,7 +5,8 @@ import (
 	"database/sql"
 )
 
-// writeReeval writes one batch's changes in one transaction.
+// writeReeval writes the changes of results judged again in one
+// transaction.
 func (db *DB) writeReeval(ctx context.Context, conn *sql.Conn, writes []*reevalItem, opts ReevalOptions) error {
 	now := formatTime(db.Now())
 	return withConnTx(ctx, conn, func(tx *sql.Tx) error {
