@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -288,6 +290,75 @@ func TestUploadCompletesWhileReevaluationRuns(t *testing.T) {
 		t.Logf("upload %d stored while the re-evaluation was still running", id)
 		st := <-done
 		t.Logf("re-evaluation: %+v", st)
+	}
+}
+
+// TestCancelledReevaluationLeavesConsistentResults cancels a run after its
+// first writes: it returns the cancellation, leaves no goroutine behind,
+// and every result holds either its old judgment or its new one, whole. A
+// second run finishes the work.
+func TestCancelledReevaluationLeavesConsistentResults(t *testing.T) {
+	ctx := context.Background()
+	db := openReevalDB(t)
+	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
+	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	log := readCase(t, "real-ssh-unreadable") // one failing file: */Mail/archive.pst
+	var us []store.Upload
+	for i := 0; i < 3000; i++ {
+		us = append(us, uploadOf(t, db, srv.ID, log, reevalNow.Add(-time.Duration(i)*time.Minute)))
+	}
+	if err := db.SaveUploads(ctx, us); err != nil {
+		t.Fatal(err)
+	}
+	db.AddException(ctx, "t", "acme", "*archive.pst", "")
+	before := runtime.NumGoroutine()
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	_, err := db.Reevaluate(cctx, store.ReevalOptions{BatchSize: 50, Reason: "t", Progress: func(done, total int) {
+		if done >= 1200 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled run returned %v, want context.Canceled", err)
+	}
+	for i := 0; runtime.NumGoroutine() > before && i < 100; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after the cancelled run, %d before", n, before)
+	}
+	count := func() (ok, failed int) {
+		t.Helper()
+		rows, err := db.History(ctx, srv.ID, 5000, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			switch {
+			case r.Status == "ok" && r.FileErrors == 0 && r.ExceptedErrors == 1:
+				ok++
+			case r.Status == "failed" && r.FileErrors == 1 && r.ExceptedErrors == 0:
+				failed++
+			default:
+				t.Errorf("result %d is half judged: %s with %d failing and %d excepted", r.ID, r.Status, r.FileErrors, r.ExceptedErrors)
+			}
+		}
+		return ok, failed
+	}
+	ok, failed := count()
+	if ok == 0 || failed == 0 {
+		t.Errorf("after the cancelled run: %d ok, %d failed; want some of each", ok, failed)
+	}
+	st, err := db.Reevaluate(ctx, store.ReevalOptions{Reason: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Changed != failed {
+		t.Errorf("second run changed %d, want the %d left", st.Changed, failed)
+	}
+	if ok, failed = count(); ok != 3000 || failed != 0 {
+		t.Errorf("after the second run: %d ok, %d failed; want all 3000 ok", ok, failed)
 	}
 }
 
