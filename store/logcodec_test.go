@@ -12,7 +12,7 @@ import (
 // whole (re-evaluation, reusing its buffers from log to log).
 func TestLogsRoundTrip(t *testing.T) {
 	r := newLogReader()
-	for _, size := range []int{0, 1, 13230, logBlock - 1, logBlock + 1, 3*logBlock + 17, 20 << 20} {
+	for _, size := range []int{0, 1, 13230, logBlock - 1, logBlock + 1, 3*logBlock + 17, 3 << 20} {
 		var b bytes.Buffer
 		for i := 0; b.Len() < size; i++ {
 			fmt.Fprintf(&b, "shares/Projects/Client %d/report %d.docx\n", i%37, i)

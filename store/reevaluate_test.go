@@ -64,6 +64,20 @@ func uploadOf(t testing.TB, db *store.DB, serverID int64, log []byte, at time.Ti
 		Log: store.CompressLog(log)}
 }
 
+// uploadsOf is n uploads of the same log, a minute apart back from
+// reevalNow, judged once.
+func uploadsOf(t testing.TB, db *store.DB, serverID int64, log []byte, n int) []store.Upload {
+	t.Helper()
+	u := uploadOf(t, db, serverID, log, reevalNow)
+	us := make([]store.Upload, n)
+	for i := range us {
+		us[i] = u
+		us[i].ReceivedAt = reevalNow.Add(-time.Duration(i) * time.Minute)
+		us[i].Night = store.Night(us[i].ReceivedAt, time.UTC)
+	}
+	return us
+}
+
 func TestReevaluateAppliesNewAndRemovedExceptions(t *testing.T) {
 	ctx := context.Background()
 	db := openReevalDB(t)
@@ -255,11 +269,7 @@ func TestUploadCompletesWhileReevaluationRuns(t *testing.T) {
 	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
 	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
 	log := readCase(t, "hand-cygwin-ssh-code23")
-	var us []store.Upload
-	for i := 0; i < 3000; i++ {
-		us = append(us, uploadOf(t, db, srv.ID, log, reevalNow.Add(-time.Duration(i)*time.Minute)))
-	}
-	if err := db.SaveUploads(ctx, us); err != nil {
+	if err := db.SaveUploads(ctx, uploadsOf(t, db, srv.ID, log, 3000)); err != nil {
 		t.Fatal(err)
 	}
 	db.AddException(ctx, "t", "acme", "*.pst", "")
@@ -303,11 +313,7 @@ func TestCancelledReevaluationLeavesConsistentResults(t *testing.T) {
 	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
 	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
 	log := readCase(t, "real-ssh-unreadable") // one failing file: */Mail/archive.pst
-	var us []store.Upload
-	for i := 0; i < 3000; i++ {
-		us = append(us, uploadOf(t, db, srv.ID, log, reevalNow.Add(-time.Duration(i)*time.Minute)))
-	}
-	if err := db.SaveUploads(ctx, us); err != nil {
+	if err := db.SaveUploads(ctx, uploadsOf(t, db, srv.ID, log, 3000)); err != nil {
 		t.Fatal(err)
 	}
 	db.AddException(ctx, "t", "acme", "*archive.pst", "")
