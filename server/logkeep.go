@@ -106,5 +106,5 @@ func (k *logKeeper) finish() (store.RawLog, error) {
 	if k.err != nil {
 		return store.RawLog{}, fmt.Errorf("compress log: %w", k.err)
 	}
-	return store.RawLog{Data: k.buf.Bytes(), Compression: store.CompressionS2, OriginalBytes: k.total, Truncated: omitted > 0}, nil
+	return store.RawLog{Data: store.CompressedBytes(&k.buf), Compression: store.CompressionS2, OriginalBytes: k.total, Truncated: omitted > 0}, nil
 }

@@ -75,7 +75,17 @@ func CompressLog(text []byte) RawLog {
 	w := NewLogWriter(&buf)
 	w.Write(text)
 	w.Close()
-	return RawLog{Data: buf.Bytes(), Compression: CompressionS2, OriginalBytes: int64(len(text))}
+	return RawLog{Data: CompressedBytes(&buf), Compression: CompressionS2, OriginalBytes: int64(len(text))}
+}
+
+// CompressedBytes returns what a LogWriter wrote to buf. An empty log
+// compresses to nothing at all, and is still a log to store: its bytes are
+// empty, not nil (nil means no log).
+func CompressedBytes(buf *bytes.Buffer) []byte {
+	if b := buf.Bytes(); b != nil {
+		return b
+	}
+	return []byte{}
 }
 
 // Open returns the text of a stored log as a stream.

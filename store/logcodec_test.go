@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"time"
+
+	"github.com/backupreport/backupreport/parser"
 )
 
 // TestLogsRoundTrip stores logs of several sizes, some over many S2
@@ -36,10 +39,43 @@ func TestLogsRoundTrip(t *testing.T) {
 			t.Errorf("%d bytes: decoded %d bytes, err %v", size, len(whole), err)
 		}
 	}
+	if l := CompressLog(nil); l.Data == nil {
+		t.Error("an empty log compressed to nil, which means no log")
+	}
 	if _, err := r.decode(CompressionS2, []byte("not s2 at all")); err == nil {
 		t.Error("garbage decoded without error")
 	}
 	if _, err := r.decode("lzma", nil); err == nil {
 		t.Error("an unknown compression decoded without error")
+	}
+}
+
+// TestEmptyLogIsStored: an upload of nothing still has its (empty) log.
+func TestEmptyLogIsStored(t *testing.T) {
+	ctx := t.Context()
+	db, err := Open(ctx, t.TempDir()+"/t.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.AddCustomer(ctx, "t", Customer{Slug: "acme"})
+	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	res, _ := parser.Parse(bytes.NewReader(nil))
+	at := db.Now()
+	id, err := db.SaveUpload(ctx, Upload{ServerID: srv.ID, ReceivedAt: at, Night: Night(at, time.UTC), Source: SourceUpload, Result: res, Log: CompressLog(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := db.RawLogOf(ctx, id)
+	if err != nil {
+		t.Fatalf("the empty log was not stored: %v", err)
+	}
+	rc, err := l.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if b, err := io.ReadAll(rc); err != nil || len(b) != 0 {
+		t.Errorf("read back %q, %v; want nothing", b, err)
 	}
 }
