@@ -6,9 +6,10 @@ import "github.com/backupreport/backupreport/parser"
 // (line, kind, path, excepted, exception), kept in results so that a
 // re-evaluation can tell, without reading the rows, that its new judgment
 // of a result is the one stored: for most results an exception change
-// changes nothing. Exception deletion, which clears file_errors.exception_id
-// behind it, can only make the stored digest differ from a new judgment,
-// which then reads the rows.
+// changes nothing. Deleting an exception clears file_errors.exception_id
+// behind the digest, and SQLite may give its ID to the next exception:
+// RemoveException clears the digests of the results it covered, so that
+// the next re-evaluation compares their rows.
 type digest uint64
 
 // FNV-1a, 64 bits, written out: a digest is taken of every result judged,

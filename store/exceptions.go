@@ -83,6 +83,9 @@ func (db *DB) AddException(ctx context.Context, actor, scope, pattern, note stri
 		if err != nil {
 			return err
 		}
+		if err := bumpExceptionsVersion(ctx, tx); err != nil {
+			return err
+		}
 		return db.audit(tx, actor, "exception.add", fmt.Sprintf("exception %d (%s)", e.ID, e.Scope()), nil, e)
 	})
 	if err != nil {
@@ -99,7 +102,17 @@ func (db *DB) RemoveException(ctx context.Context, actor string, id int64) error
 		if err != nil {
 			return fmt.Errorf("remove exception %d: %w", id, mapErr(err))
 		}
+		// The results it covered no longer match their file errors
+		// digest (their rows lose the link below, and a later exception
+		// may reuse the ID): the next re-evaluation compares their rows.
+		if _, err := tx.ExecContext(ctx, `UPDATE results SET file_errors_digest = NULL
+			WHERE id IN (SELECT result_id FROM file_errors WHERE exception_id = ?)`, id); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM exceptions WHERE id = ?`, id); err != nil {
+			return err
+		}
+		if err := bumpExceptionsVersion(ctx, tx); err != nil {
 			return err
 		}
 		return db.audit(tx, actor, "exception.remove", fmt.Sprintf("exception %d (%s)", id, before.Scope()), before, nil)
@@ -154,4 +167,20 @@ func Patterns(ex []Exception) []string {
 		out[i] = e.Pattern
 	}
 	return out
+}
+
+// bumpExceptionsVersion records, inside the transaction of an exception
+// change, that the exceptions changed (see exceptions_version).
+func bumpExceptionsVersion(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `UPDATE exceptions_version SET version = version + 1 WHERE id = 1`)
+	return err
+}
+
+// exceptionsVersion reads the count of exception changes.
+func exceptionsVersion(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}) (int64, error) {
+	var v int64
+	err := q.QueryRowContext(ctx, `SELECT version FROM exceptions_version WHERE id = 1`).Scan(&v)
+	return v, mapErr(err)
 }

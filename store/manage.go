@@ -61,6 +61,11 @@ func (db *DB) UpdateException(ctx context.Context, actor string, id int64, patte
 		if _, err := tx.ExecContext(ctx, `UPDATE exceptions SET pattern = ?, note = ? WHERE id = ?`, pattern, note, id); err != nil {
 			return err
 		}
+		if pattern != before.Pattern {
+			if err := bumpExceptionsVersion(ctx, tx); err != nil {
+				return err
+			}
+		}
 		after = before
 		after.Pattern, after.Note = pattern, note
 		return db.audit(tx, actor, "exception.update", fmt.Sprintf("exception %d (%s)", id, before.Scope()), before, after)

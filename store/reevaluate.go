@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -75,6 +76,12 @@ var reevalMu sync.Mutex
 // instead. A result failed for a reason other than its file errors (an
 // upload over the size limit, dropped file errors) stays failed.
 //
+// A run judges by the exceptions as they were when it started. If they
+// change during the run (here or in another process), it writes nothing
+// more and starts again, up to maxReevalAttempts times: its judgments
+// would be older than the exceptions, and could undo those of an upload or
+// of a newer run.
+//
 // Reevaluate is not atomic over the whole run: a cancelled run leaves the
 // batches written so far updated, which is consistent per result.
 func (db *DB) Reevaluate(ctx context.Context, opts ReevalOptions) (ReevalStats, error) {
@@ -87,26 +94,63 @@ func (db *DB) Reevaluate(ctx context.Context, opts ReevalOptions) (ReevalStats, 
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	from, where, args := reevalWhere(opts)
 	var st ReevalStats
+	for attempt := 1; ; attempt++ {
+		err := db.reevaluate(ctx, opts, &st)
+		if errors.Is(err, errExceptionsChanged) {
+			if attempt < maxReevalAttempts {
+				continue
+			}
+			err = fmt.Errorf("reevaluate: the exceptions changed %d times during the run; run it again", attempt)
+		}
+		if err != nil {
+			return st, err
+		}
+		break
+	}
+	st.Duration = time.Since(start)
+	if st.Updated > 0 {
+		err := db.withTx(ctx, func(tx *sql.Tx) error {
+			return db.audit(tx, opts.Actor, "results.reevaluate", reevalObject(opts), nil,
+				map[string]any{"results": st.Results, "updated": st.Updated, "status_changed": st.Changed, "reason": opts.Reason})
+		})
+		if err != nil {
+			return st, fmt.Errorf("reevaluate: audit: %w", err)
+		}
+	}
+	return st, nil
+}
+
+// maxReevalAttempts is how many times a run starts again because the
+// exceptions changed under it before it gives up.
+const maxReevalAttempts = 3
+
+// errExceptionsChanged stops a run whose exceptions changed under it.
+var errExceptionsChanged = errors.New("the exceptions changed during the run")
+
+// reevaluate is one attempt of Reevaluate. It adds what it wrote to st's
+// Updated and Changed, and sets st's Results and Bytes to what it judged.
+func (db *DB) reevaluate(ctx context.Context, opts ReevalOptions, st *ReevalStats) error {
+	from, where, args := reevalWhere(opts)
 	var total int
 	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where, args...).Scan(&total); err != nil {
-		return st, fmt.Errorf("reevaluate: count results: %w", mapErr(err))
+		return fmt.Errorf("reevaluate: count results: %w", mapErr(err))
 	}
+	st.Results, st.Bytes = 0, 0
 	// The writes go through one connection that does not wait for fsync
 	// at each commit (synchronous=NORMAL; WAL keeps them atomic): a
 	// re-evaluation can be run again, an upload cannot, and the upload
 	// commits on the other connections stay FULL and flush these too.
 	wconn, err := db.db.Conn(ctx)
 	if err != nil {
-		return st, fmt.Errorf("reevaluate: %w", mapErr(err))
+		return fmt.Errorf("reevaluate: %w", mapErr(err))
 	}
 	defer func() {
 		wconn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`)
 		wconn.Close()
 	}()
 	if _, err := wconn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
-		return st, fmt.Errorf("reevaluate: %w", mapErr(err))
+		return fmt.Errorf("reevaluate: %w", mapErr(err))
 	}
 
 	pctx, cancel := context.WithCancel(ctx)
@@ -122,11 +166,11 @@ func (db *DB) Reevaluate(ctx context.Context, opts ReevalOptions) (ReevalStats, 
 	// another run after this one.
 	run, err := db.newReevalRun(ctx)
 	if err != nil {
-		return st, fmt.Errorf("reevaluate: %w", err)
+		return fmt.Errorf("reevaluate: %w", err)
 	}
-	batchQ, err := db.prepareBatch(ctx, from, where, opts.ServerID != nil || opts.CustomerID != nil)
+	batchQ, err := db.prepareBatch(ctx, from, where, opts.ServerID != nil || opts.CustomerID != nil || opts.OnlyFileErrors)
 	if err != nil {
-		return st, fmt.Errorf("reevaluate: %w", err)
+		return fmt.Errorf("reevaluate: %w", err)
 	}
 	defer batchQ.Close()
 	// Few batches wait at each stage: memory stays bounded by a few
@@ -174,11 +218,17 @@ func (db *DB) Reevaluate(ctx context.Context, opts ReevalOptions) (ReevalStats, 
 		if len(writes) == 0 || pctx.Err() != nil {
 			return
 		}
-		if err := db.writeReeval(pctx, wconn, writes, opts); err != nil {
-			fail(fmt.Errorf("reevaluate: write: %w", err))
+		if err := db.writeReeval(pctx, wconn, writes, run.version, opts); err != nil {
+			if !errors.Is(err, errExceptionsChanged) {
+				err = fmt.Errorf("reevaluate: write: %w", err)
+			}
+			fail(err)
 			return
 		}
 		for _, it := range writes {
+			if !it.written {
+				continue // judged or deleted meanwhile by another run
+			}
 			if it.changed() {
 				st.Updated++
 			}
@@ -208,22 +258,9 @@ func (db *DB) Reevaluate(ctx context.Context, opts ReevalOptions) (ReevalStats, 
 	}
 	flush()
 	if err := ctx.Err(); err != nil {
-		return st, err
+		return err
 	}
-	if failErr != nil {
-		return st, failErr
-	}
-	st.Duration = time.Since(start)
-	if st.Updated > 0 {
-		err := db.withTx(ctx, func(tx *sql.Tx) error {
-			return db.audit(tx, opts.Actor, "results.reevaluate", reevalObject(opts), nil,
-				map[string]any{"results": st.Results, "updated": st.Updated, "status_changed": st.Changed, "reason": opts.Reason})
-		})
-		if err != nil {
-			return st, fmt.Errorf("reevaluate: audit: %w", err)
-		}
-	}
-	return st, nil
+	return failErr
 }
 
 func reevalObject(o ReevalOptions) string {
@@ -317,14 +354,29 @@ func (db *DB) SaveUploads(ctx context.Context, us []Upload) error {
 	})
 }
 
-// newReevalRun reads the exceptions and which customer each server
-// belongs to.
+// newReevalRun reads the exceptions, their version, and which customer
+// each server belongs to.
 func (db *DB) newReevalRun(ctx context.Context) (*reevalRun, error) {
-	ex, err := db.Exceptions(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read exceptions: %w", err)
+	run := &reevalRun{customerOf: map[int64]int64{}}
+	// The version before and after the exceptions: equal, they are the
+	// exceptions of that version.
+	for {
+		v, err := exceptionsVersion(ctx, db.db)
+		if err != nil {
+			return nil, fmt.Errorf("read the exceptions' version: %w", err)
+		}
+		if run.exceptions, err = db.Exceptions(ctx); err != nil {
+			return nil, fmt.Errorf("read exceptions: %w", err)
+		}
+		again, err := exceptionsVersion(ctx, db.db)
+		if err != nil {
+			return nil, fmt.Errorf("read the exceptions' version: %w", err)
+		}
+		if again == v {
+			run.version = v
+			break
+		}
 	}
-	run := &reevalRun{exceptions: ex, customerOf: map[int64]int64{}}
 	rows, err := db.db.QueryContext(ctx, `SELECT id, customer_id FROM servers`)
 	if err != nil {
 		return nil, fmt.Errorf("read servers: %w", mapErr(err))

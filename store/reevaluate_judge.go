@@ -41,8 +41,9 @@ type judge struct {
 
 // reevalRun is what a run reads once and its workers share, read-only.
 type reevalRun struct {
+	version    int64           // of the exceptions (see exceptions_version)
 	exceptions []Exception     // all of them
-	customerOf map[int64]int64 // server -> customer
+	customerOf map[int64]int64 // server -> customer, when the run started
 }
 
 func (db *DB) newJudge(q *batchQueries, args []any, run *reevalRun) *judge {
@@ -64,6 +65,15 @@ func exceptionsOf(all []Exception, serverID, customerID int64) []Exception {
 	return out
 }
 
+// customerOf returns the customer of a server.
+func (db *DB) customerOf(ctx context.Context, serverID int64) (int64, error) {
+	var id int64
+	if err := db.db.QueryRowContext(ctx, `SELECT customer_id FROM servers WHERE id = ?`, serverID).Scan(&id); err != nil {
+		return 0, fmt.Errorf("customer of server %d: %w", serverID, mapErr(err))
+	}
+	return id, nil
+}
+
 // judgeRange reads a batch of results with their logs and judges them
 // again.
 func (j *judge) judgeRange(ctx context.Context, r idRange) ([]*reevalItem, error) {
@@ -71,7 +81,17 @@ func (j *judge) judgeRange(ctx context.Context, r idRange) ([]*reevalItem, error
 	batch, err := j.q.readBatch(ctx, j.args, func(it *reevalItem, data []byte) {
 		ex, ok := j.ex[it.serverID]
 		if !ok {
-			ex = exceptionsOf(j.run.exceptions, it.serverID, j.run.customerOf[it.serverID])
+			customer, known := j.run.customerOf[it.serverID]
+			if !known {
+				// A server added since the run started, by its
+				// first upload.
+				var err error
+				if customer, err = j.db.customerOf(ctx, it.serverID); err != nil {
+					it.err = err // keeps its verdict
+					return
+				}
+			}
+			ex = exceptionsOf(j.run.exceptions, it.serverID, customer)
 			j.ex[it.serverID] = ex
 		}
 		it.ex = ex
@@ -93,7 +113,7 @@ func (j *judge) judgeRange(ctx context.Context, r idRange) ([]*reevalItem, error
 func (j *judge) finish(ctx context.Context, batch []*reevalItem) error {
 	var rows []*reevalItem
 	for _, it := range batch {
-		if it.truncated || it.err == nil && (!it.digest.Valid || it.digest.Int64 != it.newDigest) {
+		if it.err == nil && (it.truncated || !it.digest.Valid || it.digest.Int64 != it.newDigest) {
 			rows = append(rows, it)
 		}
 	}

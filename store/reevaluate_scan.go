@@ -27,7 +27,8 @@ type reevalItem struct {
 	ex           []Exception // the server's exceptions
 
 	// Outcome.
-	err       error
+	err       error // the log could not be judged: the result keeps its verdict
+	written   bool  // the changes were written
 	logBytes  int64
 	newStatus string
 	newCode   int
@@ -116,17 +117,17 @@ func (db *DB) reevalRanges(ctx context.Context, o ReevalOptions, from, where str
 // again (see readBatch).
 type batchQueries struct {
 	results, logs *sql.Stmt
-	scoped        bool
+	lookup        bool // the logs' statement takes the run's arguments too
 }
 
 // prepareBatch prepares the statements of a run's batches. The results and
 // their logs are read by two scans merged by ID rather than by a join:
 // both tables are stored in ID order, so a scan walks their pages in turn
 // where a join would look each log up from the top of its table. A run
-// over one server or customer, whose results are spread among the
-// others', looks up just its logs.
-func (db *DB) prepareBatch(ctx context.Context, from, where string, scoped bool) (*batchQueries, error) {
-	q := &batchQueries{scoped: scoped}
+// that selects few of the results in a range (one server's or customer's,
+// or only those with file errors: lookup) looks up just their logs.
+func (db *DB) prepareBatch(ctx context.Context, from, where string, lookup bool) (*batchQueries, error) {
+	q := &batchQueries{lookup: lookup}
 	var err error
 	q.results, err = db.db.PrepareContext(ctx, `SELECT r.id, r.server_id, r.received_at, r.status, r.code, r.complete, r.interrupted, r.reason,
 			r.file_errors, r.excepted_errors, r.vanished, r.file_errors_digest
@@ -135,7 +136,7 @@ func (db *DB) prepareBatch(ctx context.Context, from, where string, scoped bool)
 		return nil, mapErr(err)
 	}
 	logs := `SELECT result_id, truncated, compression, data FROM raw_logs WHERE result_id > ? AND result_id <= ? ORDER BY result_id`
-	if scoped {
+	if lookup {
 		logs = `SELECT result_id, truncated, compression, data FROM raw_logs
 			WHERE result_id IN (SELECT r.id FROM ` + from + ` WHERE ` + where + ` AND r.id > ? AND r.id <= ?) ORDER BY result_id`
 	}
@@ -180,7 +181,7 @@ func (q *batchQueries) readBatch(ctx context.Context, args []any, onLog func(it 
 		return nil, nil
 	}
 	logArgs := args[len(args)-2:] // the range
-	if q.scoped {
+	if q.lookup {
 		logArgs = args
 	}
 	if rows, err = q.logs.QueryContext(ctx, logArgs...); err != nil {

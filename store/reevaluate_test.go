@@ -453,3 +453,101 @@ func TestClaimsEndWhenTheServerIsOKAgain(t *testing.T) {
 		t.Errorf("the claim outlived the ok night: %+v", c)
 	}
 }
+
+// TestReevaluationJudgesAServerAddedDuringTheRun: a server registered by
+// its first upload while a run goes on gets its customer's exceptions.
+func TestReevaluationJudgesAServerAddedDuringTheRun(t *testing.T) {
+	ctx := context.Background()
+	db := openReevalDB(t)
+	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
+	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	db.AddException(ctx, "t", "acme", "*archive.pst", "")
+	log := readCase(t, "real-ssh-unreadable")
+	if err := db.SaveUploads(ctx, uploadsOf(t, db, srv.ID, log, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	var newID int64
+	_, err := db.Reevaluate(ctx, store.ReevalOptions{BatchSize: 20, Reason: "t", Progress: func(done, total int) {
+		if newID != 0 {
+			return
+		}
+		fs02, err := db.AddServer(ctx, "t", "acme", "fs02", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if newID, err = db.SaveUpload(ctx, uploadOf(t, db, fs02.ID, log, reevalNow)); err != nil {
+			t.Fatal(err)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _, _ := db.Result(ctx, newID); r.Status != "ok" || r.ExceptedErrors != 1 {
+		t.Errorf("the new server's upload is %s with %d excepted, want ok with its customer's exception", r.Status, r.ExceptedErrors)
+	}
+}
+
+// TestReevaluationStartsAgainWhenTheExceptionsChange: an exception removed
+// during a run that would link file errors to it: the run writes nothing
+// judged by the old exceptions (nor fails on the link), and starts again.
+func TestReevaluationStartsAgainWhenTheExceptionsChange(t *testing.T) {
+	ctx := context.Background()
+	db := openReevalDB(t)
+	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
+	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	log := readCase(t, "real-ssh-unreadable")
+	if err := db.SaveUploads(ctx, uploadsOf(t, db, srv.ID, log, 1000)); err != nil { // all failed
+		t.Fatal(err)
+	}
+	ex, _ := db.AddException(ctx, "t", "acme", "*archive.pst", "")
+	removed := false
+	st, err := db.Reevaluate(ctx, store.ReevalOptions{BatchSize: 20, Reason: "t", Progress: func(done, total int) {
+		if !removed {
+			removed = true
+			if err := db.RemoveException(ctx, "t", ex.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}})
+	if err != nil {
+		t.Fatalf("run with an exception removed under it: %v", err)
+	}
+	if st.Updated != 0 || st.Changed != 0 {
+		t.Errorf("stats %+v: something was written by the removed exception", st)
+	}
+	rows, _ := db.History(ctx, srv.ID, 2000, 0)
+	for _, r := range rows {
+		if r.Status != "failed" || r.ExceptedErrors != 0 {
+			t.Fatalf("result %d is %s with %d excepted, judged by the removed exception", r.ID, r.Status, r.ExceptedErrors)
+		}
+	}
+}
+
+// TestAReusedExceptionIDRelinksFileErrors: SQLite may give a new
+// exception the ID of one just removed; the file errors the removed one
+// covered are compared again, not trusted to their digest.
+func TestAReusedExceptionIDRelinksFileErrors(t *testing.T) {
+	ctx := context.Background()
+	db := openReevalDB(t)
+	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
+	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	old, _ := db.AddException(ctx, "t", "acme", "*archive.pst", "")
+	id, err := db.SaveUpload(ctx, uploadOf(t, db, srv.ID, readCase(t, "real-ssh-unreadable"), reevalNow.Add(-30*24*time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RemoveException(ctx, "t", old.ID); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := db.AddException(ctx, "t", "acme", "*archive.pst", "")
+	if again.ID != old.ID {
+		t.Logf("the new exception got ID %d, not %d: the digest would have differed anyway", again.ID, old.ID)
+	}
+	if _, err := db.Reevaluate(ctx, store.ReevalOptions{Reason: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	r, fes, _ := db.Result(ctx, id)
+	if r.Status != "ok" || len(fes) != 1 || !fes[0].Excepted || fes[0].ExceptionID == nil || *fes[0].ExceptionID != again.ID {
+		t.Errorf("result %s, file errors %+v: want ok, linked to exception %d", r.Status, fes, again.ID)
+	}
+}

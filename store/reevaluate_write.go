@@ -6,10 +6,19 @@ import (
 )
 
 // writeReeval writes the changes of results judged again in one
-// transaction.
-func (db *DB) writeReeval(ctx context.Context, conn *sql.Conn, writes []*reevalItem, opts ReevalOptions) error {
+// transaction, unless the exceptions are no longer at version, the one
+// they were judged by: then it writes nothing and returns
+// errExceptionsChanged. It marks the results it wrote.
+func (db *DB) writeReeval(ctx context.Context, conn *sql.Conn, writes []*reevalItem, version int64, opts ReevalOptions) error {
 	now := formatTime(db.Now())
 	return withConnTx(ctx, conn, func(tx *sql.Tx) error {
+		// The write lock is held (BEGIN IMMEDIATE): no exception
+		// changes until the commit.
+		if v, err := exceptionsVersion(ctx, tx); err != nil {
+			return err
+		} else if v != version {
+			return errExceptionsChanged
+		}
 		// The row must still hold what was read: another re-evaluation
 		// (the command line's, beside serve's) may have judged it since.
 		updRes, err := tx.PrepareContext(ctx, `UPDATE results SET status = ?, code = ?, complete = ?, file_errors = ?, excepted_errors = ?, vanished = ?, file_errors_digest = ?
@@ -33,6 +42,7 @@ func (db *DB) writeReeval(ctx context.Context, conn *sql.Conn, writes []*reevalI
 			if n, _ := res.RowsAffected(); n == 0 {
 				continue // deleted or judged by another run meanwhile
 			}
+			it.written = true
 			at := parseTime(it.receivedAt)
 			if it.rowsDiff {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM file_errors WHERE result_id = ?`, it.id); err != nil {

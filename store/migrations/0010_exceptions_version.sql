@@ -1,0 +1,10 @@
+-- Counts the changes of the exceptions (added, edited, removed), bumped in
+-- the same transaction as each change. A re-evaluation reads it with the
+-- exceptions it judges by, and writes nothing once it has moved: its
+-- judgments would be older than the exceptions, and could undo those of
+-- a newer run or of an upload.
+CREATE TABLE exceptions_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version BIGINT  NOT NULL
+);
+INSERT INTO exceptions_version (id, version) VALUES (1, 0);
