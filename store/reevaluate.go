@@ -209,32 +209,45 @@ func (db *DB) reevaluate(ctx context.Context, opts ReevalOptions, st *ReevalStat
 	// The writes of several batches go in one transaction, up to
 	// maxWrites results or a second: where few results change, one
 	// transaction per batch would rewrite the same index pages again and
-	// again, and they stay short (a few tens of ms) either way.
+	// again, and they stay short (a few tens of ms) either way. A writer
+	// goroutine commits them while the workers go on: waiting for it here
+	// would stall the whole pipeline for the length of each transaction.
+	toCommit := make(chan []*reevalItem, 1)
+	var updated, changed int // the writer's: read once it is done
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		for writes := range toCommit {
+			if pctx.Err() != nil {
+				continue
+			}
+			if err := db.writeReeval(pctx, wconn, writes, run.version, opts); err != nil {
+				if !errors.Is(err, errExceptionsChanged) {
+					err = fmt.Errorf("reevaluate: write: %w", err)
+				}
+				fail(err)
+				continue
+			}
+			for _, it := range writes {
+				if !it.written {
+					continue // judged or deleted meanwhile by another run
+				}
+				if it.changed() {
+					updated++
+				}
+				if it.newStatus != it.status {
+					changed++
+				}
+			}
+		}
+	}()
 	var (
 		writes    []*reevalItem
 		lastWrite = time.Now()
 	)
 	flush := func() {
-		if len(writes) == 0 || pctx.Err() != nil {
-			return
-		}
-		if err := db.writeReeval(pctx, wconn, writes, run.version, opts); err != nil {
-			if !errors.Is(err, errExceptionsChanged) {
-				err = fmt.Errorf("reevaluate: write: %w", err)
-			}
-			fail(err)
-			return
-		}
-		for _, it := range writes {
-			if !it.written {
-				continue // judged or deleted meanwhile by another run
-			}
-			if it.changed() {
-				st.Updated++
-			}
-			if it.newStatus != it.status {
-				st.Changed++
-			}
+		if len(writes) > 0 && pctx.Err() == nil {
+			toCommit <- writes
 		}
 		writes, lastWrite = nil, time.Now()
 	}
@@ -257,6 +270,10 @@ func (db *DB) reevaluate(ctx context.Context, opts ReevalOptions, st *ReevalStat
 		}
 	}
 	flush()
+	close(toCommit)
+	<-committed
+	st.Updated += updated
+	st.Changed += changed
 	if err := ctx.Err(); err != nil {
 		return err
 	}

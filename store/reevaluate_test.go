@@ -320,10 +320,18 @@ func TestCancelledReevaluationLeavesConsistentResults(t *testing.T) {
 	before := runtime.NumGoroutine()
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Once the first transaction (1,024 results, the newest first) is
+	// committed, cancel; Progress holds the pipeline while it waits.
 	_, err := db.Reevaluate(cctx, store.ReevalOptions{BatchSize: 50, Reason: "t", Progress: func(done, total int) {
-		if done >= 1200 {
-			cancel()
+		if done < 1100 || cctx.Err() != nil {
+			return
 		}
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if rows, err := db.History(ctx, srv.ID, 1, 0); err == nil && len(rows) == 1 && rows[0].Status == "ok" {
+				break
+			}
+		}
+		cancel()
 	}})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled run returned %v, want context.Canceled", err)
