@@ -30,6 +30,20 @@ func openReevalDB(t testing.TB) *store.DB {
 	return db
 }
 
+// openAcme opens a database with one customer, acme, and its server fs01.
+func openAcme(t testing.TB) (*store.DB, store.Server) {
+	t.Helper()
+	db := openReevalDB(t)
+	if _, err := db.AddCustomer(context.Background(), "t", store.Customer{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := db.AddServer(context.Background(), "t", "acme", "fs01", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, srv
+}
+
 func readCase(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "testdata", "rsync", name, "stats.out"))
@@ -194,9 +208,7 @@ func TestReevaluateAppliesNewAndRemovedExceptions(t *testing.T) {
 // stored as S2: their gzip logs are still judged again and shown.
 func TestReevaluateReadsGzipLogs(t *testing.T) {
 	ctx := context.Background()
-	db := openReevalDB(t)
-	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
-	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	db, srv := openAcme(t)
 	log := readCase(t, "real-ssh-unreadable")
 	old := uploadOf(t, db, srv.ID, log, reevalNow.Add(-time.Hour))
 	old.Log = store.RawLog{Data: gz(log), Compression: store.CompressionGzip, OriginalBytes: int64(len(log))}
@@ -240,9 +252,7 @@ func TestReevaluateReadsGzipLogs(t *testing.T) {
 
 func TestReevaluateKeepsFailuresTheLogDoesNotExplain(t *testing.T) {
 	ctx := context.Background()
-	db := openReevalDB(t)
-	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
-	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	db, srv := openAcme(t)
 	log := readCase(t, "real-ssh-unreadable")
 	u := uploadOf(t, db, srv.ID, log, reevalNow.Add(-time.Hour))
 	u.Reason = "upload larger than the 10-byte limit; parsing stopped there"
@@ -265,9 +275,7 @@ func TestReevaluateKeepsFailuresTheLogDoesNotExplain(t *testing.T) {
 
 func TestUploadCompletesWhileReevaluationRuns(t *testing.T) {
 	ctx := context.Background()
-	db := openReevalDB(t)
-	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
-	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	db, srv := openAcme(t)
 	log := readCase(t, "hand-cygwin-ssh-code23")
 	if err := db.SaveUploads(ctx, uploadsOf(t, db, srv.ID, log, 3000)); err != nil {
 		t.Fatal(err)
@@ -309,9 +317,7 @@ func TestUploadCompletesWhileReevaluationRuns(t *testing.T) {
 // second run finishes the work.
 func TestCancelledReevaluationLeavesConsistentResults(t *testing.T) {
 	ctx := context.Background()
-	db := openReevalDB(t)
-	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
-	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	db, srv := openAcme(t)
 	log := readCase(t, "real-ssh-unreadable") // one failing file: */Mail/archive.pst
 	if err := db.SaveUploads(ctx, uploadsOf(t, db, srv.ID, log, 3000)); err != nil {
 		t.Fatal(err)
@@ -466,9 +472,7 @@ func TestClaimsEndWhenTheServerIsOKAgain(t *testing.T) {
 // its first upload while a run goes on gets its customer's exceptions.
 func TestReevaluationJudgesAServerAddedDuringTheRun(t *testing.T) {
 	ctx := context.Background()
-	db := openReevalDB(t)
-	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
-	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	db, srv := openAcme(t)
 	db.AddException(ctx, "t", "acme", "*archive.pst", "")
 	log := readCase(t, "real-ssh-unreadable")
 	if err := db.SaveUploads(ctx, uploadsOf(t, db, srv.ID, log, 1000)); err != nil {
@@ -500,9 +504,7 @@ func TestReevaluationJudgesAServerAddedDuringTheRun(t *testing.T) {
 // judged by the old exceptions (nor fails on the link), and starts again.
 func TestReevaluationStartsAgainWhenTheExceptionsChange(t *testing.T) {
 	ctx := context.Background()
-	db := openReevalDB(t)
-	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
-	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	db, srv := openAcme(t)
 	log := readCase(t, "real-ssh-unreadable")
 	if err := db.SaveUploads(ctx, uploadsOf(t, db, srv.ID, log, 1000)); err != nil { // all failed
 		t.Fatal(err)
@@ -536,9 +538,7 @@ func TestReevaluationStartsAgainWhenTheExceptionsChange(t *testing.T) {
 // covered are compared again, not trusted to their digest.
 func TestAReusedExceptionIDRelinksFileErrors(t *testing.T) {
 	ctx := context.Background()
-	db := openReevalDB(t)
-	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
-	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	db, srv := openAcme(t)
 	old, _ := db.AddException(ctx, "t", "acme", "*archive.pst", "")
 	id, err := db.SaveUpload(ctx, uploadOf(t, db, srv.ID, readCase(t, "real-ssh-unreadable"), reevalNow.Add(-30*24*time.Hour)))
 	if err != nil {
