@@ -11,7 +11,7 @@ import (
 // errExceptionsChanged. It marks the results it wrote.
 func (db *DB) writeReeval(ctx context.Context, conn *sql.Conn, writes []*reevalItem, version int64, opts ReevalOptions) error {
 	now := formatTime(db.Now())
-	return withConnTx(ctx, conn, func(tx *sql.Tx) error {
+	return inTx(ctx, conn, func(tx *sql.Tx) error {
 		// The write lock is held (BEGIN IMMEDIATE): no exception
 		// changes until the commit.
 		if v, err := exceptionsVersion(ctx, tx); err != nil {
@@ -80,17 +80,4 @@ func (db *DB) writeReeval(ctx context.Context, conn *sql.Conn, writes []*reevalI
 		}
 		return nil
 	})
-}
-
-// withConnTx is withTx on one given connection.
-func withConnTx(ctx context.Context, conn *sql.Conn, fn func(tx *sql.Tx) error) error {
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return mapErr(err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return mapErr(err)
-	}
-	return mapErr(tx.Commit())
 }

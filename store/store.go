@@ -189,7 +189,15 @@ func boolInt(b bool) int {
 
 // withTx runs fn in a transaction and commits it when fn returns nil.
 func (db *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.db.BeginTx(ctx, nil)
+	return inTx(ctx, db.db, fn)
+}
+
+// inTx runs fn in a transaction begun by b (the pool, or one connection)
+// and commits it when fn returns nil.
+func inTx(ctx context.Context, b interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, fn func(tx *sql.Tx) error) error {
+	tx, err := b.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(err)
 	}
