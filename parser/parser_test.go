@@ -351,7 +351,10 @@ func TestParseNoAllocPerLine(t *testing.T) {
 		})
 	}
 	a, b := allocs(small), allocs(big)
-	if b > a {
+	// One allocation of slack: the read buffer comes from a sync.Pool,
+	// which the race detector empties at random. An allocation per line
+	// would show as thousands.
+	if b > a+1 {
 		t.Errorf("Parse allocated %v times for 100 lines and %v for 10,100: lines allocate", a, b)
 	}
 }
