@@ -106,6 +106,11 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		res.Status = parser.StatusFailed
 		u.KeepStatus = true
 		refused = refuse("too_large", "upload refused: larger than the %d-byte limit (--max-upload-bytes); recorded as failed", s.cfg.MaxUploadBytes)
+	case errors.Is(readErr, errUploadTime):
+		u.Reason = fmt.Sprintf("upload took longer than the %s limit; parsing stopped there", s.cfg.MaxUploadTime)
+		res.Status = parser.StatusFailed
+		u.KeepStatus = true
+		refused = refuse("time_limit", "upload refused: it took longer than the %s limit (--max-upload-time); recorded as failed", s.cfg.MaxUploadTime)
 	case readErr != nil || (src.complete != nil && !src.complete()):
 		if s.isClosing() {
 			// We cut it off at shutdown: not the customer's doing, so
@@ -124,6 +129,10 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	u.Result = res
 	if u.Log, err = keeper.finish(); err != nil {
 		return "", err
+	}
+	// A key revoked while it uploaded stores nothing.
+	if s.keyRevoked(context.WithoutCancel(ctx), id) {
+		return "", errRevoked
 	}
 	// Store even when the client has gone: an interrupted upload is kept.
 	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)

@@ -10,6 +10,15 @@ type Metrics struct {
 	ParseDuration prometheus.Histogram
 	UploadBytes   prometheus.Counter
 	OpenSessions  prometheus.Gauge
+
+	Connections     prometheus.Gauge       // open SSH connections
+	Unauthenticated prometheus.Gauge       // of which not logged in yet
+	ConnsRefused    *prometheus.CounterVec // dropped at accept, by reason
+	AcceptErrors    prometheus.Counter
+	LoginTimeouts   prometheus.Counter
+	SessionWaits    prometheus.Counter // sessions that waited over a second for a slot
+	EnvIgnored      prometheus.Counter
+	RevokedClosed   prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them with reg (which may be
@@ -35,9 +44,34 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		OpenSessions: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "backupreport_ssh_open_sessions", Help: "SSH sessions open now.",
 		}),
+		Connections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "backupreport_ssh_connections", Help: "SSH connections open now.",
+		}),
+		Unauthenticated: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "backupreport_ssh_unauthenticated_connections", Help: "SSH connections open now that have not logged in yet.",
+		}),
+		ConnsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "backupreport_ssh_connections_refused_total", Help: "SSH connections closed at accept, before the banner, by reason (max_startups, per_source, max_connections, banned).",
+		}, []string{"reason"}),
+		AcceptErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "backupreport_ssh_accept_errors_total", Help: "Failed accepts on the SSH listener (e.g. out of file handles); each is retried.",
+		}),
+		LoginTimeouts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "backupreport_ssh_login_timeouts_total", Help: "SSH connections closed because they did not log in within the grace time.",
+		}),
+		SessionWaits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "backupreport_ssh_session_waits_total", Help: "SSH sessions that waited more than a second for a free session slot.",
+		}),
+		EnvIgnored: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "backupreport_ssh_env_requests_ignored_total", Help: "SSH env requests refused and dropped (the server uses no environment).",
+		}),
+		RevokedClosed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "backupreport_ssh_revoked_connections_closed_total", Help: "SSH connections closed because their key was revoked.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Uploads, m.AuthFailures, m.Refused, m.ParseDuration, m.UploadBytes, m.OpenSessions)
+		reg.MustRegister(m.Uploads, m.AuthFailures, m.Refused, m.ParseDuration, m.UploadBytes, m.OpenSessions,
+			m.Connections, m.Unauthenticated, m.ConnsRefused, m.AcceptErrors, m.LoginTimeouts, m.SessionWaits, m.EnvIgnored, m.RevokedClosed)
 	}
 	return m
 }

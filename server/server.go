@@ -40,8 +40,37 @@ type Config struct {
 	MaxUploadBytes int64
 	// Location decides which night an upload belongs to.
 	Location *time.Location
-	Logger   *slog.Logger
-	Metrics  *Metrics
+
+	// MaxStartups caps connections that have not authenticated yet, with
+	// OpenSSH's random early drop (see Startups); MaxStartupsPerSource
+	// caps them per source address (IPv6: per /64). MaxConnections caps
+	// open connections in all, so that file handles stay for the web side
+	// and the database. LoginGraceTime bounds banner, key exchange and
+	// login. Zero values take the defaults; negative ones turn a limit off.
+	MaxStartups          Startups
+	MaxStartupsPerSource int
+	MaxConnections       int
+	LoginGraceTime       time.Duration
+	// MaxSessions caps session channels per connection (OpenSSH's
+	// MaxSessions); MaxOpenSessions and MaxSessionsPerKey cap sessions open
+	// at once in all and per key, a new one waiting up to SessionQueueTime
+	// for a slot.
+	MaxSessions       int
+	MaxOpenSessions   int
+	MaxSessionsPerKey int
+	SessionQueueTime  time.Duration
+	// CommandTimeout closes a session that sends no command; IdleTimeout a
+	// connection on which nothing moved; MaxUploadTime ends an upload that
+	// takes longer (recorded as failed, with the reason).
+	CommandTimeout time.Duration
+	IdleTimeout    time.Duration
+	MaxUploadTime  time.Duration
+	// RevokeCheck is how often open connections' keys are checked for
+	// revocation; revoked keys' connections are closed.
+	RevokeCheck time.Duration
+
+	Logger  *slog.Logger
+	Metrics *Metrics
 }
 
 // Defaults for Config's limits.
@@ -58,9 +87,15 @@ type Server struct {
 	metrics *Metrics
 	ssh     *ssh.Server
 
+	admission *admission
+	slots     *slots
+	logins    *logins
+	notes     *noteLog
+
 	mu       sync.Mutex
 	closing  bool
 	inflight sync.WaitGroup
+	stop     context.CancelFunc // ends the background watchers
 }
 
 // Context keys of the values kept on an SSH connection.
@@ -77,38 +112,6 @@ const (
 func refuseForward(ctx ssh.Context, _ *ssh.Server, _ *gossh.Request) (bool, []byte) {
 	ctx.SetValue(ctxForward, true)
 	return false, nil
-}
-
-// watchSession is gliderlabs' session handler, with a look at the session's
-// requests on the way: gliderlabs answers "x11-req" itself (with a
-// refusal) without telling the handler, which should refuse the session.
-func watchSession(srv *ssh.Server, conn *gossh.ServerConn, newChan gossh.NewChannel, ctx ssh.Context) {
-	ssh.DefaultSessionHandler(srv, conn, watchedChannel{NewChannel: newChan, ctx: ctx}, ctx)
-}
-
-type watchedChannel struct {
-	gossh.NewChannel
-	ctx ssh.Context
-}
-
-func (w watchedChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
-	ch, reqs, err := w.NewChannel.Accept()
-	if err != nil {
-		return ch, reqs, err
-	}
-	out := make(chan *gossh.Request)
-	go func() {
-		defer close(out)
-		for r := range reqs {
-			if r.Type == "x11-req" {
-				// Set before the request is passed on, so before any later
-				// "exec" starts the handler.
-				w.ctx.SetValue(ctxX11, true)
-			}
-			out <- r
-		}
-	}()
-	return ch, out, nil
 }
 
 // identity is who a connection authenticated as.
@@ -134,7 +137,11 @@ func New(db *store.DB, cfg Config) *Server {
 	if cfg.Location == nil {
 		cfg.Location = time.Local
 	}
-	s := &Server{cfg: cfg, db: db, log: cfg.Logger, metrics: cfg.Metrics}
+	cfg.applyLimitDefaults()
+	s := &Server{cfg: cfg, db: db, log: cfg.Logger, metrics: cfg.Metrics, logins: &logins{byKey: map[int64]map[*trackedConn]string{}}}
+	s.notes = newNoteLog(cfg.Logger)
+	s.admission = newAdmission(cfg, cfg.Metrics, s.notes)
+	s.slots = newSlots(cfg.MaxOpenSessions, cfg.MaxSessionsPerKey)
 	s.ssh = &ssh.Server{
 		Version:              "backupreport",
 		Handler:              s.handleSession,
@@ -143,8 +150,12 @@ func New(db *store.DB, cfg Config) *Server {
 		PtyCallback:          func(ssh.Context, ssh.Pty) bool { return true }, // refused in the handler, with a message
 		SubsystemHandlers:    map[string]ssh.SubsystemHandler{"sftp": s.handleSFTP, "default": s.refuseSubsystem},
 		RequestHandlers:      map[string]ssh.RequestHandler{"tcpip-forward": refuseForward, "cancel-tcpip-forward": refuseForward},
-		ChannelHandlers:      map[string]ssh.ChannelHandler{"session": watchSession},
-		IdleTimeout:          10 * time.Minute,
+		ChannelHandlers:      map[string]ssh.ChannelHandler{"session": s.watchSession},
+		ConnCallback:         s.connCallback,
+		IdleTimeout:          cfg.IdleTimeout,
+		// A backstop: an upload's own limit (MaxUploadTime) ends it with a
+		// message first.
+		MaxTimeout: backstop(cfg.MaxUploadTime, cfg.LoginGraceTime),
 		ConnectionFailedCallback: func(conn net.Conn, err error) {
 			s.log.Info("ssh handshake failed", "remote_addr", conn.RemoteAddr().String(), "err", err)
 		},
@@ -197,6 +208,10 @@ func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 		}
 		ctx.SetValue(ssh.ContextKeyPublicKey, key)
 		ctx.SetValue(ctxVerifiedKey, &identity{key: k, sigAlgo: sigAlgo})
+		if st, _ := ctx.Value(ctxConnState).(*connState); st != nil && st.tc != nil {
+			st.tc.authenticated()
+			s.logins.add(k.ID, k.Fingerprint, st.tc)
+		}
 		s.recordLogin(ctx, conn, k, sigAlgo)
 		return perms, nil
 	}
@@ -240,7 +255,13 @@ func (s *Server) recordLogin(ctx ssh.Context, conn gossh.ConnMetadata, k store.K
 
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.ssh.Serve(ln)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.mu.Lock()
+	s.stop = cancel
+	s.mu.Unlock()
+	defer cancel()
+	go s.watchRevocations(ctx)
+	err := s.ssh.Serve(&admitListener{Listener: ln, a: s.admission})
 	if errors.Is(err, ssh.ErrServerClosed) {
 		return nil
 	}
@@ -253,6 +274,9 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
+	if s.stop != nil {
+		s.stop()
+	}
 	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() {

@@ -41,6 +41,10 @@ func (s *Server) handleSession(sess ssh.Session) {
 		s.finish(sess, refuse("no_identity", "login not verified"))
 		return
 	}
+	if s.keyRevoked(sess.Context(), id) {
+		s.finish(sess, errRevoked)
+		return
+	}
 	if _, _, isPty := sess.Pty(); isPty {
 		s.finish(sess, refuse("pty", "interactive terminals are not offered here; this server only accepts report uploads"))
 		return
@@ -84,6 +88,9 @@ func (s *Server) handleSession(sess ssh.Session) {
 func (s *Server) refuseSubsystem(sess ssh.Session) {
 	s.finish(sess, refuse("subsystem", "the %q subsystem is not offered here; upload with sftp, scp or cat > /reports/<customer>/<server>.out", sess.Subsystem()))
 }
+
+// errRevoked refuses sessions and uploads of a key revoked after its login.
+var errRevoked = refuse("revoked", "this key was revoked; nothing was stored; ask your MSP for a new key")
 
 // errShuttingDown refuses sessions that start after shutdown began.
 var errShuttingDown = refuse("shutdown", "the server is shutting down; nothing was stored; run the upload again in a minute")

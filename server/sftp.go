@@ -36,6 +36,10 @@ func (s *Server) handleSFTP(sess ssh.Session) {
 		s.finish(sess, refuse("no_identity", "login not verified"))
 		return
 	}
+	if s.keyRevoked(sess.Context(), id) {
+		s.finish(sess, errRevoked)
+		return
+	}
 	ch := &endWatch{ReadWriteCloser: sess}
 	j := &jail{s: s, sess: sess, id: id, ended: &ch.ended}
 	h := sftp.Handlers{FileGet: j, FilePut: j, FileCmd: j, FileList: j}

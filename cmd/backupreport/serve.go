@@ -55,6 +55,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	maxUpload := fs.Int64("max-upload-bytes", server.DefaultMaxUploadBytes, "largest upload accepted; larger ones end with an error")
 	tz := fs.String("timezone", "", "time zone for nights and pages, e.g. Europe/Berlin (default: the machine's)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	limits := addLimitFlags(fs)
 	httpOpts := addHTTPFlags(fs)
 	mailOpts := addMailFlags(fs)
 	httpOpts.baseURL = mailOpts.smtp.baseURL // one --base-url for links in emails and the first-run link
@@ -105,12 +106,23 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		log.Info("host key", "type", sg.PublicKey().Type(), "fingerprint", gossh.FingerprintSHA256(sg.PublicKey()))
 	}
 
+	files, filesBefore, err := raiseFileLimit()
+	if err != nil {
+		log.Warn("raise the open-file limit", "limit", filesBefore, "err", err)
+	} else if files != filesBefore {
+		log.Info("open-file limit raised", "from", filesBefore, "to", files)
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv := server.New(db, server.Config{
+	sshCfg := server.Config{
 		HostSigners: signers, LegacyCrypto: *legacy, AutoRegister: *autoReg, MaxLogBytes: *maxLog, MaxUploadBytes: *maxUpload,
 		Location: loc, Logger: log, Metrics: server.NewMetrics(reg),
-	})
+	}
+	if err := limits.apply(&sshCfg, files, log); err != nil {
+		return a.usageErr(fs, "%v", err)
+	}
+	srv := server.New(db, sshCfg)
 	ln, err := net.Listen("tcp", *sshAddr)
 	if err != nil {
 		return a.fail("listen for SSH on %s: %v", *sshAddr, err)
