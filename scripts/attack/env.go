@@ -100,6 +100,6 @@ func (r *runner) envVariant(ctx context.Context, wantReply bool) []result {
 		[2]string{"peak RSS (100 ms samples and VmHWM)", harness.MiB(peak)},
 	)
 	r.table(rows)
-	return []result{{phase: name, goal: fmt.Sprintf("RSS < %s after %d env requests of %d B", harness.MiB(c.rssGoal), c.envRequests, c.envBytes),
+	return []result{{phase: name, goal: fmt.Sprintf("RSS < %s after %s env requests of %s", size(c.rssGoal), count(c.envRequests), size(int64(c.envBytes))),
 		measured: "peak " + harness.MiB(peak), pass: peak < c.rssGoal}}
 }

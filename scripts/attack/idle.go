@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -153,7 +154,7 @@ func idleChild(args []string) int {
 			select {
 			case <-stop:
 				return
-			case <-time.After(*reconnect):
+			case <-time.After(*reconnect/2 + rand.N(*reconnect)): // spread, not in waves
 			}
 		}
 	}
@@ -264,6 +265,10 @@ func (r *runner) idle(ctx context.Context) []result {
 	before, _ := srv.Metrics(ctx, fx.Token, 10*time.Second)
 	sources := strings.Split(c.idleSources, ",")
 	per := c.idleConns / len(sources)
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && uint64(per)+256 > lim.Max {
+		return failed(name, fmt.Errorf("%d connections per source need more than this user's file limit %d (ulimit -Hn): add sources with -idle-sources", per, lim.Max))
+	}
 	var children []*child
 	defer func() {
 		for _, ch := range children {
@@ -367,7 +372,7 @@ func (r *runner) idle(ctx context.Context) []result {
 		{"accepted by the server (banner sent)", fmt.Sprint(fin.Banner)},
 		{"closed by the server within 1 s", fmt.Sprint(fin.ClosedFast)},
 		{"closed by the server later", fmt.Sprint(fin.ClosedLater)},
-		{"held open when the uploads began", fmt.Sprintf("%d (%d with banner, %d silent: in the kernel's backlog)", rd.Open, rd.OpenBanner, rd.Open-rd.OpenBanner)},
+		{"held open when the uploads began", fmt.Sprintf("%d (%d with banner, %d not accepted yet: in the kernel's backlog)", rd.Open, rd.OpenBanner, rd.Open-rd.OpenBanner)},
 		{"held open at the end", fmt.Sprintf("%d (%d with banner)", fin.Open, fin.OpenBanner)},
 		{"server open files (held / end)", fmt.Sprintf("%d / %d", fdsHeld, fdsEnd)},
 		{"uploads ok (OpenSSH, -b " + c.uploadSource + ")", fmt.Sprintf("%d/%d %s", up.ok, up.total, up.detail())},
@@ -383,7 +388,7 @@ func (r *runner) idle(ctx context.Context) []result {
 		r.metricDeltas(before, after)
 	}
 	return []result{
-		{phase: name, goal: fmt.Sprintf("%d/%d uploads ok during %d idle conns", c.uploads, c.uploads, c.idleConns),
+		{phase: name, goal: fmt.Sprintf("%d/%d uploads ok during %s idle connections", c.uploads, c.uploads, count(c.idleConns)),
 			measured: fmt.Sprintf("%d/%d ok", up.ok, up.total), pass: up.ok == up.total},
 		{phase: name, goal: "GET /healthz answers", measured: fmt.Sprintf("%d/%d ok", healthOK.Load(), healthAll.Load()),
 			pass: healthOK.Load() == healthAll.Load()},

@@ -102,7 +102,7 @@ sending:
 	})
 	r.metricDeltas(before, after)
 	return []result{
-		{phase: name, goal: fmt.Sprintf("<= %d of %d unknown-key logins reach the key check", c.keyCheckGoal, c.logins),
+		{phase: name, goal: fmt.Sprintf("<= %d of %s unknown-key logins reach the key check", c.keyCheckGoal, count(c.logins)),
 			measured: fmt.Sprint(checks), pass: checks <= c.keyCheckGoal},
 		{phase: name, goal: "a customer on another address still uploads", measured: otherMsg, pass: other.Acknowledged()},
 	}

@@ -128,8 +128,8 @@ Flags:
 
 	fs.IntVar(&c.idleConns, "idle-conns", 24000, "idle: silent TCP connections, split over the sources")
 	fs.StringVar(&c.idleSources, "idle-sources", "127.0.0.2,127.0.0.3", "idle: source addresses, one child process each")
-	fs.DurationVar(&c.idleReconnect, "idle-reconnect", time.Second, "idle: a connection the server closed is opened again after this (0: never)")
-	fs.Float64Var(&c.idleMaxAttempts, "idle-max-attempts", 2, "idle: connection attempts per source at most this many times its share of -idle-conns")
+	fs.DurationVar(&c.idleReconnect, "idle-reconnect", time.Second, "idle: a connection the server closed is opened again after about this long (0: never)")
+	fs.Float64Var(&c.idleMaxAttempts, "idle-max-attempts", 10, "idle: connects per source at most this many times its share of -idle-conns (bounds the reconnects)")
 	fs.DurationVar(&c.dialTimeout, "idle-dial-timeout", 3*time.Second, "idle: TCP connect timeout")
 	fs.IntVar(&c.dialConc, "idle-dial-concurrency", 512, "idle: connects in flight per source")
 	fs.IntVar(&c.uploads, "uploads", 20, "idle: real OpenSSH uploads of a 13 KB report while the connections are held")
@@ -372,6 +372,29 @@ func (r *runner) metricDeltas(before, after map[string]float64) {
 		fmt.Fprintf(tw, "    %s\t%g -> %g\n", k, before[k], after[k])
 	}
 	tw.Flush()
+}
+
+// count writes n with thousands separators: 24,000.
+func count(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// size writes a byte count in the largest binary unit it is a whole
+// number of (32 KiB, 70 MiB), else in MiB with a decimal.
+func size(b int64) string {
+	switch {
+	case b >= 1<<20 && b%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", b>>20)
+	case b >= 1<<10 && b < 1<<20 && b%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", b>>10)
+	case b < 1<<10:
+		return fmt.Sprintf("%d B", b)
+	}
+	return harness.MiB(b)
 }
 
 // mem formats the server's RSS and peak.

@@ -93,7 +93,7 @@ func (r *runner) random(ctx context.Context) []result {
 		{"peak RSS (100 ms samples and VmHWM)", harness.MiB(peak)},
 	})
 	return []result{
-		{phase: name, goal: fmt.Sprintf("RSS < %s during %d uploads of %s random", harness.MiB(c.rssGoal), c.randomUploads, harness.MiB(c.randomBytes)),
+		{phase: name, goal: fmt.Sprintf("RSS < %s during %d uploads of %s random", size(c.rssGoal), c.randomUploads, size(c.randomBytes)),
 			measured: "peak " + harness.MiB(peak), pass: peak < c.rssGoal},
 		{phase: name, goal: fmt.Sprintf("all %d stored", c.randomUploads), measured: fmt.Sprintf("%d stored, %d exit 0", stored, ok),
 			pass: stored == c.randomUploads && ok == c.randomUploads},

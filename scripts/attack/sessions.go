@@ -106,6 +106,6 @@ func (r *runner) sessionsPhase(ctx context.Context) []result {
 		{"server memory with the sessions open", memAfter},
 		{"peak RSS (100 ms samples and VmHWM)", harness.MiB(peak)},
 	})
-	return []result{{phase: name, goal: fmt.Sprintf("RSS < %s with %d unread sessions", harness.MiB(c.rssGoal), c.sessions),
+	return []result{{phase: name, goal: fmt.Sprintf("RSS < %s with %s unread sessions", size(c.rssGoal), count(c.sessions)),
 		measured: fmt.Sprintf("peak %s, %d sessions accepted", harness.MiB(peak), accepted), pass: peak < c.rssGoal}}
 }

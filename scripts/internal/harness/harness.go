@@ -545,7 +545,10 @@ func Dial(ctx context.Context, local, addr string, signer gossh.Signer, timeout 
 		User:            "backup",
 		Auth:            []gossh.AuthMethod{gossh.PublicKeys(signer)},
 		HostKeyCallback: gossh.InsecureIgnoreHostKey(),
-		Timeout:         timeout,
+		// Ed25519 first, as OpenSSH prefers it; x/crypto's default
+		// would have the server sign every handshake with RSA 3072.
+		HostKeyAlgorithms: []string{gossh.KeyAlgoED25519, gossh.KeyAlgoRSASHA512, gossh.KeyAlgoRSASHA256},
+		Timeout:           timeout,
 	}
 	c, chans, reqs, err := gossh.NewClientConn(conn, addr, cfg)
 	if err != nil {
