@@ -42,6 +42,7 @@ type idleStats struct {
 	Open          int64  `json:"open"`         // open now
 	OpenBanner    int64  `json:"open_banner"`  // open now, banner received
 	FirstError    string `json:"first_error,omitempty"`
+	FirstClose    string `json:"first_close,omitempty"` // how the first connection closed later ended, and after how long
 }
 
 // idleChild holds -n silent connections from -source to -addr until its
@@ -73,7 +74,14 @@ func idleChild(args []string) int {
 	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
 
 	var st idleStats
-	var firstErr sync.Once
+	var msgMu sync.Mutex // guards st.FirstError and st.FirstClose
+	setFirst := func(dst *string, msg func() string) {
+		msgMu.Lock()
+		defer msgMu.Unlock()
+		if *dst == "" {
+			*dst = msg()
+		}
+	}
 	var stopped atomic.Bool
 	stop := make(chan struct{})
 	go func() {
@@ -107,7 +115,7 @@ func idleChild(args []string) int {
 			atomic.AddInt64(&st.Attempted, 1)
 			if err != nil {
 				atomic.AddInt64(&st.ConnectErrors, 1)
-				firstErr.Do(func() { st.FirstError = err.Error() })
+				setFirst(&st.FirstError, err.Error)
 				return
 			}
 			connectedAt := time.Now()
@@ -121,6 +129,7 @@ func idleChild(args []string) int {
 			}
 			markReady()
 			banner := false
+			var readErr error
 			for {
 				n, err := c.Read(buf)
 				if n > 0 && !banner {
@@ -129,6 +138,7 @@ func idleChild(args []string) int {
 					atomic.AddInt64(&st.OpenBanner, 1)
 				}
 				if err != nil {
+					readErr = err
 					break
 				}
 			}
@@ -147,6 +157,9 @@ func idleChild(args []string) int {
 				atomic.AddInt64(&st.ClosedFast, 1)
 			} else {
 				atomic.AddInt64(&st.ClosedLater, 1)
+				setFirst(&st.FirstClose, func() string {
+					return fmt.Sprintf("%v after %s, banner %v", readErr, time.Since(connectedAt).Round(time.Second), banner)
+				})
 			}
 			if *reconnect <= 0 {
 				return
@@ -171,8 +184,9 @@ func idleChild(args []string) int {
 			Connected: atomic.LoadInt64(&st.Connected), Banner: atomic.LoadInt64(&st.Banner),
 			ClosedFast: atomic.LoadInt64(&st.ClosedFast), ClosedLater: atomic.LoadInt64(&st.ClosedLater),
 			Open: atomic.LoadInt64(&st.Open), OpenBanner: atomic.LoadInt64(&st.OpenBanner)}
-		firstErr.Do(func() {})
-		s.FirstError = st.FirstError
+		msgMu.Lock()
+		s.FirstError, s.FirstClose = st.FirstError, st.FirstClose
+		msgMu.Unlock()
 		enc.Encode(s)
 	}
 	go func() {
@@ -359,6 +373,9 @@ func (r *runner) idle(ctx context.Context) []result {
 			if t.FirstError == "" {
 				t.FirstError = s.FirstError
 			}
+			if t.FirstClose == "" {
+				t.FirstClose = s.FirstClose
+			}
 		}
 		return t
 	}
@@ -371,7 +388,7 @@ func (r *runner) idle(ctx context.Context) []result {
 		{"connected", fmt.Sprint(fin.Connected)},
 		{"accepted by the server (banner sent)", fmt.Sprint(fin.Banner)},
 		{"closed by the server within 1 s", fmt.Sprint(fin.ClosedFast)},
-		{"closed by the server later", fmt.Sprint(fin.ClosedLater)},
+		{"closed by the server later", fmt.Sprintf("%d %s", fin.ClosedLater, firstOf(fin.FirstClose))},
 		{"held open when the uploads began", fmt.Sprintf("%d (%d with banner, %d not accepted yet: in the kernel's backlog)", rd.Open, rd.OpenBanner, rd.Open-rd.OpenBanner)},
 		{"held open at the end", fmt.Sprintf("%d (%d with banner)", fin.Open, fin.OpenBanner)},
 		{"server open files (held / end)", fmt.Sprintf("%d / %d", fdsHeld, fdsEnd)},
