@@ -14,6 +14,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -110,15 +111,28 @@ func Setup(ctx context.Context, bin, dir string) (*Fixture, error) {
 	if _, err := f.CLI(ctx, "customer", "add", Customer); err != nil {
 		return nil, err
 	}
-	if out, err := exec.CommandContext(ctx, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "attack", "-f", f.KeyFile).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("ssh-keygen: %v: %s", err, out)
-	}
-	pem, err := os.ReadFile(f.KeyFile)
+	// The key is written in OpenSSH's own format, as ssh-keygen would, so
+	// that both the real ssh client (-i) and x/crypto use it.
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
 	}
-	if f.Signer, err = gossh.ParsePrivateKey(pem); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", f.KeyFile, err)
+	block, err := gossh.MarshalPrivateKey(priv, "harness")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(f.KeyFile, pem.EncodeToMemory(block), 0o600); err != nil {
+		return nil, err
+	}
+	sshPub, err := gossh.NewPublicKey(pub)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(f.KeyFile+".pub", gossh.MarshalAuthorizedKey(sshPub), 0o644); err != nil {
+		return nil, err
+	}
+	if f.Signer, err = gossh.NewSignerFromKey(priv); err != nil {
+		return nil, err
 	}
 	if _, err := f.CLI(ctx, "key", "add", Customer, f.KeyFile+".pub"); err != nil {
 		return nil, err
