@@ -55,6 +55,7 @@ Flags:
 	uploaders := fs.Int("uploaders", 64, "parallel uploaders")
 	minKill := fs.Duration("min-kill", 500*time.Millisecond, "the server is killed after at least this long")
 	maxKill := fs.Duration("max-kill", 3*time.Second, "and at most this long")
+	fromAck := fs.Bool("from-first-ack", false, "count the kill time from each cycle's first acknowledged upload, not from the start")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the kill times")
 	timeout := fs.Duration("timeout", 10*time.Minute, "the whole run ends after this")
 	keep := fs.Bool("keep", false, "keep the scratch folder (the data folder) and print its path")
@@ -100,7 +101,7 @@ Flags:
 		*bin, *cycles, *uploaders, *minKill, *maxKill, *seed)
 	start := time.Now()
 	s, err := runDurability(ctx, options{Bin: *bin, Root: root, Dir: dir, Cycles: *cycles, Uploaders: *uploaders,
-		MinKill: *minKill, MaxKill: *maxKill, Seed: *seed, Out: stdout})
+		MinKill: *minKill, MaxKill: *maxKill, FromFirstAck: *fromAck, Seed: *seed, Out: stdout})
 	if err != nil {
 		fmt.Fprintln(stderr, "durability:", err)
 		return 1
