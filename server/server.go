@@ -42,6 +42,8 @@ type Config struct {
 	Location *time.Location
 	Logger   *slog.Logger
 	Metrics  *Metrics
+	// Defender bans addresses after failed logins; nil bans none.
+	Defender *Defender
 }
 
 // Defaults for Config's limits.
@@ -145,6 +147,7 @@ func New(db *store.DB, cfg Config) *Server {
 		RequestHandlers:      map[string]ssh.RequestHandler{"tcpip-forward": refuseForward, "cancel-tcpip-forward": refuseForward},
 		ChannelHandlers:      map[string]ssh.ChannelHandler{"session": watchSession},
 		IdleTimeout:          10 * time.Minute,
+		ConnCallback:         s.defendConn,
 		ConnectionFailedCallback: func(conn net.Conn, err error) {
 			s.log.Info("ssh handshake failed", "remote_addr", conn.RemoteAddr().String(), "err", err)
 		},
@@ -193,8 +196,12 @@ func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 		k, err := s.db.KeyByFingerprint(ctx, fp)
 		if err != nil || k.RevokedAt != nil {
 			s.metrics.AuthFailures.Inc()
+			if err == nil || errors.Is(err, store.ErrNotFound) {
+				s.scoreRefusedKey(ctx)
+			}
 			return nil, fmt.Errorf("key %s is not registered", fp)
 		}
+		s.loggedIn(ctx)
 		ctx.SetValue(ssh.ContextKeyPublicKey, key)
 		ctx.SetValue(ctxVerifiedKey, &identity{key: k, sigAlgo: sigAlgo})
 		s.recordLogin(ctx, conn, k, sigAlgo)
@@ -206,6 +213,9 @@ func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 // acceptKey lets a key proceed to the signature check when it is
 // registered and not revoked. It decides nothing about identity.
 func (s *Server) acceptKey(ctx ssh.Context, key ssh.PublicKey) bool {
+	if s.refuseBanned(ctx) {
+		return false
+	}
 	fp := gossh.FingerprintSHA256(key)
 	k, err := s.db.KeyByFingerprint(ctx, fp)
 	if err != nil || k.RevokedAt != nil {
@@ -218,6 +228,9 @@ func (s *Server) acceptKey(ctx ssh.Context, key ssh.PublicKey) bool {
 		s.metrics.AuthFailures.Inc()
 		s.log.Info("ssh key refused", "remote_addr", ctx.RemoteAddr().String(), "client_version", ctx.ClientVersion(),
 			"key_type", key.Type(), "fingerprint", fp, "reason", reason)
+		if err == nil || errors.Is(err, store.ErrNotFound) { // not a database failure
+			s.scoreRefusedKey(ctx)
+		}
 		return false
 	}
 	return true
