@@ -398,37 +398,46 @@ func TestFewUnknownKeyLoginsReachTheKeyCheck(t *testing.T) {
 }
 
 // TestParallelLoginsAreCutOffOnceBanned: connections already past accept
-// when the ban starts are closed at their next key, before the lookup.
+// when the ban starts are closed at their first key, before the lookup.
 func TestParallelLoginsAreCutOffOnceBanned(t *testing.T) {
 	addr, _, _, _, reg := defendedServer(t, 4)
-	var conns []net.Conn
-	for i := 0; i < 20; i++ {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		conns = append(conns, c)
-	}
 	stranger := newSigner(t)
-	var wg sync.WaitGroup
-	for _, c := range conns {
-		wg.Add(1)
-		go func(c net.Conn) {
-			defer wg.Done()
-			cfg := &gossh.ClientConfig{User: "backup", Auth: []gossh.AuthMethod{gossh.PublicKeys(stranger)}, HostKeyCallback: gossh.InsecureIgnoreHostKey()}
-			if sc, _, _, err := gossh.NewClientConn(c, addr, cfg); err == nil {
-				sc.Close()
+	const parallel = 20
+	ready, release := make(chan struct{}, parallel), make(chan struct{})
+	errs := make(chan error, parallel)
+	for i := 0; i < parallel; i++ {
+		go func() {
+			// The callback runs once the key exchange is done, just before
+			// the first key is offered: hold every connection there.
+			auth := gossh.PublicKeysCallback(func() ([]gossh.Signer, error) {
+				ready <- struct{}{}
+				<-release
+				return []gossh.Signer{stranger}, nil
+			})
+			c, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "backup", Auth: []gossh.AuthMethod{auth},
+				HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
+			if err == nil {
+				c.Close()
 			}
-		}(c)
+			errs <- err
+		}()
 	}
-	wg.Wait()
-	// The 20 connections were accepted before any failure; 2 scoring ones
-	// start the ban, and a few may be between their check and their lookup.
-	checked := metricValue(t, reg, "backupreport_ssh_auth_failures_total")
-	t.Logf("%.0f of 20 parallel unknown-key logins reached the key check", checked)
-	if checked > 10 {
-		t.Errorf("%.0f of 20 parallel logins reached the key check after the ban", checked)
+	for i := 0; i < parallel; i++ {
+		<-ready
+	}
+	for i := 0; i < 2; i++ { // 2 refused keys reach the threshold of 4
+		if c, err := dial(addr, stranger); err == nil {
+			c.Close()
+		}
+	}
+	close(release)
+	for i := 0; i < parallel; i++ {
+		if err := <-errs; err == nil {
+			t.Error("a parallel stranger logged in")
+		}
+	}
+	if checked := metricValue(t, reg, "backupreport_ssh_auth_failures_total"); checked != 2 {
+		t.Errorf("%.0f key lookups, want the 2 that started the ban: connections open before it reached the key check", checked)
 	}
 }
 
