@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -111,6 +112,9 @@ const (
 	eventKey eventKind = iota
 	eventHandshake
 )
+
+// eventNames label backupreport_ssh_ban_events_total.
+var eventNames = [...]string{eventKey: "key", eventHandshake: "handshake"}
 
 type scoreEvent struct {
 	at    time.Time
@@ -281,7 +285,6 @@ func (d *Defender) Fail(ip netip.Addr, score int, kind eventKind) bool {
 	if !d.Enabled() || score <= 0 || d.allowed(ip) {
 		return false
 	}
-	d.scored.WithLabelValues([]string{"key", "handshake"}[kind]).Inc()
 	k := banKey(ip)
 	now := d.now()
 	d.mu.Lock()
@@ -289,6 +292,7 @@ func (d *Defender) Fail(ip netip.Addr, score int, kind eventKind) bool {
 		d.mu.Unlock()
 		return true
 	}
+	d.scored.WithLabelValues(eventNames[kind]).Inc()
 	c := d.card(k)
 	c.add(scoreEvent{at: now, score: score, kind: kind}, now.Add(-d.cfg.Window))
 	total, keysN, hsN := c.total()
@@ -484,11 +488,12 @@ func (d *Defender) Bans() []store.Ban {
 }
 
 func sortBans(bs []store.Ban) {
-	for i := 1; i < len(bs); i++ {
-		for j := i; j > 0 && (bs[j].Until.After(bs[j-1].Until) || bs[j].Until.Equal(bs[j-1].Until) && bs[j].Address < bs[j-1].Address); j-- {
-			bs[j], bs[j-1] = bs[j-1], bs[j]
+	sort.Slice(bs, func(i, j int) bool {
+		if !bs[i].Until.Equal(bs[j].Until) {
+			return bs[i].Until.After(bs[j].Until)
 		}
-	}
+		return bs[i].Address < bs[j].Address
+	})
 }
 
 func (d *Defender) activeCount() int {
