@@ -317,7 +317,9 @@ func (d *Defender) Fail(ip netip.Addr, score int, kind eventKind) bool {
 		"until", b.Until.UTC().Format(time.RFC3339), "reason", b.Reason)
 	if d.db != nil {
 		if err := d.db.SaveBan(context.Background(), b); err != nil {
+			// It stays pending, so reloads keep it here all the same.
 			d.log.Warn("save ssh ban", "remote_addr", b.Address, "err", err)
+			return true
 		}
 	}
 	d.mu.Lock()

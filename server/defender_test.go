@@ -461,3 +461,24 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Fatalf("no metric %s", name)
 	return 0
 }
+
+func TestDefenderSummarizesRefusalsInOneLine(t *testing.T) {
+	var logs bytes.Buffer
+	clock := newClock()
+	d := NewDefender(nil, DefenderConfig{Threshold: 2, Now: clock.Now, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	d.Fail(ip("192.0.2.1"), ScoreRefusedKey, eventKey)
+	d.Fail(ip("192.0.2.2"), ScoreRefusedKey, eventKey)
+	for i := 0; i < 500; i++ {
+		d.Refuse(ip("192.0.2.1"))
+	}
+	d.Refuse(ip("192.0.2.2"))
+	d.summarize()
+	d.summarize() // nothing new: no line
+	if n := strings.Count(logs.String(), "ssh address banned"); n != 2 {
+		t.Errorf("%d ban lines, want 2:\n%s", n, logs.String())
+	}
+	lines := strings.Count(logs.String(), "ssh connections refused while banned")
+	if lines != 1 || !strings.Contains(logs.String(), "count=501 addresses=2 busiest=192.0.2.1 busiest_count=500") {
+		t.Errorf("%d summary lines, want 1 with count=501 from 2 addresses:\n%s", lines, logs.String())
+	}
+}

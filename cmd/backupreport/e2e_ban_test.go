@@ -20,7 +20,7 @@ import (
 // disconnected before the banner. The ban survives a restart of serve; the
 // web page lifts it at once, and "ban lift" within --ban-reload.
 func TestBanAfterFailedLogins(t *testing.T) {
-	httpPort := freePort(t)
+	httpPort := freeLocalPort(t)
 	flags := []string{"--ban-threshold", "4", "--ban-reload", "1h", "--http-addr", "127.0.0.1:" + httpPort}
 	in := startServe(t, flags...)
 	in.mustCLI("customer", "add", "acme")
@@ -65,7 +65,7 @@ func TestBanAfterFailedLogins(t *testing.T) {
 
 	// The web page lifts it in the running server at once (the reload
 	// is an hour away).
-	web := adminClient(t, in, "http://127.0.0.1:"+httpPort)
+	web := webAdmin(t, in, "http://127.0.0.1:"+httpPort)
 	if resp := web.post("/bans/lift", url.Values{"address": {"127.0.0.1"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("POST /bans/lift: %d", resp.StatusCode)
 	}
@@ -108,8 +108,8 @@ func refusedAtOnce(t *testing.T, in *instance, key, when string) {
 	}
 }
 
-// freePort returns a TCP port free on 127.0.0.1 a moment ago.
-func freePort(t *testing.T) string {
+// freeLocalPort returns a TCP port free on 127.0.0.1 a moment ago.
+func freeLocalPort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -120,18 +120,18 @@ func freePort(t *testing.T) string {
 	return port
 }
 
-// webClient is a logged-in browser on an instance's web interface.
-type webClient struct {
+// webBrowser is a logged-in browser on an instance's web interface.
+type webBrowser struct {
 	t    *testing.T
 	base string
 	http *http.Client
 	csrf string
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]{64})"`)
+var webCSRFField = regexp.MustCompile(`name="csrf" value="([0-9a-f]{64})"`)
 
-// adminClient adds an admin and logs in as it.
-func adminClient(t *testing.T, in *instance, base string) *webClient {
+// webAdmin adds an admin and logs in as it.
+func webAdmin(t *testing.T, in *instance, base string) *webBrowser {
 	t.Helper()
 	pw := filepath.Join(in.dir, "admin.pw")
 	if err := os.WriteFile(pw, []byte("correct horse battery staple\n"), 0o600); err != nil {
@@ -139,7 +139,7 @@ func adminClient(t *testing.T, in *instance, base string) *webClient {
 	}
 	in.mustCLI("user", "add", "root", "--role", "admin", "--password-file", pw)
 	jar, _ := cookiejar.New(nil)
-	c := &webClient{t: t, base: base, http: &http.Client{Jar: jar, Timeout: 20 * time.Second,
+	c := &webBrowser{t: t, base: base, http: &http.Client{Jar: jar, Timeout: 20 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	c.csrf = c.field("/login")
 	if resp := c.post("/login", url.Values{"username": {"root"}, "password": {"correct horse battery staple"}, "next": {"/"}}); resp.StatusCode != http.StatusSeeOther {
@@ -150,7 +150,7 @@ func adminClient(t *testing.T, in *instance, base string) *webClient {
 }
 
 // field GETs a page and returns its CSRF token.
-func (c *webClient) field(path string) string {
+func (c *webBrowser) field(path string) string {
 	c.t.Helper()
 	resp, err := c.http.Get(c.base + path)
 	if err != nil {
@@ -158,14 +158,14 @@ func (c *webClient) field(path string) string {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	m := csrfField.FindSubmatch(b)
+	m := webCSRFField.FindSubmatch(b)
 	if m == nil {
 		c.t.Fatalf("GET %s: %d, no CSRF field\n%s", path, resp.StatusCode, b)
 	}
 	return string(m[1])
 }
 
-func (c *webClient) post(path string, form url.Values) *http.Response {
+func (c *webBrowser) post(path string, form url.Values) *http.Response {
 	c.t.Helper()
 	form.Set("csrf", c.csrf)
 	resp, err := c.http.PostForm(c.base+path, form)
