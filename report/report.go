@@ -46,6 +46,11 @@ type Config struct {
 	SessionTTL time.Duration
 	// Now returns the current time; tests replace it. Nil is time.Now.
 	Now func() time.Time
+	// LiftBan ends an SSH ban (an address as /bans lists it) in the running
+	// SSH server and in the store, recording actor in the audit log; cmd
+	// wires it to the server's defender. Nil lifts it in the store only,
+	// and a running server follows at its next reload of the bans.
+	LiftBan func(ctx context.Context, actor, address string) error
 }
 
 // Handler serves the web interface. Build it with New.
@@ -177,6 +182,8 @@ func (h *Handler) routes() []route {
 		{"POST /codes/{code}", page, store.RoleTech, h.setCode},
 		{"GET /audit", page, store.RoleAdmin, h.auditPage},
 		{"GET /deliveries", page, store.RoleAdmin, h.deliveriesPage},
+		{"GET /bans", page, store.RoleAdmin, h.bansPage},
+		{"POST /bans/lift", page, store.RoleAdmin, h.liftBan},
 		{"GET /sandbox", page, "", h.sandboxPage},
 		{"POST /sandbox", page, "", h.sandbox},
 

@@ -50,9 +50,14 @@ type connState struct {
 const ctxConnState ctxKey = "conn-state"
 
 // connCallback runs for every accepted connection before the handshake:
-// banned sources are dropped, the others get their per-connection state.
+// banned sources are dropped (nil closes the connection), the others get
+// their per-connection state.
 func (s *Server) connCallback(ctx ssh.Context, c net.Conn) net.Conn {
 	tc, _ := c.(*trackedConn)
+	if c = s.defendConn(ctx, c); c == nil {
+		s.metrics.ConnsRefused.WithLabelValues("banned").Inc()
+		return nil
+	}
 	ctx.SetValue(ctxConnState, &connState{tc: tc})
 	return c
 }

@@ -71,6 +71,8 @@ type Config struct {
 
 	Logger  *slog.Logger
 	Metrics *Metrics
+	// Defender bans addresses after failed logins; nil bans none.
+	Defender *Defender
 }
 
 // Defaults for Config's limits.
@@ -204,8 +206,12 @@ func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 		k, err := s.db.KeyByFingerprint(ctx, fp)
 		if err != nil || k.RevokedAt != nil {
 			s.metrics.AuthFailures.Inc()
+			if err == nil || errors.Is(err, store.ErrNotFound) {
+				s.scoreRefusedKey(ctx)
+			}
 			return nil, fmt.Errorf("key %s is not registered", fp)
 		}
+		s.loggedIn(ctx)
 		ctx.SetValue(ssh.ContextKeyPublicKey, key)
 		ctx.SetValue(ctxVerifiedKey, &identity{key: k, sigAlgo: sigAlgo})
 		if st, _ := ctx.Value(ctxConnState).(*connState); st != nil && st.tc != nil {
@@ -221,6 +227,9 @@ func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 // acceptKey lets a key proceed to the signature check when it is
 // registered and not revoked. It decides nothing about identity.
 func (s *Server) acceptKey(ctx ssh.Context, key ssh.PublicKey) bool {
+	if s.refuseBanned(ctx) {
+		return false
+	}
 	fp := gossh.FingerprintSHA256(key)
 	k, err := s.db.KeyByFingerprint(ctx, fp)
 	if err != nil || k.RevokedAt != nil {
@@ -233,6 +242,9 @@ func (s *Server) acceptKey(ctx ssh.Context, key ssh.PublicKey) bool {
 		s.metrics.AuthFailures.Inc()
 		s.log.Info("ssh key refused", "remote_addr", ctx.RemoteAddr().String(), "client_version", ctx.ClientVersion(),
 			"key_type", key.Type(), "fingerprint", fp, "reason", reason)
+		if err == nil || errors.Is(err, store.ErrNotFound) { // not a database failure
+			s.scoreRefusedKey(ctx)
+		}
 		return false
 	}
 	return true

@@ -17,7 +17,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	for noun, verbs := range map[string][]string{
 		"customer": {"add", "list", "edit"}, "server": {"add", "list", "retire", "reactivate", "approve", "expect"},
 		"key": {"add", "list", "revoke", "import"}, "exception": {"add", "list", "edit", "remove"},
-		"user": {"add", "list", "passwd", "disable", "enable"}, "import": {"customers", "servers"}, "report": {"send"},
+		"user": {"add", "list", "passwd", "disable", "enable"}, "import": {"customers", "servers"}, "report": {"send"}, "ban": {"list", "lift"},
 	} {
 		for _, v := range verbs {
 			names = append(names, []string{noun, v})

@@ -58,6 +58,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	limits := addLimitFlags(fs)
 	httpOpts := addHTTPFlags(fs)
 	mailOpts := addMailFlags(fs)
+	banOpts := addBanFlags(fs)
 	httpOpts.baseURL = mailOpts.smtp.baseURL // one --base-url for links in emails and the first-run link
 	pos, code := a.parseFlags(fs, args)
 	if code >= 0 {
@@ -115,9 +116,18 @@ func runServe(ctx context.Context, a *app, args []string) int {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	defender, err := banOpts.defender(db, log, reg)
+	if err != nil {
+		return a.usageErr(fs, "%v", err)
+	}
+	if err := defender.Load(ctx); err != nil {
+		return a.fail("load SSH bans: %v", err)
+	}
+	go defender.Run(ctx)
+	httpOpts.liftBan = defender.Lift
 	sshCfg := server.Config{
 		HostSigners: signers, LegacyCrypto: *legacy, AutoRegister: *autoReg, MaxLogBytes: *maxLog, MaxUploadBytes: *maxUpload,
-		Location: loc, Logger: log, Metrics: server.NewMetrics(reg),
+		Location: loc, Logger: log, Metrics: server.NewMetrics(reg), Defender: defender,
 	}
 	if err := limits.apply(&sshCfg, files, log); err != nil {
 		return a.usageErr(fs, "%v", err)

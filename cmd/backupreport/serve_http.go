@@ -23,6 +23,8 @@ type httpOptions struct {
 	cookieSecure *bool
 	baseURL      *string // serve's --base-url, shared with the emails
 	sessionTTL   *time.Duration
+	// liftBan ends an SSH ban in the running server (the defender's Lift).
+	liftBan func(ctx context.Context, actor, address string) error
 }
 
 func addHTTPFlags(fs *flag.FlagSet) *httpOptions {
@@ -39,7 +41,8 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 	if *o.addr == "" {
 		return nil, nil
 	}
-	h, err := web.New(web.Config{DB: db, Location: loc, Logger: log, Gatherer: reg, CookieSecure: *o.cookieSecure, SessionTTL: *o.sessionTTL})
+	h, err := web.New(web.Config{DB: db, Location: loc, Logger: log, Gatherer: reg, CookieSecure: *o.cookieSecure, SessionTTL: *o.sessionTTL,
+		LiftBan: o.liftBan})
 	if err != nil {
 		return nil, fmt.Errorf("web interface: %w", err)
 	}
