@@ -114,6 +114,10 @@ func (db *DB) addUser(ctx context.Context, tx *sql.Tx, actor string, u User, has
 		return User{}, err
 	}
 	u.ID, _ = res.LastInsertId()
+	// The first-run link is gone once any user exists, however made.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM settings WHERE name = ?`, SettingSetupToken); err != nil {
+		return User{}, err
+	}
 	return u, db.audit(tx, actor, "user.add", "user "+u.Username, nil, u)
 }
 
@@ -138,10 +142,6 @@ func (db *DB) AddFirstAdmin(ctx context.Context, username, email, password strin
 			return fmt.Errorf("%w: a user exists already", ErrConflict)
 		}
 		u, err = db.addUser(ctx, tx, "setup-link", User{Username: username, Role: RoleAdmin, Email: email}, hash)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM settings WHERE name = ?`, SettingSetupToken)
 		return err
 	})
 	if err != nil {
