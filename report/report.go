@@ -81,7 +81,7 @@ type Handler struct {
 	// forwardedWarned is set once forwarding headers from an untrusted
 	// peer were logged, so that the log says it once.
 	forwardedWarned atomic.Bool
-	bg      sync.WaitGroup // re-evaluations that outlived their request
+	bg              sync.WaitGroup // re-evaluations that outlived their request
 	// bgCtx is their context; Wait cancels it when shutdown cannot wait
 	// longer, so that none outlives the database.
 	bgCtx    context.Context
