@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
 )
@@ -46,6 +48,7 @@ func newEnvWith(t *testing.T, change func(*Config)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	db.PasswordCost = bcrypt.MinCost
 	res, err := SeedDemo(ctx, db, DemoOptions{Nights: 14, Now: testNow, Location: time.UTC, Seed: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -124,6 +124,7 @@ func (t *throttle) take(form, username, addr string) time.Duration {
 	forget := t.lim.forgetAfter()
 	t.pairs.sweep(now, forget)
 	t.addrs.sweep(now, forget)
+	t.gauges()
 	pk := pairKey(username, addr)
 	var wait time.Duration
 	for _, c := range []struct {
@@ -169,7 +170,7 @@ func (t *throttle) fail(tab *backoffTable, key string, now time.Time) {
 			t.log.Warn("login throttle full; forgetting the oldest entries", "scope", tab.scope, "max", tab.max)
 		}
 	}
-	t.m.throttleTracked.WithLabelValues(tab.scope).Set(float64(tab.order.Len()))
+	t.gauges()
 }
 
 // succeeded forgets the pair's failures and gives the address back the
@@ -181,8 +182,13 @@ func (t *throttle) succeeded(username, addr string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.pairs.remove(pairKey(username, addr))
-	t.m.throttleTracked.WithLabelValues(scopePair).Set(float64(t.pairs.order.Len()))
 	t.addrs.uncount(addr)
+	t.gauges()
+}
+
+func (t *throttle) gauges() {
+	t.m.throttleTracked.WithLabelValues(scopePair).Set(float64(t.pairs.order.Len()))
+	t.m.throttleTracked.WithLabelValues(scopeAddress).Set(float64(t.addrs.order.Len()))
 }
 
 // giveBack takes back the attempt take counted, for a password that was
@@ -195,6 +201,7 @@ func (t *throttle) giveBack(username, addr string) {
 	defer t.mu.Unlock()
 	t.pairs.uncount(pairKey(username, addr))
 	t.addrs.uncount(addr)
+	t.gauges()
 }
 
 // retryMessage is what a throttled form shows.
@@ -280,9 +287,14 @@ func (b *backoffTable) remove(key string) {
 	}
 }
 
-// uncount takes one failure back; the time of the last failure stays.
+// uncount takes one failure back, forgetting an entry left with none;
+// the time of the last failure stays.
 func (b *backoffTable) uncount(key string) {
-	if e := b.get(key); e != nil && e.fails > 0 {
-		e.fails--
+	e := b.get(key)
+	if e == nil {
+		return
+	}
+	if e.fails--; e.fails <= 0 {
+		b.remove(key)
 	}
 }
