@@ -259,8 +259,8 @@ func TestFirstRunLinkCreatesOneAdmin(t *testing.T) {
 		t.Errorf("first admin = %+v, %v", u, err)
 	}
 	form.Set("username", "second")
-	if resp, _ := e.anon().post("/setup/"+tok, form); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("the setup link worked twice: status %d, want 404", resp.StatusCode)
+	if resp, _ := e.anon().post("/setup/"+tok, form); resp.StatusCode != http.StatusGone {
+		t.Errorf("the setup link worked twice: status %d, want 410", resp.StatusCode)
 	}
 	if again, _ := PrepareFirstRun(ctx, db); again != "" {
 		t.Errorf("PrepareFirstRun with a user gave a token")
