@@ -102,11 +102,14 @@ func (t *throttle) on() bool { return t.lim.Delay > 0 }
 func (t *throttle) addrOn() bool { return t.on() && t.lim.AddressFailures > 0 }
 
 func pairKey(username, addr string) string {
-	name := strings.ToLower(username)
-	if len(name) > maxThrottledName {
-		name = name[:maxThrottledName]
+	return addr + " " + truncate(strings.ToLower(username), maxThrottledName)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
 	}
-	return addr + " " + name
+	return s
 }
 
 // take asks for one password check of username from addr. When the pair
@@ -148,8 +151,8 @@ func (t *throttle) take(form, username, addr string) time.Duration {
 		if !e.started {
 			e.started = true
 			t.m.throttleStarts.WithLabelValues(c.tab.scope).Inc()
-			t.log.Warn("login throttled", "scope", c.tab.scope, "form", form, "username", username, "remote_addr", addr,
-				"failures", e.fails, "wait", d.Round(time.Second))
+			t.log.Warn("login throttled", "scope", c.tab.scope, "form", form, "username", truncate(username, maxThrottledName), "remote_addr", addr,
+				"failures", e.fails, "wait", time.Duration(retrySeconds(d))*time.Second)
 		}
 	}
 	if wait > 0 {
