@@ -5,11 +5,9 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/backupreport/backupreport/store"
@@ -115,7 +113,7 @@ func (h *Handler) authenticate(r *http.Request, allowToken bool) *session {
 
 // secure tells whether cookies get the Secure flag (see Config.CookieSecure).
 func (h *Handler) secure(r *http.Request) bool {
-	return h.cfg.CookieSecure || r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+	return h.cfg.CookieSecure || h.originOf(r).HTTPS
 }
 
 func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
@@ -172,14 +170,6 @@ func safeNext(next string) string {
 	return u.RequestURI()
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 func (h *Handler) login(w http.ResponseWriter, r *http.Request, _ *session) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	username, password := strings.TrimSpace(r.PostFormValue("username")), r.PostFormValue("password")
@@ -189,28 +179,28 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, _ *session) erro
 		p.Error = "The form was stale (CSRF check). Please try again."
 		return h.render(w, r, http.StatusForbidden, "login", p)
 	}
-	keys := []string{"ip:" + clientIP(r), "user:" + strings.ToLower(username)}
-	// The attempt is counted before the password is checked, in one step
-	// with the limit check, so that parallel guesses cannot all slip past.
-	if wait := h.limiter.take(keys...); wait > 0 {
-		p.Error = fmt.Sprintf("Too many failed logins. Try again in %d minutes.", int(wait.Minutes())+1)
-		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+	addr := h.originOf(r).Addr
+	if wait := h.limiter.take(formLogin, username, addr); wait > 0 {
+		p.Error = retryMessage(wait)
+		w.Header().Set("Retry-After", fmt.Sprint(retrySeconds(wait)))
 		return h.render(w, r, http.StatusTooManyRequests, "login", p)
 	}
 	u, err := h.db.Authenticate(r.Context(), username, password)
 	if errors.Is(err, store.ErrBadLogin) {
-		h.log.Info("login failed", "username", username, "remote_addr", r.RemoteAddr)
+		h.wm.loginFailures.WithLabelValues(formLogin).Inc()
+		h.log.Info("login failed", "username", username, "remote_addr", addr)
 		p.Error = "Wrong username or password."
 		return h.render(w, r, http.StatusUnauthorized, "login", p)
 	}
 	if err != nil {
+		h.limiter.giveBack(username, addr)
 		return err
 	}
-	h.limiter.succeeded(keys...)
+	h.limiter.succeeded(username, addr)
 	if err := h.startSession(w, r, u); err != nil {
 		return err
 	}
-	h.log.Info("login", "username", u.Username, "remote_addr", r.RemoteAddr)
+	h.log.Info("login", "username", u.Username, "remote_addr", addr)
 	http.Redirect(w, r, p.Next, http.StatusSeeOther)
 	return nil
 }
@@ -234,12 +224,19 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request, s *session) err
 }
 
 // PrepareFirstRun makes a one-time setup token when there are no users
-// yet, stores its hash and returns it; it returns "" when users exist.
-// Each call replaces an earlier token.
+// yet, stores its hash and returns it; it returns "" when users exist,
+// and then deletes any token left from an earlier run. Each call replaces
+// an earlier token.
 func PrepareFirstRun(ctx context.Context, db *store.DB) (string, error) {
 	n, err := db.CountUsers(ctx)
-	if err != nil || n > 0 {
+	if err != nil {
 		return "", err
+	}
+	if n > 0 {
+		if err := db.DeleteSetting(ctx, store.SettingSetupToken); err != nil {
+			return "", fmt.Errorf("delete the first-run token: %w", err)
+		}
+		return "", nil
 	}
 	tok := store.NewSecret()
 	if err := db.SetSetting(ctx, store.SettingSetupToken, store.HashSecret(tok)); err != nil {
@@ -248,10 +245,31 @@ func PrepareFirstRun(ctx context.Context, db *store.DB) (string, error) {
 	return tok, nil
 }
 
-// validSetupToken checks a first-run link against the stored hash.
-func (h *Handler) validSetupToken(ctx context.Context, tok string) bool {
+// checkSetupLink accepts a first-run link while no user exists and tok
+// matches the stored hash. Once any user exists (made by the link, by
+// 'user add' or on the staff page) the link is gone: it answers 410 and a
+// hash still stored is deleted. A wrong token answers 404.
+func (h *Handler) checkSetupLink(ctx context.Context, tok string) error {
 	want, err := h.db.Setting(ctx, store.SettingSetupToken)
-	return err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(store.HashSecret(tok))) == 1
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	n, err := h.db.CountUsers(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		if want != "" {
+			if err := h.db.DeleteSetting(ctx, store.SettingSetupToken); err != nil {
+				return fmt.Errorf("delete the first-run token: %w", err)
+			}
+		}
+		return errorf(http.StatusGone, "The first-run link is gone: a staff account exists. Log in, or ask an admin for an account.")
+	}
+	if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(store.HashSecret(tok))) != 1 {
+		return errorf(http.StatusNotFound, "This first-run link is not valid (any more). Restart serve to get a new one while no user exists, or use 'backupreport user add'.")
+	}
+	return nil
 }
 
 type setupPage struct {
@@ -264,8 +282,8 @@ type setupPage struct {
 
 func (h *Handler) setupPage(w http.ResponseWriter, r *http.Request, _ *session) error {
 	tok := r.PathValue("token")
-	if !h.validSetupToken(r.Context(), tok) {
-		return errorf(http.StatusNotFound, "This first-run link is not valid (any more). Restart serve to get a new one while no user exists, or use 'backupreport user add'.")
+	if err := h.checkSetupLink(r.Context(), tok); err != nil {
+		return err
 	}
 	p := &setupPage{base: h.base(r, nil, "Create the first admin"), Token: tok}
 	p.CSRF = h.loginToken(w, r)
@@ -275,8 +293,8 @@ func (h *Handler) setupPage(w http.ResponseWriter, r *http.Request, _ *session) 
 func (h *Handler) setup(w http.ResponseWriter, r *http.Request, _ *session) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	tok := r.PathValue("token")
-	if !h.validSetupToken(r.Context(), tok) {
-		return errorf(http.StatusNotFound, "This first-run link is not valid (any more).")
+	if err := h.checkSetupLink(r.Context(), tok); err != nil {
+		return err
 	}
 	p := &setupPage{base: h.base(r, nil, "Create the first admin"), Token: tok,
 		Username: strings.TrimSpace(r.PostFormValue("username")), Email: strings.TrimSpace(r.PostFormValue("email"))}
@@ -292,118 +310,15 @@ func (h *Handler) setup(w http.ResponseWriter, r *http.Request, _ *session) erro
 	u, err := h.db.AddFirstAdmin(r.Context(), p.Username, p.Email, r.PostFormValue("password"))
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return errorf(http.StatusConflict, "An admin exists already; log in instead.")
+			return errorf(http.StatusGone, "The first-run link is gone: a staff account exists. Log in instead.")
 		}
 		p.Error = err.Error()
 		return h.render(w, r, http.StatusBadRequest, "setup", p)
 	}
-	h.log.Info("first admin created", "username", u.Username, "remote_addr", r.RemoteAddr)
+	h.log.Info("first admin created", "username", u.Username, "remote_addr", h.originOf(r).Addr)
 	if err := h.startSession(w, r, u); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 	return nil
-}
-
-// limiter counts failed logins per key (an IP address, a username) in a
-// fixed window. It lives in memory: a restart forgets it, which is fine
-// for slowing down guessing.
-type limiter struct {
-	mu     sync.Mutex
-	now    func() time.Time
-	counts map[string]*window
-}
-
-type window struct {
-	start time.Time
-	fails int
-}
-
-// Limits of failed logins per window.
-const (
-	loginWindow       = 15 * time.Minute
-	maxFailsPerUser   = 5
-	maxFailsPerIP     = 20
-	maxLimiterEntries = 100000
-)
-
-func newLimiter(now func() time.Time) *limiter {
-	return &limiter{now: now, counts: map[string]*window{}}
-}
-
-func (l *limiter) max(key string) int {
-	if strings.HasPrefix(key, "ip:") {
-		return maxFailsPerIP
-	}
-	return maxFailsPerUser
-}
-
-// blockedLocked returns how long until the first over-limit key may try
-// again; l.mu is held.
-func (l *limiter) blockedLocked(keys ...string) time.Duration {
-	now := l.now()
-	var wait time.Duration
-	for _, k := range keys {
-		w, ok := l.counts[k]
-		if !ok {
-			continue
-		}
-		if now.Sub(w.start) >= loginWindow {
-			delete(l.counts, k)
-			continue
-		}
-		if w.fails >= l.max(k) {
-			if d := w.start.Add(loginWindow).Sub(now); d > wait {
-				wait = d
-			}
-		}
-	}
-	return wait
-}
-
-// take counts one login attempt against every key, unless one of them is
-// over its limit: then it counts nothing and returns how long to wait.
-// A successful login gives the attempt back (succeeded).
-func (l *limiter) take(keys ...string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if wait := l.blockedLocked(keys...); wait > 0 {
-		return wait
-	}
-	l.failLocked(keys...)
-	return 0
-}
-
-// succeeded forgets the user's failures and gives the address back the
-// attempt take counted.
-func (l *limiter) succeeded(keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		if strings.HasPrefix(k, "user:") {
-			delete(l.counts, k)
-		} else if w, ok := l.counts[k]; ok && w.fails > 0 {
-			w.fails--
-		}
-	}
-}
-
-// failLocked counts a failure against every key; l.mu is held.
-func (l *limiter) failLocked(keys ...string) {
-	now := l.now()
-	if len(l.counts) > maxLimiterEntries {
-		for k, w := range l.counts {
-			if now.Sub(w.start) >= loginWindow {
-				delete(l.counts, k)
-			}
-		}
-	}
-	for _, k := range keys {
-		w, ok := l.counts[k]
-		if !ok || now.Sub(w.start) >= loginWindow {
-			w = &window{start: now}
-			l.counts[k] = w
-		}
-		w.fails++
-	}
 }

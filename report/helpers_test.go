@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
 )
@@ -35,7 +37,10 @@ type env struct {
 }
 
 // newEnv seeds a database with the demo data (14 nights) and serves it.
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with a change to the handler's configuration.
+func newEnvWith(t *testing.T, change func(*Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
@@ -43,6 +48,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	db.PasswordCost = bcrypt.MinCost
 	res, err := SeedDemo(ctx, db, DemoOptions{Nights: 14, Now: testNow, Location: time.UTC, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +58,11 @@ func newEnv(t *testing.T) *env {
 	for _, s := range res.Staff {
 		e.staff[s.Username] = s.Password
 	}
-	e.h, err = New(Config{DB: db, Location: time.UTC, Now: func() time.Time { return testNow }, Logger: quietLog})
+	cfg := Config{DB: db, Location: time.UTC, Now: func() time.Time { return testNow }, Logger: quietLog}
+	if change != nil {
+		change(&cfg)
+	}
+	e.h, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

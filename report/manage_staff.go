@@ -1,6 +1,8 @@
 package report
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -56,12 +58,29 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request, s *session
 	return h.render(w, r, http.StatusOK, "account", &accountPage{base: h.base(r, s, "Your account"), Done: r.URL.Query().Get("changed") != ""})
 }
 
+// changePassword sets a new password after checking the current one.
+// Wrong current passwords count against (username, address) in the same
+// throttle as logins: a stolen session must not become a way to guess.
 func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, s *session) error {
 	p := &accountPage{base: h.base(r, s, "Your account")}
-	if _, err := h.db.Authenticate(r.Context(), s.User.Username, r.PostFormValue("old")); err != nil {
+	addr := h.originOf(r).Addr
+	if wait := h.limiter.take(formPassword, s.User.Username, addr); wait > 0 {
+		p.Error = retryMessage(wait)
+		w.Header().Set("Retry-After", fmt.Sprint(retrySeconds(wait)))
+		return h.render(w, r, http.StatusTooManyRequests, "account", p)
+	}
+	_, err := h.db.Authenticate(r.Context(), s.User.Username, r.PostFormValue("old"))
+	if errors.Is(err, store.ErrBadLogin) {
+		h.wm.loginFailures.WithLabelValues(formPassword).Inc()
+		h.log.Info("password change: wrong current password", "username", s.User.Username, "remote_addr", addr)
 		p.Error = "Your current password is wrong."
 		return h.render(w, r, http.StatusBadRequest, "account", p)
 	}
+	if err != nil {
+		h.limiter.giveBack(s.User.Username, addr)
+		return err
+	}
+	h.limiter.succeeded(s.User.Username, addr)
 	if r.PostFormValue("new") != r.PostFormValue("new2") {
 		p.Error = "The two new passwords differ."
 		return h.render(w, r, http.StatusBadRequest, "account", p)

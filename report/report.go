@@ -18,7 +18,9 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,12 +38,29 @@ type Config struct {
 	// Gatherer is served on /metrics (behind login or token). Nil serves
 	// an empty set.
 	Gatherer prometheus.Gatherer
+	// Registerer takes the web side's own metrics (the login throttle,
+	// ignored forwarding headers); usually the registry behind Gatherer.
+	// Nil keeps them unregistered.
+	Registerer prometheus.Registerer
 	// CookieSecure forces the Secure flag on cookies. Without it the flag
 	// is set only for requests that came over TLS, directly or (by
-	// X-Forwarded-Proto: https) through a proxy: a browser does not send a
-	// Secure cookie back over plain http, which would make logging in on
-	// http://127.0.0.1 impossible.
+	// X-Forwarded-Proto: https) through a trusted proxy: a browser does not
+	// send a Secure cookie back over plain http, which would make logging
+	// in on http://127.0.0.1 impossible.
 	CookieSecure bool
+	// TrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed; from any other peer both headers are
+	// ignored. Empty trusts no one.
+	TrustedProxies []netip.Prefix
+	// HSTSMaxAge is the max-age of the Strict-Transport-Security header
+	// sent on responses to requests that came over TLS (directly or by a
+	// trusted proxy's X-Forwarded-Proto: https), never over plain http.
+	// 0 means one year; NoHSTS sends no header.
+	HSTSMaxAge time.Duration
+	NoHSTS     bool
+	// LoginLimits throttle password guesses; the zero value means
+	// DefaultLoginLimits.
+	LoginLimits LoginLimits
 	// SessionTTL is how long a login lasts; 0 means 12 hours.
 	SessionTTL time.Duration
 	// Now returns the current time; tests replace it. Nil is time.Now.
@@ -61,9 +80,13 @@ type Handler struct {
 	loc     *time.Location
 	pages   map[string]*template.Template
 	mux     *http.ServeMux
-	limiter *limiter
+	limiter *throttle
 	metrics http.Handler
-	bg      sync.WaitGroup // re-evaluations that outlived their request
+	wm      *webMetrics
+	// forwardedWarned is set once forwarding headers from an untrusted
+	// peer were logged, so that the log says it once.
+	forwardedWarned atomic.Bool
+	bg              sync.WaitGroup // re-evaluations that outlived their request
 	// bgCtx is their context; Wait cancels it when shutdown cannot wait
 	// longer, so that none outlives the database.
 	bgCtx    context.Context
@@ -90,7 +113,14 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Gatherer == nil {
 		cfg.Gatherer = prometheus.NewRegistry()
 	}
-	h := &Handler{cfg: cfg, db: cfg.DB, log: cfg.Logger, loc: cfg.Location, limiter: newLimiter(cfg.Now)}
+	if cfg.HSTSMaxAge <= 0 {
+		cfg.HSTSMaxAge = 365 * 24 * time.Hour
+	}
+	if cfg.LoginLimits == (LoginLimits{}) {
+		cfg.LoginLimits = DefaultLoginLimits
+	}
+	h := &Handler{cfg: cfg, db: cfg.DB, log: cfg.Logger, loc: cfg.Location, wm: newWebMetrics(cfg.Registerer)}
+	h.limiter = newThrottle(cfg.LoginLimits, cfg.Now, cfg.Logger, h.wm)
 	h.bgCtx, h.bgCancel = context.WithCancel(context.Background())
 	var err error
 	if h.pages, err = parsePages(h.funcs()); err != nil {
@@ -106,7 +136,12 @@ func New(cfg Config) (*Handler, error) {
 
 // ServeHTTP answers one request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o := h.findOrigin(r)
+	r = withOrigin(r, o)
 	hd := w.Header()
+	if o.HTTPS && !h.cfg.NoHSTS {
+		hd.Set("Strict-Transport-Security", fmt.Sprintf("max-age=%d", int64(h.cfg.HSTSMaxAge/time.Second)))
+	}
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Referrer-Policy", "same-origin")

@@ -40,6 +40,10 @@ type DB struct {
 	db *sql.DB
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+	// PasswordCost is the bcrypt cost of new password hashes; 0 means
+	// bcrypt.DefaultCost. Tests lower it to save time: a hash is checked
+	// at the cost it was made with.
+	PasswordCost int
 }
 
 // FileName is the database's file name inside the data folder.

@@ -52,14 +52,18 @@ func scanUser(sc interface{ Scan(...any) error }) (User, error) {
 
 // hashPassword returns the bcrypt hash of a password after checking its
 // length. The password itself is never stored.
-func hashPassword(password string) (string, error) {
+func (db *DB) hashPassword(password string) (string, error) {
 	if len(password) < MinPasswordLen {
 		return "", fmt.Errorf("the password must have at least %d characters", MinPasswordLen)
 	}
 	if len(password) > 72 {
 		return "", fmt.Errorf("the password must have at most 72 bytes (a bcrypt limit)")
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	cost := db.PasswordCost
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -91,7 +95,7 @@ func (db *DB) AddUser(ctx context.Context, actor string, u User, password string
 	if !ValidRole(u.Role) {
 		return User{}, fmt.Errorf("add user %s: role %q is not admin, tech or csr", u.Username, u.Role)
 	}
-	hash, err := hashPassword(password)
+	hash, err := db.hashPassword(password)
 	if err != nil {
 		return User{}, fmt.Errorf("add user %s: %w", u.Username, err)
 	}
@@ -114,6 +118,10 @@ func (db *DB) addUser(ctx context.Context, tx *sql.Tx, actor string, u User, has
 		return User{}, err
 	}
 	u.ID, _ = res.LastInsertId()
+	// The first-run link is gone once any user exists, however made.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM settings WHERE name = ?`, SettingSetupToken); err != nil {
+		return User{}, err
+	}
 	return u, db.audit(tx, actor, "user.add", "user "+u.Username, nil, u)
 }
 
@@ -124,7 +132,7 @@ func (db *DB) AddFirstAdmin(ctx context.Context, username, email, password strin
 	if err := validateUsername(username); err != nil {
 		return User{}, fmt.Errorf("add first admin: %w", err)
 	}
-	hash, err := hashPassword(password)
+	hash, err := db.hashPassword(password)
 	if err != nil {
 		return User{}, fmt.Errorf("add first admin: %w", err)
 	}
@@ -138,10 +146,6 @@ func (db *DB) AddFirstAdmin(ctx context.Context, username, email, password strin
 			return fmt.Errorf("%w: a user exists already", ErrConflict)
 		}
 		u, err = db.addUser(ctx, tx, "setup-link", User{Username: username, Role: RoleAdmin, Email: email}, hash)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM settings WHERE name = ?`, SettingSetupToken)
 		return err
 	})
 	if err != nil {
@@ -152,7 +156,7 @@ func (db *DB) AddFirstAdmin(ctx context.Context, username, email, password strin
 
 // SetPassword replaces a user's password.
 func (db *DB) SetPassword(ctx context.Context, actor string, userID int64, password string) error {
-	hash, err := hashPassword(password)
+	hash, err := db.hashPassword(password)
 	if err != nil {
 		return err
 	}

@@ -138,8 +138,12 @@ func (in *instance) start(extra ...string) {
 
 // stop sends SIGTERM and waits for a clean exit.
 func (in *instance) stop() error {
-	if in.cmd.ProcessState != nil {
-		return nil
+	// Not cmd.ProcessState: the goroutine in start writes it in Wait.
+	select {
+	case err := <-in.done:
+		in.done <- err
+		return err
+	default:
 	}
 	in.cmd.Process.Signal(os.Interrupt)
 	select {

@@ -19,21 +19,63 @@ import (
 
 // httpOptions are serve's flags for the web interface.
 type httpOptions struct {
-	addr         *string
-	cookieSecure *bool
-	baseURL      *string // serve's --base-url, shared with the emails
-	sessionTTL   *time.Duration
+	addr           *string
+	cookieSecure   *bool
+	baseURL        *string // serve's --base-url, shared with the emails
+	sessionTTL     *time.Duration
+	trustedProxies prefixList
+	hstsMaxAge     *time.Duration
+	login          loginFlags
 	// liftBan ends an SSH ban in the running server (the defender's Lift).
 	liftBan func(ctx context.Context, actor, address string) error
 }
 
+// loginFlags are the limits of web.LoginLimits.
+type loginFlags struct {
+	pairFailures, addressFailures, tracked *int
+	delay, maxDelay                        *time.Duration
+}
+
 func addHTTPFlags(fs *flag.FlagSet) *httpOptions {
-	return &httpOptions{
+	d := web.DefaultLoginLimits
+	o := &httpOptions{
 		addr: fs.String("http-addr", ":8080", "address the web interface listens on (empty: no web interface)"),
 		cookieSecure: fs.Bool("cookie-secure", false, "always mark cookies Secure (set it behind a TLS proxy that does not send X-Forwarded-Proto;\n"+
-			"without it, cookies are Secure only on requests that came over TLS)"),
+			"without it, cookies are Secure only on requests that came over TLS, directly or through a --trusted-proxy)"),
 		sessionTTL: fs.Duration("session-ttl", 12*time.Hour, "how long a login lasts"),
+		hstsMaxAge: fs.Duration("hsts-max-age", 365*24*time.Hour, "max-age of the Strict-Transport-Security header sent on responses over TLS\n"+
+			"(directly, or X-Forwarded-Proto: https from a --trusted-proxy); never on plain http; 0: no header"),
+		login: loginFlags{
+			pairFailures: fs.Int("login-pair-failures", d.PairFailures, "wrong passwords one username may get from one address before each further attempt waits"),
+			addressFailures: fs.Int("login-address-failures", d.AddressFailures, "wrong passwords one address may send, for any usernames, before each further attempt waits\n"+
+				"(0: no limit per address)"),
+			delay:    fs.Duration("login-delay", d.Delay, "the first wait once failures pass a limit; it doubles with each further failure (0: no throttle)"),
+			maxDelay: fs.Duration("login-max-delay", d.MaxDelay, "the longest wait between password attempts of a throttled username and address"),
+			tracked:  fs.Int("login-tracked", d.MaxTracked, "most (username, address) pairs, and addresses, the throttle keeps; beyond it the oldest is forgotten"),
+		},
 	}
+	fs.Var(&o.trustedProxies, "trusted-proxy", "a reverse proxy's address or `CIDR` range (repeatable; comma-separated in BACKUPREPORT_TRUSTED_PROXY):\n"+
+		"only from these peers are X-Forwarded-For and X-Forwarded-Proto believed")
+	return o
+}
+
+// loginLimits checks the throttle's flags and returns them as limits.
+func (o *httpOptions) loginLimits() (web.LoginLimits, error) {
+	l := web.LoginLimits{PairFailures: *o.login.pairFailures, AddressFailures: *o.login.addressFailures,
+		Delay: *o.login.delay, MaxDelay: *o.login.maxDelay, MaxTracked: *o.login.tracked}
+	switch {
+	case l.PairFailures < 0:
+		return l, fmt.Errorf("--login-pair-failures %d is negative", l.PairFailures)
+	case l.AddressFailures < 0:
+		return l, fmt.Errorf("--login-address-failures %d is negative", l.AddressFailures)
+	case l.Delay < 0:
+		return l, fmt.Errorf("--login-delay %v is negative", l.Delay)
+	case l.Delay > 0 && l.MaxDelay < l.Delay:
+		return l, fmt.Errorf("--login-max-delay %v is shorter than --login-delay %v", l.MaxDelay, l.Delay)
+	case l.MaxTracked < 1:
+		return l, fmt.Errorf("--login-tracked %d must be at least 1", l.MaxTracked)
+	}
+	return l, nil
 }
 
 // startHTTP starts the web interface; the returned function stops it.
@@ -41,7 +83,15 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 	if *o.addr == "" {
 		return nil, nil
 	}
-	h, err := web.New(web.Config{DB: db, Location: loc, Logger: log, Gatherer: reg, CookieSecure: *o.cookieSecure, SessionTTL: *o.sessionTTL,
+	limits, err := o.loginLimits()
+	if err != nil {
+		return nil, err
+	}
+	if *o.hstsMaxAge < 0 {
+		return nil, fmt.Errorf("--hsts-max-age %v is negative", *o.hstsMaxAge)
+	}
+	h, err := web.New(web.Config{DB: db, Location: loc, Logger: log, Gatherer: reg, Registerer: reg, CookieSecure: *o.cookieSecure,
+		SessionTTL: *o.sessionTTL, TrustedProxies: o.trustedProxies, HSTSMaxAge: *o.hstsMaxAge, NoHSTS: *o.hstsMaxAge == 0, LoginLimits: limits,
 		LiftBan: o.liftBan})
 	if err != nil {
 		return nil, fmt.Errorf("web interface: %w", err)
@@ -59,7 +109,7 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("http listening", "addr", ln.Addr().String())
+	log.Info("http listening", "addr", ln.Addr().String(), "trusted_proxies", o.trustedProxies.String())
 	// Tests start serve on port 0 and read the address from this line.
 	fmt.Fprintf(a.stdout, "http listening on %s\n", ln.Addr())
 	tok, err := web.PrepareFirstRun(ctx, db)
