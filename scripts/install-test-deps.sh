@@ -4,6 +4,7 @@
 set -euo pipefail
 need=()
 command -v rsync >/dev/null || need+=(rsync)
+command -v curl >/dev/null || need+=(curl)
 command -v ssh >/dev/null || need+=(openssh-client)
 command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v plink >/dev/null || need+=(putty-tools)

@@ -126,3 +126,42 @@ func TestRealSSHUploadsWhileStrangersHoldConnections(t *testing.T) {
 		t.Errorf("the drops were not logged")
 	}
 }
+
+// TestWebConnectionCap: connections beyond --http-max-connections are
+// closed at accept, and the web side answers again once one is gone.
+func TestWebConnectionCap(t *testing.T) {
+	in := startServe(t, "--http-max-connections", "2")
+	addr := in.web()
+	var held []net.Conn
+	for i := 0; i < 2; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		held = append(held, c)
+	}
+	extra, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	extra.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := extra.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("a third web connection: read %v, want it closed at once (EOF)", err)
+	}
+	held[0].Close()
+	var r runResult
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		// Until the server has seen the close, curl may meet the cap.
+		if r = run(t, nil, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "http://"+addr+"/healthz"); r.stdout == "200" {
+			break
+		}
+	}
+	if r.stdout != "200" {
+		t.Errorf("/healthz with one connection free: %q (exit %d)", r.stdout, r.code)
+	}
+	if !strings.Contains(in.logs.String(), "http connection refused: too many open") {
+		t.Errorf("the refusal was not logged")
+	}
+}

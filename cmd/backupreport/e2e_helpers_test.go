@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -66,9 +67,11 @@ type instance struct {
 	dir     string // scratch folder for keys and reports
 	data    string
 	sshPort string
-	cmd     *exec.Cmd
-	logs    *syncBuffer
-	done    chan error
+	// httpAddr is the web side's address, once serve printed it.
+	httpAddr atomic.Value // string
+	cmd      *exec.Cmd
+	logs     *syncBuffer
+	done     chan error
 }
 
 type syncBuffer struct {
@@ -122,6 +125,9 @@ func (in *instance) start(extra ...string) {
 			if a, ok := strings.CutPrefix(sc.Text(), "ssh listening on "); ok {
 				addr <- a
 			}
+			if a, ok := strings.CutPrefix(sc.Text(), "http listening on "); ok {
+				in.httpAddr.Store(a)
+			}
 		}
 	}()
 	go func() { in.done <- in.cmd.Wait() }()
@@ -134,6 +140,18 @@ func (in *instance) start(extra ...string) {
 		t.Fatalf("serve did not start\n%s", in.logs.String())
 	}
 	t.Cleanup(func() { in.stop() })
+}
+
+// web returns the web side's address, waiting for serve to print it.
+func (in *instance) web() string {
+	in.t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if a, _ := in.httpAddr.Load().(string); a != "" {
+			return a
+		}
+	}
+	in.t.Fatalf("serve printed no http address\n%s", in.logs.String())
+	return ""
 }
 
 // stop sends SIGTERM and waits for a clean exit.

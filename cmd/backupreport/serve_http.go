@@ -26,6 +26,7 @@ type httpOptions struct {
 	trustedProxies prefixList
 	hstsMaxAge     *time.Duration
 	login          loginFlags
+	maxConns       *int
 	// liftBan ends an SSH ban in the running server (the defender's Lift).
 	liftBan func(ctx context.Context, actor, address string) error
 }
@@ -39,7 +40,8 @@ type loginFlags struct {
 func addHTTPFlags(fs *flag.FlagSet) *httpOptions {
 	d := web.DefaultLoginLimits
 	o := &httpOptions{
-		addr: fs.String("http-addr", ":8080", "address the web interface listens on (empty: no web interface)"),
+		addr:     fs.String("http-addr", ":8080", "address the web interface listens on (empty: no web interface)"),
+		maxConns: fs.Int("http-max-connections", defaultHTTPMaxConns, "web connections open at once; more are closed at accept (0: no cap)"),
 		cookieSecure: fs.Bool("cookie-secure", false, "always mark cookies Secure (set it behind a TLS proxy that does not send X-Forwarded-Proto;\n"+
 			"without it, cookies are Secure only on requests that came over TLS, directly or through a --trusted-proxy)"),
 		sessionTTL: fs.Duration("session-ttl", 12*time.Hour, "how long a login lasts"),
@@ -100,6 +102,7 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 	if err != nil {
 		return nil, fmt.Errorf("listen for HTTP on %s: %w", *o.addr, err)
 	}
+	ln = newCapListener(ln, *o.maxConns, log, reg)
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

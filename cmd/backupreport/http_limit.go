@@ -1,0 +1,86 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// defaultHTTPMaxConns bounds the web side's open connections. Staff are a
+// handful of browsers; the bound keeps a flood of idle connections from
+// taking the file handles the SSH side and /healthz need.
+const defaultHTTPMaxConns = 1024
+
+// capListener closes connections beyond max at once, rather than leaving
+// them queued in the kernel, and never stops on a temporary accept error.
+type capListener struct {
+	net.Listener
+	max     int64
+	open    atomic.Int64
+	refused prometheus.Counter
+	log     *slog.Logger
+
+	mu       sync.Mutex
+	lastNote time.Time
+	skipped  int
+}
+
+func newCapListener(ln net.Listener, max int, log *slog.Logger, reg prometheus.Registerer) *capListener {
+	c := &capListener{Listener: ln, max: int64(max), log: log, refused: prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "backupreport_http_connections_refused_total", Help: "Web connections closed at accept because --http-max-connections were open.",
+	})}
+	if reg != nil {
+		reg.MustRegister(c.refused)
+	}
+	return c
+}
+
+func (l *capListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Temporary() { //nolint:staticcheck // EMFILE is only reported this way
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			return nil, err
+		}
+		if l.max > 0 && l.open.Load() >= l.max {
+			c.Close()
+			l.refused.Inc()
+			l.note()
+			continue
+		}
+		l.open.Add(1)
+		return &countedConn{Conn: c, l: l}, nil
+	}
+}
+
+// note logs a refusal, at most once every 10 seconds.
+func (l *capListener) note() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if time.Since(l.lastNote) < 10*time.Second {
+		l.skipped++
+		return
+	}
+	l.log.Warn("http connection refused: too many open", "max", l.max, "similar_since_last_line", l.skipped)
+	l.lastNote, l.skipped = time.Now(), 0
+}
+
+type countedConn struct {
+	net.Conn
+	l    *capListener
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.l.open.Add(-1) })
+	return c.Conn.Close()
+}
