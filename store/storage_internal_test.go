@@ -17,7 +17,7 @@ func TestStorageQueriesReadIndexesOnly(t *testing.T) {
 	db := openTest(t)
 	for _, tt := range []struct {
 		name, query, want string
-		args           []any
+		args              []any
 	}{
 		{"usage", `SELECT ` + usageColumns + ` FROM ` + usageFrom + ` WHERE s.customer_id = ?`, "COVERING INDEX raw_logs_usage", []any{1}},
 		{"usage by customer", `SELECT s.customer_id, ` + usageColumns + ` FROM ` + usageFrom + ` GROUP BY s.customer_id`, "COVERING INDEX raw_logs_usage", nil},
