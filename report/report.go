@@ -46,6 +46,11 @@ type Config struct {
 	SessionTTL time.Duration
 	// Now returns the current time; tests replace it. Nil is time.Now.
 	Now func() time.Time
+	// LogQuota and RawLogRetentionDays are serve's --customer-log-quota
+	// and --raw-log-retention, shown on the storage and customer pages
+	// (the SSH side and the storage job apply them).
+	LogQuota            int64
+	RawLogRetentionDays int
 }
 
 // Handler serves the web interface. Build it with New.
@@ -177,6 +182,8 @@ func (h *Handler) routes() []route {
 		{"POST /codes/{code}", page, store.RoleTech, h.setCode},
 		{"GET /audit", page, store.RoleAdmin, h.auditPage},
 		{"GET /deliveries", page, store.RoleAdmin, h.deliveriesPage},
+		{"GET /storage", page, store.RoleAdmin, h.storagePage},
+		{"POST /customers/{customer}/log-quota", page, store.RoleAdmin, h.setLogQuota},
 		{"GET /sandbox", page, "", h.sandboxPage},
 		{"POST /sandbox", page, "", h.sandbox},
 

@@ -55,6 +55,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	maxUpload := fs.Int64("max-upload-bytes", server.DefaultMaxUploadBytes, "largest upload accepted; larger ones end with an error")
 	tz := fs.String("timezone", "", "time zone for nights and pages, e.g. Europe/Berlin (default: the machine's)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	storageOpts := addStorageFlags(fs)
 	httpOpts := addHTTPFlags(fs)
 	mailOpts := addMailFlags(fs)
 	httpOpts.baseURL = mailOpts.smtp.baseURL // one --base-url for links in emails and the first-run link
@@ -64,6 +65,9 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	}
 	if len(pos) > 0 {
 		return a.usageErr(fs, "serve takes no arguments, got %q", pos[0])
+	}
+	if err := storageOpts.validate(); err != nil {
+		return a.usageErr(fs, "%v", err)
 	}
 	log := newLogger(a, *logLevel)
 	loc, err := loadLocation(*tz)
@@ -107,8 +111,11 @@ func runServe(ctx context.Context, a *app, args []string) int {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	storageMetrics := server.NewStorageMetrics(reg)
+	registerSpaceGauges(reg, db)
 	srv := server.New(db, server.Config{
 		HostSigners: signers, LegacyCrypto: *legacy, AutoRegister: *autoReg, MaxLogBytes: *maxLog, MaxUploadBytes: *maxUpload,
+		LogQuota: *storageOpts.quota, StorageMetrics: storageMetrics,
 		Location: loc, Logger: log, Metrics: server.NewMetrics(reg),
 	})
 	ln, err := net.Listen("tcp", *sshAddr)
@@ -121,13 +128,14 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	sshErr := make(chan error, 1)
 	go func() { sshErr <- srv.Serve(ln) }()
 
-	stopHTTP, err := startHTTP(ctx, a, db, log, loc, reg, httpOpts)
+	stopHTTP, err := startHTTP(ctx, a, db, log, loc, reg, httpOpts, storageOpts)
 	if err != nil {
 		ln.Close()
 		return a.fail("%v", err)
 	}
 
-	stopScheduler, err := startScheduler(ctx, a, db, log, loc, mailOpts)
+	stopScheduler, err := startScheduler(ctx, a, db, log, loc, mailOpts,
+		&storageJob{db: db, log: log, metrics: storageMetrics, quota: *storageOpts.quota, retentionDays: *storageOpts.retention})
 	if err != nil {
 		ln.Close()
 		return a.fail("%v", err)

@@ -35,11 +35,15 @@ func addHTTPFlags(fs *flag.FlagSet) *httpOptions {
 }
 
 // startHTTP starts the web interface; the returned function stops it.
-func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc *time.Location, reg *prometheus.Registry, o *httpOptions) (func(context.Context) error, error) {
+func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc *time.Location, reg *prometheus.Registry, o *httpOptions, so *storageOptions) (func(context.Context) error, error) {
 	if *o.addr == "" {
 		return nil, nil
 	}
-	h, err := web.New(web.Config{DB: db, Location: loc, Logger: log, Gatherer: reg, CookieSecure: *o.cookieSecure, SessionTTL: *o.sessionTTL})
+	cfg := web.Config{DB: db, Location: loc, Logger: log, Gatherer: reg, CookieSecure: *o.cookieSecure, SessionTTL: *o.sessionTTL}
+	if so != nil {
+		cfg.LogQuota, cfg.RawLogRetentionDays = *so.quota, *so.retention
+	}
+	h, err := web.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("web interface: %w", err)
 	}
