@@ -30,15 +30,21 @@ type LogUsage struct {
 }
 
 // The one definition of a customer's raw log usage: every quota check,
-// every page and the CLI read it through these two fragments, grouped by
-// s.customer_id or filtered on it. stored_bytes comes after the log's data
-// in its row, so reading it from the row walks all of the data's overflow
-// pages (110 ms for 40 logs of 4 MiB, against 0.14 ms from the index):
-// INDEXED BY (SQLite's own syntax) makes SQLite read it from
-// raw_logs_usage, which it would not choose over the rowid by itself.
+// every page and the CLI read it through these fragments, grouped by
+// s.customer_id or filtered on it.
+//
+// logSize is what one log takes: stored_bytes, or for logs stored before
+// migration 0012 (stored_bytes 0) their data's length. Both are in the
+// index raw_logs_usage, so no log's row is read: stored_bytes comes after
+// the data in its row, and reading it there walks all of the data's
+// overflow pages (110 ms for 40 logs of 4 MiB, against 0.14 ms from the
+// index). INDEXED BY (SQLite's own syntax, as is the two-argument max)
+// makes SQLite use that index, which it would not choose over the rowid
+// by itself.
 const (
+	logSize      = `max(l.stored_bytes, length(l.data))`
 	usageFrom    = `raw_logs l INDEXED BY raw_logs_usage JOIN results r ON r.id = l.result_id JOIN servers s ON s.id = r.server_id`
-	usageColumns = `COUNT(*), COALESCE(SUM(l.stored_bytes), 0), COALESCE(SUM(l.original_bytes), 0), MIN(r.received_at)`
+	usageColumns = `COUNT(*), COALESCE(SUM(` + logSize + `), 0), COALESCE(SUM(l.original_bytes), 0), MIN(r.received_at)`
 )
 
 func scanUsage(u *LogUsage, logs, stored, original sql.NullInt64, oldest sql.NullString) {
@@ -257,7 +263,7 @@ func (db *DB) EnforceLogQuota(ctx context.Context, customerID, defaultQuota int6
 // quotaVictims picks the oldest logs of a customer that together take at
 // least over bytes, leaving out its newest log. It only reads.
 func (db *DB) quotaVictims(ctx context.Context, customerID, over int64) ([]victim, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT l.result_id, l.stored_bytes, l.original_bytes FROM `+usageFrom+`
+	rows, err := db.db.QueryContext(ctx, `SELECT l.result_id, `+logSize+`, l.original_bytes FROM `+usageFrom+`
 		WHERE s.customer_id = ? AND l.result_id <> (SELECT l2.result_id FROM raw_logs l2 JOIN results r2 ON r2.id = l2.result_id JOIN servers s2 ON s2.id = r2.server_id
 			WHERE s2.customer_id = ? ORDER BY r2.received_at DESC, r2.id DESC LIMIT 1)
 		ORDER BY r.received_at, r.id`, customerID, customerID)
@@ -289,7 +295,7 @@ func (db *DB) PruneRawLogsBefore(ctx context.Context, cutoff time.Time, opts Pru
 	for {
 		// Read outside the transaction: the write lock is held only to
 		// delete. results_log_kept walks only results that may have a log.
-		rows, err := db.db.QueryContext(ctx, `SELECT l.result_id, l.stored_bytes, l.original_bytes
+		rows, err := db.db.QueryContext(ctx, `SELECT l.result_id, `+logSize+`, l.original_bytes
 			FROM results r JOIN raw_logs l INDEXED BY raw_logs_usage ON l.result_id = r.id
 			WHERE r.received_at < ? AND r.raw_log_pruned_at IS NULL AND r.source <> 'missing'
 			ORDER BY r.received_at, r.id LIMIT ?`, formatTime(cutoff), o.BatchSize)

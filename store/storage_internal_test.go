@@ -21,9 +21,9 @@ func TestStorageQueriesReadIndexesOnly(t *testing.T) {
 	}{
 		{"usage", `SELECT ` + usageColumns + ` FROM ` + usageFrom + ` WHERE s.customer_id = ?`, "COVERING INDEX raw_logs_usage", []any{1}},
 		{"usage by customer", `SELECT s.customer_id, ` + usageColumns + ` FROM ` + usageFrom + ` GROUP BY s.customer_id`, "COVERING INDEX raw_logs_usage", nil},
-		{"retention reads sizes from the index", `SELECT l.result_id, l.stored_bytes, l.original_bytes FROM results r JOIN raw_logs l INDEXED BY raw_logs_usage ON l.result_id = r.id
+		{"retention reads sizes from the index", `SELECT l.result_id, ` + logSize + `, l.original_bytes FROM results r JOIN raw_logs l INDEXED BY raw_logs_usage ON l.result_id = r.id
 			WHERE r.received_at < ? AND r.raw_log_pruned_at IS NULL AND r.source <> 'missing' ORDER BY r.received_at, r.id LIMIT ?`, "COVERING INDEX raw_logs_usage", []any{"x", 10}},
-		{"retention walks the kept logs", `SELECT l.result_id, l.stored_bytes, l.original_bytes FROM results r JOIN raw_logs l INDEXED BY raw_logs_usage ON l.result_id = r.id
+		{"retention walks the kept logs", `SELECT l.result_id, ` + logSize + `, l.original_bytes FROM results r JOIN raw_logs l INDEXED BY raw_logs_usage ON l.result_id = r.id
 			WHERE r.received_at < ? AND r.raw_log_pruned_at IS NULL AND r.source <> 'missing' ORDER BY r.received_at, r.id LIMIT ?`, "INDEX results_log_kept", []any{"x", 10}},
 	} {
 		plan, err := db.Explain(ctx, tt.query, tt.args...)
@@ -36,9 +36,20 @@ func TestStorageQueriesReadIndexesOnly(t *testing.T) {
 	}
 }
 
-// TestMigrationBackfillsStoredBytes opens a database whose raw logs were
-// stored before stored_bytes existed: they count with their data's length.
-func TestMigrationBackfillsStoredBytes(t *testing.T) {
+// TestWALIsTruncatedAfterCheckpoints checks the limit that gives the
+// disk back after a burst of big uploads.
+func TestWALIsTruncatedAfterCheckpoints(t *testing.T) {
+	db := openTest(t)
+	var limit int64
+	if err := db.db.QueryRow(`PRAGMA journal_size_limit`).Scan(&limit); err != nil || limit != 64<<20 {
+		t.Errorf("journal_size_limit = %d, %v; want 64 MiB", limit, err)
+	}
+}
+
+// TestLogsFromBeforeStoredBytesCountTheirLength opens a database whose raw
+// logs were stored before stored_bytes existed: they count with their
+// data's length, with no row rewritten.
+func TestLogsFromBeforeStoredBytesCountTheirLength(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
 	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
