@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -201,9 +200,12 @@ type PruneStats struct {
 	Transactions  int    `json:"transactions"`
 }
 
-// pruneMu lets one prune run at a time in this process, so that two
-// uploads of a customer over its cap do not both prune for the same excess.
-var pruneMu sync.Mutex
+// quotaSem lets one quota prune delete at a time in this process, so that
+// two uploads of a customer over its cap do not both delete for the same
+// excess. It is a channel so that waiting for it ends with the context.
+// Retention does not take it: its deletions are the same whoever runs
+// them.
+var quotaSem = make(chan struct{}, 1)
 
 // maxPrunePass is how many logs one pass of a quota prune picks; a bigger
 // excess takes more passes.
@@ -232,8 +234,14 @@ func (db *DB) EnforceLogQuota(ctx context.Context, customerID, defaultQuota int6
 	if st.Quota <= 0 {
 		return st, nil
 	}
-	pruneMu.Lock()
-	defer pruneMu.Unlock()
+	// The usual case, within the cap, takes neither the semaphore nor a
+	// lock: uploads check in parallel.
+	locked := false
+	defer func() {
+		if locked {
+			<-quotaSem
+		}
+	}()
 	for {
 		u, err := logUsage(ctx, db.db, customerID)
 		if err != nil {
@@ -242,6 +250,15 @@ func (db *DB) EnforceLogQuota(ctx context.Context, customerID, defaultQuota int6
 		over := u.StoredBytes - st.Quota
 		if over <= 0 || u.Logs <= 1 {
 			return st, nil
+		}
+		if !locked {
+			select {
+			case quotaSem <- struct{}{}:
+				locked = true
+			case <-ctx.Done():
+				return st, fmt.Errorf("log quota of %s: waiting for another prune: %w", st.Customer, ctx.Err())
+			}
+			continue // the usage again, now that no other prune runs
 		}
 		vs, err := db.quotaVictims(ctx, customerID, over)
 		if err != nil {
@@ -290,8 +307,6 @@ func (db *DB) quotaVictims(ctx context.Context, customerID, over int64) ([]victi
 func (db *DB) PruneRawLogsBefore(ctx context.Context, cutoff time.Time, opts PruneOptions) (PruneStats, error) {
 	st := PruneStats{Reason: PruneRetention}
 	o := opts.withDefaults()
-	pruneMu.Lock()
-	defer pruneMu.Unlock()
 	for {
 		// Read outside the transaction: the write lock is held only to
 		// delete. results_log_kept walks only results that may have a log.

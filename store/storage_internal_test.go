@@ -1,11 +1,16 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/backupreport/backupreport/parser"
 )
 
 // TestStorageQueriesReadIndexesOnly checks the plans of the queries that
@@ -86,5 +91,32 @@ func TestLogsFromBeforeStoredBytesCountTheirLength(t *testing.T) {
 	r, _, err := db.Result(ctx, 1)
 	if err != nil || r.RawLogPrunedAt != nil || r.RawLogPrunedReason != "" {
 		t.Errorf("old result: %+v, %v; want not pruned", r, err)
+	}
+}
+
+// TestQuotaChecksWithinTheCapDoNotWaitForAPrune holds the quota semaphore
+// as a long prune would: a customer within its cap is checked at once, one
+// over it waits only as long as its context allows.
+func TestQuotaChecksWithinTheCapDoNotWaitForAPrune(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	db.AddCustomer(ctx, "t", Customer{Slug: "acme"})
+	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	for i := 0; i < 3; i++ {
+		at := time.Date(2026, 3, 1+i, 2, 0, 0, 0, time.UTC)
+		if _, err := db.SaveUpload(ctx, Upload{ServerID: srv.ID, ReceivedAt: at, Night: Night(at, time.UTC), Source: SourceUpload,
+			Result: &parser.Result{Status: parser.StatusOK}, Log: CompressLog(bytes.Repeat([]byte("x\n"), 5000))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	quotaSem <- struct{}{}
+	defer func() { <-quotaSem }()
+	if st, err := db.EnforceLogQuota(ctx, srv.CustomerID, 1<<30, PruneOptions{Pause: -1}); err != nil || st.Logs != 0 {
+		t.Errorf("within the cap: %+v, %v; want an answer at once", st, err)
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := db.EnforceLogQuota(short, srv.CustomerID, 1, PruneOptions{Pause: -1}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("over the cap while another prune runs: %v, want the context's deadline", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/backupreport/backupreport/parser"
@@ -391,7 +392,24 @@ func startScheduler(ctx context.Context, a *app, db *store.DB, log *slog.Logger,
 		s.poll, s.pollEvery = n.poll, time.Minute
 	}
 	if storage != nil {
-		s.maintain, s.maintainEvery = storage.run, storageEvery
+		// The job runs on its own goroutine: a first retention run on a
+		// large database takes minutes and must not delay the missing
+		// check or the reports. A run still going when the next is due
+		// is not doubled.
+		var running atomic.Bool
+		s.maintain = func(ctx context.Context, now time.Time) {
+			if !running.CompareAndSwap(false, true) {
+				log.Info("storage job still running; this run is skipped")
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer running.Store(false)
+				storage.run(ctx, now)
+			}()
+		}
+		s.maintainEvery = storageEvery
 	}
 	wg.Add(1)
 	go func() {

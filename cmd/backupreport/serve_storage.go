@@ -57,6 +57,9 @@ func (j *storageJob) run(ctx context.Context, now time.Time) {
 	if j.retentionDays > 0 {
 		st, err := j.db.PruneRawLogsBefore(ctx, now.AddDate(0, 0, -j.retentionDays), j.opts)
 		j.metrics.Record(j.log, st)
+		if ctx.Err() != nil {
+			return // serve is stopping; the next run goes on
+		}
 		if err != nil {
 			j.log.Error("raw log retention", logErr, err)
 		}
@@ -72,6 +75,9 @@ func (j *storageJob) run(ctx context.Context, now time.Time) {
 		}
 		st, err := j.db.EnforceLogQuota(ctx, c.CustomerID, j.quota, j.opts)
 		j.metrics.Record(j.log, st)
+		if ctx.Err() != nil {
+			return
+		}
 		if err != nil {
 			j.log.Error("raw log quota", logCustomer, c.Customer, logErr, err)
 		}
