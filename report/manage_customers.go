@@ -53,6 +53,7 @@ type customerPage struct {
 	Keys      []store.Key
 	Staff     []store.User
 	CanManage bool
+	Logs      *customerLogUse
 }
 
 func (h *Handler) customerPage(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -81,6 +82,9 @@ func (h *Handler) customerPage(w http.ResponseWriter, r *http.Request, s *sessio
 		}
 	}
 	if p.Staff, err = h.db.Users(ctx); err != nil {
+		return err
+	}
+	if p.Logs, err = h.customerLogUse(ctx, c, s); err != nil {
 		return err
 	}
 	return h.render(w, r, http.StatusOK, "customer", p)

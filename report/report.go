@@ -70,6 +70,11 @@ type Config struct {
 	// wires it to the server's defender. Nil lifts it in the store only,
 	// and a running server follows at its next reload of the bans.
 	LiftBan func(ctx context.Context, actor, address string) error
+	// LogQuota and RawLogRetentionDays are serve's --customer-log-quota
+	// and --raw-log-retention, shown on the storage and customer pages
+	// (the SSH side and the storage job apply them).
+	LogQuota            int64
+	RawLogRetentionDays int
 }
 
 // Handler serves the web interface. Build it with New.
@@ -219,6 +224,8 @@ func (h *Handler) routes() []route {
 		{"GET /deliveries", page, store.RoleAdmin, h.deliveriesPage},
 		{"GET /bans", page, store.RoleAdmin, h.bansPage},
 		{"POST /bans/lift", page, store.RoleAdmin, h.liftBan},
+		{"GET /storage", page, store.RoleAdmin, h.storagePage},
+		{"POST /customers/{customer}/log-quota", page, store.RoleAdmin, h.setLogQuota},
 		{"GET /sandbox", page, "", h.sandboxPage},
 		{"POST /sandbox", page, "", h.sandbox},
 

@@ -280,6 +280,10 @@ func (h *Handler) rawLog(w http.ResponseWriter, r *http.Request, _ *session) err
 		return err
 	}
 	raw, err := h.db.RawLogOf(r.Context(), res.ID)
+	if errors.Is(err, store.ErrNotFound) && res.RawLogPrunedAt != nil {
+		return errorf(http.StatusGone, "The raw log of this result was removed on %s (%s); its verdict is kept.",
+			res.RawLogPrunedAt.In(h.loc).Format("2006-01-02 15:04"), res.RawLogPrunedReason)
+	}
 	if err != nil {
 		return err
 	}

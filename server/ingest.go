@@ -144,6 +144,7 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		return "", errStoreFailed
 	}
 	s.metrics.ParseDuration.Observe(time.Since(start).Seconds())
+	s.enforceQuota(ctx, id.key.CustomerID)
 	label := string(res.Status)
 	if u.Interrupted {
 		label = "interrupted"

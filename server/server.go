@@ -38,6 +38,10 @@ type Config struct {
 	MaxLogBytes int64
 	// MaxUploadBytes ends an upload with an error when it is larger.
 	MaxUploadBytes int64
+	// LogQuota caps the stored raw logs of each customer, in bytes, unless
+	// the customer has its own cap; 0 means none (see enforceQuota).
+	LogQuota       int64
+	StorageMetrics *StorageMetrics
 	// Location decides which night an upload belongs to.
 	Location *time.Location
 

@@ -40,21 +40,26 @@ type ResultRow struct {
 	ClientVersion  string    `json:"client_version"`
 	KeyType        string    `json:"key_type"`
 	KeyID          *int64    `json:"key_id,omitempty"`
+	// RawLogPrunedAt is when the raw log was deleted (by retention or a
+	// quota, RawLogPrunedReason says which); nil while it is kept.
+	RawLogPrunedAt     *time.Time `json:"raw_log_pruned_at,omitempty"`
+	RawLogPrunedReason string     `json:"raw_log_pruned_reason,omitempty"`
 }
 
 const resultColumns = `r.id, r.server_id, c.slug, s.name, r.received_at, r.night, r.source, r.protocol, r.status, r.code, r.complete, r.interrupted, r.reason,
 	r.file_errors, r.excepted_errors, r.vanished, r.rsync_version, r.sent_bytes, r.received_bytes, r.total_size, r.speedup, r.bytes_per_sec, r.dry_run,
-	r.lines, r.files_listed, r.deletions, r.upload_bytes, r.remote_addr, r.client_version, r.key_type, r.key_id`
+	r.lines, r.files_listed, r.deletions, r.upload_bytes, r.remote_addr, r.client_version, r.key_type, r.key_id, r.raw_log_pruned_at, r.raw_log_pruned_reason`
 const resultFrom = `results r JOIN servers s ON s.id = r.server_id JOIN customers c ON c.id = s.customer_id`
 
 func scanResult(sc interface{ Scan(...any) error }) (ResultRow, error) {
 	var r ResultRow
 	var at string
 	var keyID sql.NullInt64
+	var pruned sql.NullString
 	err := sc.Scan(&r.ID, &r.ServerID, &r.Customer, &r.Server, &at, &r.Night, &r.Source, &r.Protocol, &r.Status, &r.Code, &r.Complete, &r.Interrupted, &r.Reason,
 		&r.FileErrors, &r.ExceptedErrors, &r.Vanished, &r.RsyncVersion, &r.SentBytes, &r.ReceivedBytes, &r.TotalSize, &r.Speedup, &r.BytesPerSec, &r.DryRun,
-		&r.Lines, &r.FilesListed, &r.Deletions, &r.UploadBytes, &r.RemoteAddr, &r.ClientVersion, &r.KeyType, &keyID)
-	r.ReceivedAt, r.KeyID = parseTime(at), nullInt(keyID)
+		&r.Lines, &r.FilesListed, &r.Deletions, &r.UploadBytes, &r.RemoteAddr, &r.ClientVersion, &r.KeyType, &keyID, &pruned, &r.RawLogPrunedReason)
+	r.ReceivedAt, r.KeyID, r.RawLogPrunedAt = parseTime(at), nullInt(keyID), nullTime(pruned)
 	return r, err
 }
 

@@ -144,8 +144,9 @@ func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, er
 		if u.Log.Compression != CompressionS2 && u.Log.Compression != CompressionGzip {
 			return 0, fmt.Errorf("raw log compressed with unknown %q", u.Log.Compression)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO raw_logs (result_id, compression, original_bytes, truncated, data) VALUES (?, ?, ?, ?, ?)`,
-			id, u.Log.Compression, u.Log.OriginalBytes, boolInt(u.Log.Truncated), u.Log.Data); err != nil {
+		// stored_bytes is what quotas count (see logSize).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO raw_logs (result_id, compression, original_bytes, truncated, data, stored_bytes) VALUES (?, ?, ?, ?, ?, ?)`,
+			id, u.Log.Compression, u.Log.OriginalBytes, boolInt(u.Log.Truncated), u.Log.Data, len(u.Log.Data)); err != nil {
 			return 0, err
 		}
 	}

@@ -52,10 +52,12 @@ const FileName = "backupreport.db"
 // Open opens (creating if needed) the database at path and brings its
 // schema up to date. WAL lets readers (the web pages, admin commands) run
 // while an upload is written; synchronous=FULL makes a commit durable
-// before an upload is acknowledged.
+// before an upload is acknowledged. journal_size_limit gives the disk back
+// after a burst of big uploads: without it the WAL file keeps its largest
+// size until the last connection closes.
 func Open(ctx context.Context, path string) (*DB, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(15000)", "synchronous(FULL)"} {
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(15000)", "synchronous(FULL)", "journal_size_limit(67108864)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")

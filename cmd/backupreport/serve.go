@@ -56,6 +56,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	tz := fs.String("timezone", "", "time zone for nights and pages, e.g. Europe/Berlin (default: the machine's)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	limits := addLimitFlags(fs)
+	storageOpts := addStorageFlags(fs)
 	httpOpts := addHTTPFlags(fs)
 	mailOpts := addMailFlags(fs)
 	banOpts := addBanFlags(fs)
@@ -66,6 +67,9 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	}
 	if len(pos) > 0 {
 		return a.usageErr(fs, "serve takes no arguments, got %q", pos[0])
+	}
+	if err := storageOpts.validate(); err != nil {
+		return a.usageErr(fs, "%v", err)
 	}
 	log := newLogger(a, *logLevel)
 	loc, err := loadLocation(*tz)
@@ -125,8 +129,11 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	}
 	go defender.Run(ctx)
 	httpOpts.liftBan = defender.Lift
+	storageMetrics := server.NewStorageMetrics(reg)
+	registerSpaceGauges(reg, db)
 	sshCfg := server.Config{
 		HostSigners: signers, LegacyCrypto: *legacy, AutoRegister: *autoReg, MaxLogBytes: *maxLog, MaxUploadBytes: *maxUpload,
+		LogQuota: *storageOpts.quota, StorageMetrics: storageMetrics,
 		Location: loc, Logger: log, Metrics: server.NewMetrics(reg), Defender: defender,
 	}
 	if err := limits.apply(&sshCfg, files, log); err != nil {
@@ -143,13 +150,14 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	sshErr := make(chan error, 1)
 	go func() { sshErr <- srv.Serve(ln) }()
 
-	stopHTTP, err := startHTTP(ctx, a, db, log, loc, reg, httpOpts)
+	stopHTTP, err := startHTTP(ctx, a, db, log, loc, reg, httpOpts, storageOpts)
 	if err != nil {
 		ln.Close()
 		return a.fail("%v", err)
 	}
 
-	stopScheduler, err := startScheduler(ctx, a, db, log, loc, mailOpts)
+	stopScheduler, err := startScheduler(ctx, a, db, log, loc, mailOpts,
+		&storageJob{db: db, log: log, metrics: storageMetrics, quota: *storageOpts.quota, retentionDays: *storageOpts.retention})
 	if err != nil {
 		ln.Close()
 		return a.fail("%v", err)

@@ -81,7 +81,7 @@ func (o *httpOptions) loginLimits() (web.LoginLimits, error) {
 }
 
 // startHTTP starts the web interface; the returned function stops it.
-func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc *time.Location, reg *prometheus.Registry, o *httpOptions) (func(context.Context) error, error) {
+func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc *time.Location, reg *prometheus.Registry, o *httpOptions, so *storageOptions) (func(context.Context) error, error) {
 	if *o.addr == "" {
 		return nil, nil
 	}
@@ -92,9 +92,13 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 	if *o.hstsMaxAge < 0 {
 		return nil, fmt.Errorf("--hsts-max-age %v is negative", *o.hstsMaxAge)
 	}
-	h, err := web.New(web.Config{DB: db, Location: loc, Logger: log, Gatherer: reg, Registerer: reg, CookieSecure: *o.cookieSecure,
+	cfg := web.Config{DB: db, Location: loc, Logger: log, Gatherer: reg, Registerer: reg, CookieSecure: *o.cookieSecure,
 		SessionTTL: *o.sessionTTL, TrustedProxies: o.trustedProxies, HSTSMaxAge: *o.hstsMaxAge, NoHSTS: *o.hstsMaxAge == 0, LoginLimits: limits,
-		LiftBan: o.liftBan})
+		LiftBan: o.liftBan}
+	if so != nil {
+		cfg.LogQuota, cfg.RawLogRetentionDays = *so.quota, *so.retention
+	}
+	h, err := web.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("web interface: %w", err)
 	}

@@ -27,7 +27,7 @@ func TestStartHTTPServesAndPrintsTheFirstRunLink(t *testing.T) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	o := addHTTPFlags(fs)
 	fs.Parse([]string{"--http-addr", "127.0.0.1:0"})
-	stop, err := startHTTP(ctx, a, db, slog.New(slog.NewTextHandler(io.Discard, nil)), time.UTC, prometheus.NewRegistry(), o)
+	stop, err := startHTTP(ctx, a, db, slog.New(slog.NewTextHandler(io.Discard, nil)), time.UTC, prometheus.NewRegistry(), o, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestTrustedProxyFlagAndHSTSFromServe(t *testing.T) {
 			t.Fatalf("flags %v: exit %d", args, code)
 		}
 		reg := prometheus.NewRegistry()
-		stop, err := startHTTP(ctx, a, db, slog.New(slog.NewTextHandler(io.Discard, nil)), time.UTC, reg, o)
+		stop, err := startHTTP(ctx, a, db, slog.New(slog.NewTextHandler(io.Discard, nil)), time.UTC, reg, o, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

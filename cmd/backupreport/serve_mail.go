@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/backupreport/backupreport/parser"
@@ -315,7 +316,7 @@ func addMailFlags(fs *flag.FlagSet) *mailOptions {
 // it stops when ctx ends. The returned function waits, until its own
 // context ends, for the scheduler, a report being sent and webhooks being
 // posted to finish, so that none outlives the database.
-func startScheduler(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc *time.Location, o *mailOptions) (func(context.Context), error) {
+func startScheduler(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc *time.Location, o *mailOptions, storage *storageJob) (func(context.Context), error) {
 	var wg sync.WaitGroup // the scheduler and report sending
 	checkAt, err := parseClock(*o.checkAt)
 	if err != nil {
@@ -390,6 +391,26 @@ func startScheduler(ctx context.Context, a *app, db *store.DB, log *slog.Logger,
 	if n != nil {
 		s.poll, s.pollEvery = n.poll, time.Minute
 	}
+	if storage != nil {
+		// The job runs on its own goroutine: a first retention run on a
+		// large database takes minutes and must not delay the missing
+		// check or the reports. A run still going when the next is due
+		// is not doubled.
+		var running atomic.Bool
+		s.maintain = func(ctx context.Context, now time.Time) {
+			if !running.CompareAndSwap(false, true) {
+				log.Info("storage job still running; this run is skipped")
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer running.Store(false)
+				storage.run(ctx, now)
+			}()
+		}
+		s.maintainEvery = storageEvery
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -460,7 +481,8 @@ func nextAt(now time.Time, c clock, loc *time.Location) time.Time {
 }
 
 // scheduler runs the missing check at start-up and daily at checkAt, the
-// reports daily at reportAt and the state poll every pollEvery. Its clock
+// reports daily at reportAt, the state poll every pollEvery and the
+// storage job at start-up and every maintainEvery. Its clock
 // and its sleeping are fields, so tests drive it without waiting.
 type scheduler struct {
 	checkAt, reportAt clock
@@ -471,6 +493,8 @@ type scheduler struct {
 	report            func(ctx context.Context, now time.Time) // nil: no emails
 	poll              func(ctx context.Context, now time.Time) // nil: no webhooks
 	pollEvery         time.Duration
+	maintain          func(ctx context.Context, now time.Time) // nil: no storage job
+	maintainEvery     time.Duration
 }
 
 // run works until ctx ends. A report time passed while the process was
@@ -484,6 +508,10 @@ func (s *scheduler) run(ctx context.Context) {
 	}
 	nextCheck, nextReport := nextAt(now, s.checkAt, s.loc), nextAt(now, s.reportAt, s.loc)
 	nextPoll := now.Add(s.pollEvery)
+	if s.maintain != nil {
+		s.maintain(ctx, now)
+	}
+	nextMaintain := now.Add(s.maintainEvery)
 	for {
 		next := nextCheck
 		if s.report != nil && nextReport.Before(next) {
@@ -491,6 +519,9 @@ func (s *scheduler) run(ctx context.Context) {
 		}
 		if s.poll != nil && nextPoll.Before(next) {
 			next = nextPoll
+		}
+		if s.maintain != nil && nextMaintain.Before(next) {
+			next = nextMaintain
 		}
 		if err := s.sleepUntil(ctx, next); err != nil {
 			return
@@ -511,6 +542,10 @@ func (s *scheduler) run(ctx context.Context) {
 		}
 		if s.report == nil {
 			nextReport = nextAt(now, s.reportAt, s.loc)
+		}
+		if s.maintain != nil && !now.Before(nextMaintain) {
+			s.maintain(ctx, now)
+			nextMaintain = now.Add(s.maintainEvery)
 		}
 	}
 }

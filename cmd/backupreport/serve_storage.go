@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/backupreport/backupreport/server"
+	"github.com/backupreport/backupreport/store"
+)
+
+// storageOptions are the flags for raw log quotas and retention; serve
+// and "backupreport storage" share them.
+type storageOptions struct {
+	quota     *int64
+	retention *int
+}
+
+func addStorageFlags(fs *flag.FlagSet) *storageOptions {
+	return &storageOptions{
+		quota: fs.Int64("customer-log-quota", store.DefaultLogQuota, "`BYTES` of raw logs kept per customer (compressed, as stored); past it the oldest logs are deleted,\n"+
+			"their results kept. An admin may set a customer's own cap on its page. 0: no cap"),
+		retention: fs.Int("raw-log-retention", store.DefaultRetentionDays, "`DAYS` raw logs are kept; older ones are deleted, their results kept. 0: forever"),
+	}
+}
+
+func (o *storageOptions) validate() error {
+	if *o.quota < 0 {
+		return fmt.Errorf("--customer-log-quota %d: want 0 (no cap) or more bytes", *o.quota)
+	}
+	if *o.retention < 0 {
+		return fmt.Errorf("--raw-log-retention %d: want 0 (forever) or more days", *o.retention)
+	}
+	return nil
+}
+
+// storageEvery is how often serve's storage job runs.
+const storageEvery = time.Hour
+
+// storageJob deletes raw logs older than the retention and those of
+// customers over their cap (a lowered cap, or what an upload's own check
+// left undone). Each deletion is a short transaction; see store.PruneOptions.
+type storageJob struct {
+	db            *store.DB
+	log           *slog.Logger
+	metrics       *server.StorageMetrics
+	quota         int64 // the default cap
+	retentionDays int
+	opts          store.PruneOptions
+}
+
+func (j *storageJob) run(ctx context.Context, now time.Time) {
+	if j.retentionDays > 0 {
+		st, err := j.db.PruneRawLogsBefore(ctx, now.AddDate(0, 0, -j.retentionDays), j.opts)
+		j.metrics.Record(j.log, st)
+		if ctx.Err() != nil {
+			return // serve is stopping; the next run goes on
+		}
+		if err != nil {
+			j.log.Error("raw log retention", logErr, err)
+		}
+	}
+	cs, err := j.db.StorageByCustomer(ctx)
+	if err != nil {
+		j.log.Error("raw log quotas", logErr, err)
+		return
+	}
+	for _, c := range cs {
+		if q := store.EffectiveLogQuota(c.QuotaOverride, j.quota); q == 0 || c.StoredBytes <= q {
+			continue
+		}
+		st, err := j.db.EnforceLogQuota(ctx, c.CustomerID, j.quota, j.opts)
+		j.metrics.Record(j.log, st)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			j.log.Error("raw log quota", logCustomer, c.Customer, logErr, err)
+		}
+	}
+}
+
+// registerSpaceGauges adds the database's sizes and the free disk space to
+// /metrics, read at each scrape.
+func registerSpaceGauges(reg prometheus.Registerer, db *store.DB) {
+	space := func(pick func(store.Space) int64) func() float64 {
+		return func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			sp, err := db.Space(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(pick(sp))
+		}
+	}
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "backupreport_database_bytes", Help: "Size of the database file."},
+			space(func(s store.Space) int64 { return s.DBBytes })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "backupreport_database_wal_bytes", Help: "Size of the database's write-ahead log."},
+			space(func(s store.Space) int64 { return s.WALBytes })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "backupreport_data_disk_free_bytes", Help: "Free disk space of the data folder (-1: unknown)."},
+			space(func(s store.Space) int64 { return s.DiskFreeBytes })),
+	)
+}
