@@ -138,6 +138,7 @@ func TestEqual(t *testing.T) {
 		{"decomposed with other ASCII case", "mu\u0308LLER", "Müller", true},
 		{"a look-alike slash is not a slash", "fs\u221501", "fs/01", false},
 		{"different lengths", "acme", "acme2", false},
+		{"the Kelvin sign is K in NFC, so the same name", "\u212Aserver", "kserver", true},
 	} {
 		t.Run(c.why, func(t *testing.T) {
 			if got := Equal(c.a, c.b); got != c.want {
