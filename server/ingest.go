@@ -68,7 +68,7 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	srv, created, err := s.db.EnsureServer(ctx, id.key.CustomerID, name, s.cfg.AutoRegister)
 	var badName *names.Error
 	if errors.As(err, &badName) {
-		return "", refuse("name", "%v; no server has this name and none can be registered under it: change the server name in the upload path", badName)
+		return "", refuse("name", "%v; a new server cannot have this name, so nothing was stored: change the name in the upload path", badName)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return "", refuse("unknown_server", "server %q is not registered for customer %q; ask your MSP to add it", name, customer)

@@ -252,6 +252,10 @@ func (db *DB) ImportServers(ctx context.Context, actor string, rows []ServerRow,
 				// addServer applies the naming rule to a new server; an
 				// existing one is updated whatever its name.
 				s, err := db.addServer(ctx, tx, actor, r.Customer, r.Server, false)
+				var badName *names.Error
+				if errors.As(err, &badName) {
+					return fmt.Errorf("line %d: add server: %w", r.Line, err)
+				}
 				if err != nil {
 					return fmt.Errorf("line %d: add %s: %w", r.Line, obj, mapErr(err))
 				}

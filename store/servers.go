@@ -51,13 +51,19 @@ func (db *DB) AddServer(ctx context.Context, actor, customer, name string, pendi
 		s, err = db.addServer(ctx, tx, actor, customer, name, pending)
 		return err
 	})
+	var badName *names.Error
+	if errors.As(err, &badName) {
+		// The refusal quotes the name itself, invisible characters escaped.
+		return Server{}, fmt.Errorf("add server: %w", err)
+	}
 	if err != nil {
 		return Server{}, fmt.Errorf("add server %s/%s: %w", customer, name, err)
 	}
 	return s, nil
 }
 
-// addServer inserts a server; every new server name passes here.
+// addServer inserts a server; every new server name passes here. A name
+// that breaks the rule gives the *names.Error itself.
 func (db *DB) addServer(ctx context.Context, tx *sql.Tx, actor, customer, name string, pending bool) (Server, error) {
 	name = names.Normalize(name)
 	if err := names.Check(names.Server, name); err != nil {
@@ -90,7 +96,7 @@ func (db *DB) EnsureServer(ctx context.Context, customerID int64, name string, a
 		return s, false, err
 	}
 	if err := names.Check(names.Server, names.Normalize(name)); err != nil {
-		return Server{}, false, fmt.Errorf("server %s: %w", name, err)
+		return Server{}, false, fmt.Errorf("register server: %w", err)
 	}
 	if !autoRegister {
 		return Server{}, false, err
