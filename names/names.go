@@ -150,8 +150,8 @@ func Check(kind Kind, name string) error {
 	}
 	first, firstRune := "", rune(0)
 	var seen []string
-	for _, r := range name {
-		if reason := checkRune(r); reason != "" {
+	for i, r := range name {
+		if reason := checkRune(r, name[i:i+utf8.RuneLen(r)]); reason != "" {
 			return refuse("%s", reason)
 		}
 		sc := scriptOf(r)
@@ -171,8 +171,9 @@ func Check(kind Kind, name string) error {
 	return nil
 }
 
-// checkRune returns why r may not be in a new name, or "".
-func checkRune(r rune) string {
+// checkRune returns why r, written enc in UTF-8, may not be in a new
+// name, or "".
+func checkRune(r rune, enc string) string {
 	if r < utf8.RuneSelf {
 		switch {
 		case r == '/' || r == '\\':
@@ -185,10 +186,8 @@ func checkRune(r rune) string {
 	if like, ok := separatorLike[r]; ok {
 		return fmt.Sprintf("contains %s, which looks like %s; use - or _ instead", describe(r), like)
 	}
-	var buf [utf8.UTFMax]byte
-	b := utf8.AppendRune(buf[:0], r)
-	if !norm.NFKD.IsNormal(b) {
-		for _, d := range norm.NFKD.String(string(b)) {
+	if !norm.NFKD.IsNormalString(enc) {
+		for _, d := range norm.NFKD.String(enc) {
 			if like := separatorOf(d); like != "" {
 				return fmt.Sprintf("contains %s, which looks like %s; use - or _ instead", describe(r), like)
 			}
@@ -208,8 +207,9 @@ func checkRune(r rune) string {
 	case !unicode.IsGraphic(r):
 		return fmt.Sprintf("contains %U, which is not an assigned Unicode character; remove it", r)
 	}
-	if !norm.NFKC.IsNormal(b) {
-		return fmt.Sprintf("contains %s, a variant of %q; write %q instead", describe(r), norm.NFKC.String(string(b)), norm.NFKC.String(string(b)))
+	if !norm.NFKC.IsNormalString(enc) {
+		plain := norm.NFKC.String(enc)
+		return fmt.Sprintf("contains %s, a variant of %q; write %q instead", describe(r), plain, plain)
 	}
 	return ""
 }
@@ -301,16 +301,18 @@ func scriptOf(r rune) string {
 	return ""
 }
 
-// scriptNames lists unicode.Scripts in a fixed order, for scriptOf.
+// scriptNames lists unicode.Scripts in a fixed order for scriptOf: the
+// scripts names are most often written in first, then the others.
 var scriptNames = func() []string {
-	var out []string
+	out := []string{"Cyrillic", "Greek", "Han", "Hiragana", "Katakana", "Hangul", "Arabic", "Hebrew", "Thai", "Devanagari", "Armenian", "Georgian", "Bopomofo"}
+	var rest []string
 	for name := range unicode.Scripts {
-		if name != "Common" && name != "Inherited" && name != "Latin" {
-			out = append(out, name)
+		if name != "Common" && name != "Inherited" && name != "Latin" && !slices.Contains(out, name) {
+			rest = append(rest, name)
 		}
 	}
-	slices.Sort(out)
-	return out
+	slices.Sort(rest)
+	return append(out, rest...)
 }()
 
 // allowedMix reports whether a name may hold letters of all the scripts

@@ -147,3 +147,20 @@ func TestEqual(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkCheck(b *testing.B) {
+	for _, c := range []struct{ why, name string }{
+		{"ascii", "EXCH01-backup"},
+		{"umlauts", "Müller-Straße Büro 2"},
+		{"cyrillic", "Сервер-резервного-копирования-01"},
+		{"longest", strings.Repeat("ü", MaxBytes/2)},
+	} {
+		b.Run(c.why, func(b *testing.B) {
+			for b.Loop() {
+				if err := Check(Server, c.name); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
