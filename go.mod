@@ -16,6 +16,11 @@ require (
 	// Pinned: v0.59.0 removed ssh-dss, and customers' cwRsync ssh.exe still signs
 	// with DSA keys (id_dsa.txt). keys/dsa_test.go fails if an upgrade loses DSA.
 	golang.org/x/crypto v0.58.0
+	// unicode/norm: customer and server names are checked and stored in
+	// NFC (package names). It was already in the build through x/crypto,
+	// prometheus and go-mail; its tables follow the standard library's
+	// Unicode version (15.0.0 on Go 1.26).
+	golang.org/x/text v0.43.0
 	modernc.org/sqlite v1.62.0
 )
 
@@ -38,7 +43,6 @@ require (
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0 // indirect
-	golang.org/x/text v0.43.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect

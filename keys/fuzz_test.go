@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/backupreport/backupreport/names"
 )
 
 // addFixtures seeds f with every text fixture in testdata.
@@ -107,6 +109,24 @@ func FuzzParseReportPath(f *testing.F) {
 				!utf8.ValidString(name) || strings.ContainsAny(name, "/\\\x00\r\n") {
 				t.Fatalf("%q gave the bad name %q", p, name)
 			}
+		}
+	})
+}
+
+// FuzzNewNamesFitThePath checks that every name the naming rule accepts
+// can be uploaded to: a customer and a server named so give a path that
+// ParseReportPath takes apart into the same names.
+func FuzzNewNamesFitThePath(f *testing.F) {
+	for _, n := range []string{"exch01", "Müller", "Сервер-01", "東京ノード", "a b", strings.Repeat("ü", 125)} {
+		f.Add(n)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if names.Check(names.Server, name) != nil {
+			return
+		}
+		c, s, err := ParseReportPath("/reports/" + name + "/" + name + ".out")
+		if err != nil || c != name || s != name {
+			t.Fatalf("%q passes the naming rule but not the path: %q/%q, %v", name, c, s, err)
 		}
 	})
 }

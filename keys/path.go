@@ -36,6 +36,11 @@ func (e *ReportPathError) Error() string {
 // begin or end with a space, NUL bytes and other control or non-printable
 // characters, invalid UTF-8, and a customer name or file name over 255 bytes.
 // ParseReportPath does not check that the customer or server exists.
+//
+// This is the syntax of a path, not the naming rule: a path must reach
+// every server stored so far, including those named before the rule.
+// names.Check, stricter, applies when an upload would register a new
+// server (store.EnsureServer), and every name it accepts passes here.
 func ParseReportPath(p string) (customer, server string, err error) {
 	refuse := func(format string, args ...any) (string, string, error) {
 		return "", "", &ReportPathError{Path: p, Reason: fmt.Sprintf(format, args...)}

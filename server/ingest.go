@@ -10,6 +10,7 @@ import (
 	"github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/backupreport/backupreport/names"
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
 )
@@ -65,6 +66,10 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		return "", err
 	}
 	srv, created, err := s.db.EnsureServer(ctx, id.key.CustomerID, name, s.cfg.AutoRegister)
+	var badName *names.Error
+	if errors.As(err, &badName) {
+		return "", refuse("name", "%v; a new server cannot have this name, so nothing was stored: change the name in the upload path", badName)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return "", refuse("unknown_server", "server %q is not registered for customer %q; ask your MSP to add it", name, customer)
 	}

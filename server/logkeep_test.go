@@ -68,20 +68,3 @@ func TestLogKeeperKeepsHeadAndTailOfLongLogs(t *testing.T) {
 		}
 	}
 }
-
-func TestASCIIEqualFoldMatchesTheDatabase(t *testing.T) {
-	for _, c := range []struct {
-		a, b string
-		want bool
-	}{
-		{"ACME", "acme", true},
-		{"Exch01", "EXCH01", true},
-		{"Büro", "BÜRO", false}, // SQLite's lower() folds ASCII only
-		{"\u212Aserver", "kserver", false},
-		{"acme", "acm", false},
-	} {
-		if got := asciiEqualFold(c.a, c.b); got != c.want {
-			t.Errorf("asciiEqualFold(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
-		}
-	}
-}

@@ -8,6 +8,7 @@ import (
 	"github.com/gliderlabs/ssh"
 
 	"github.com/backupreport/backupreport/keys"
+	"github.com/backupreport/backupreport/names"
 )
 
 // refusal is an upload or request refused: a message for the client and a
@@ -119,33 +120,11 @@ func (s *Server) target(id *identity, path string) (customer, server string, err
 	if err != nil {
 		return "", "", refuse("path", "%v", err)
 	}
-	if !asciiEqualFold(customer, id.key.Customer) {
+	if !names.Equal(customer, id.key.Customer) {
 		return "", "", refuse("customer", "this key may not upload for customer %q", customer)
 	}
-	if id.key.Server != "" && !asciiEqualFold(server, id.key.Server) {
+	if id.key.Server != "" && !names.Equal(server, id.key.Server) {
 		return "", "", refuse("server", "this key may only upload as server %q", id.key.Server)
 	}
 	return customer, server, nil
-}
-
-// asciiEqualFold compares names ignoring ASCII case only, as the
-// database's lower() does, so that the check and the lookups agree:
-// "BÜRO" and "Büro" are different names in both.
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/backupreport/backupreport/names"
 )
 
 // Customer is an MSP customer: the owner of servers and keys.
@@ -35,30 +37,26 @@ func scanCustomer(sc interface{ Scan(...any) error }) (Customer, error) {
 	return c, err
 }
 
-// ValidateSlug checks a customer slug or server name: the same rules the
-// upload path enforces, so every stored name can be uploaded to.
-func ValidateSlug(s string) error {
-	if strings.TrimSpace(s) == "" {
-		return fmt.Errorf("name is empty")
-	}
-	if len(s) > 255 {
-		return fmt.Errorf("name is longer than 255 bytes")
-	}
-	if s == "." || s == ".." {
-		return fmt.Errorf("name %q is not allowed", s)
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == '/' || r == '\\' {
-			return fmt.Errorf("name %q contains a slash or a control character", s)
+// lookupName runs find with name as given and, when that finds nothing
+// and name is not in NFC, once more with its NFC form. Names are stored in
+// NFC since the naming rule (package names); one stored before it in
+// another form still matches as given.
+func lookupName[T any](name string, find func(name string) (T, error)) (T, error) {
+	v, err := find(name)
+	if errors.Is(err, ErrNotFound) {
+		if n := names.Normalize(name); n != name {
+			return find(n)
 		}
 	}
-	return nil
+	return v, err
 }
 
-// AddCustomer creates a customer.
+// AddCustomer creates a customer. The slug is brought to NFC and must
+// pass names.Check; a refusal is a *names.Error, wrapped.
 func (db *DB) AddCustomer(ctx context.Context, actor string, c Customer) (Customer, error) {
-	if err := ValidateSlug(c.Slug); err != nil {
-		return Customer{}, fmt.Errorf("customer %q: %w", c.Slug, err)
+	c.Slug = names.Normalize(c.Slug)
+	if err := names.Check(names.Customer, c.Slug); err != nil {
+		return Customer{}, fmt.Errorf("add customer: %w", err)
 	}
 	if c.Name == "" {
 		c.Name = c.Slug
@@ -111,13 +109,26 @@ func (db *DB) updateCustomer(ctx context.Context, tx *sql.Tx, actor string, c Cu
 	return db.audit(tx, actor, "customer.update", "customer "+before.Slug, before, after)
 }
 
-// CustomerBySlug finds a customer by slug, ignoring case.
+// CustomerBySlug finds a customer by slug, ignoring ASCII case, as given
+// or in NFC.
 func (db *DB) CustomerBySlug(ctx context.Context, slug string) (Customer, error) {
-	c, err := scanCustomer(db.db.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM `+customerFrom+` WHERE lower(c.slug) = lower(?)`, slug))
+	c, err := customerBySlug(ctx, db.db, slug)
 	if err != nil {
-		return Customer{}, fmt.Errorf("customer %s: %w", slug, mapErr(err))
+		return Customer{}, fmt.Errorf("customer %s: %w", slug, err)
 	}
 	return c, nil
+}
+
+// queryer is a *sql.DB or a *sql.Tx.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func customerBySlug(ctx context.Context, q queryer, slug string) (Customer, error) {
+	return lookupName(slug, func(slug string) (Customer, error) {
+		c, err := scanCustomer(q.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM `+customerFrom+` WHERE lower(c.slug) = lower(?)`, slug))
+		return c, mapErr(err)
+	})
 }
 
 // Customers lists every customer by slug.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/backupreport/backupreport/names"
 )
 
 // UpdateUser changes a user's role, e-mail and notification flag.
@@ -169,9 +171,6 @@ func (db *DB) ImportCustomers(ctx context.Context, actor string, rows []Customer
 	var out []ImportChange
 	err := db.importTx(ctx, dryRun, func(tx *sql.Tx) error {
 		for _, r := range rows {
-			if err := ValidateSlug(r.Slug); err != nil {
-				return fmt.Errorf("line %d: customer %q: %w", r.Line, r.Slug, err)
-			}
 			csr, err := userIDOf(ctx, tx, r.CSR)
 			if err != nil {
 				return fmt.Errorf("line %d: csr: %w", r.Line, err)
@@ -180,8 +179,14 @@ func (db *DB) ImportCustomers(ctx context.Context, actor string, rows []Customer
 			if err != nil {
 				return fmt.Errorf("line %d: tsr: %w", r.Line, err)
 			}
-			cur, err := scanCustomer(tx.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM `+customerFrom+` WHERE lower(c.slug) = lower(?)`, r.Slug))
-			if errors.Is(mapErr(err), ErrNotFound) {
+			cur, err := customerBySlug(ctx, tx, r.Slug)
+			if errors.Is(err, ErrNotFound) {
+				// A new customer: its slug must pass the naming rule. An
+				// existing one is updated whatever its slug.
+				r.Slug = names.Normalize(r.Slug)
+				if err := names.Check(names.Customer, r.Slug); err != nil {
+					return fmt.Errorf("line %d: %w", r.Line, err)
+				}
 				name := r.Name
 				if name == "" {
 					name = r.Slug
@@ -241,13 +246,16 @@ func (db *DB) ImportServers(ctx context.Context, actor string, rows []ServerRow,
 	var out []ImportChange
 	err := db.importTx(ctx, dryRun, func(tx *sql.Tx) error {
 		for _, r := range rows {
-			if err := ValidateSlug(r.Server); err != nil {
-				return fmt.Errorf("line %d: server %q: %w", r.Line, r.Server, err)
-			}
 			obj := "server " + r.Customer + "/" + r.Server
-			cur, err := scanServer(tx.QueryRowContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE lower(c.slug) = lower(?) AND lower(s.name) = lower(?)`, r.Customer, r.Server))
-			if errors.Is(mapErr(err), ErrNotFound) {
+			cur, err := serverByName(ctx, tx, r.Customer, r.Server)
+			if errors.Is(err, ErrNotFound) {
+				// addServer applies the naming rule to a new server; an
+				// existing one is updated whatever its name.
 				s, err := db.addServer(ctx, tx, actor, r.Customer, r.Server, false)
+				var badName *names.Error
+				if errors.As(err, &badName) {
+					return fmt.Errorf("line %d: add server: %w", r.Line, err)
+				}
 				if err != nil {
 					return fmt.Errorf("line %d: add %s: %w", r.Line, obj, mapErr(err))
 				}

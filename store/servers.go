@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/backupreport/backupreport/names"
 )
 
 // EveryDay is the expectation mask of a server that reports every night:
@@ -39,24 +41,34 @@ func scanServer(sc interface{ Scan(...any) error }) (Server, error) {
 }
 
 // AddServer registers a server under a customer. pending marks a server
-// registered automatically by an upload, which staff then approve.
+// registered automatically by an upload, which staff then approve. The
+// name is brought to NFC and must pass names.Check; a refusal is a
+// *names.Error, wrapped.
 func (db *DB) AddServer(ctx context.Context, actor, customer, name string, pending bool) (Server, error) {
-	if err := ValidateSlug(name); err != nil {
-		return Server{}, fmt.Errorf("server %q: %w", name, err)
-	}
 	var s Server
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		s, err = db.addServer(ctx, tx, actor, customer, name, pending)
 		return err
 	})
+	var badName *names.Error
+	if errors.As(err, &badName) {
+		// The refusal quotes the name itself, invisible characters escaped.
+		return Server{}, fmt.Errorf("add server: %w", err)
+	}
 	if err != nil {
 		return Server{}, fmt.Errorf("add server %s/%s: %w", customer, name, err)
 	}
 	return s, nil
 }
 
+// addServer inserts a server; every new server name passes here. A name
+// that breaks the rule gives the *names.Error itself.
 func (db *DB) addServer(ctx context.Context, tx *sql.Tx, actor, customer, name string, pending bool) (Server, error) {
+	name = names.Normalize(name)
+	if err := names.Check(names.Server, name); err != nil {
+		return Server{}, err
+	}
 	var custID int64
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM customers WHERE lower(slug) = lower(?)`, customer).Scan(&custID); err != nil {
 		return Server{}, fmt.Errorf("customer %s: %w", customer, mapErr(err))
@@ -74,11 +86,20 @@ func (db *DB) addServer(ctx context.Context, tx *sql.Tx, actor, customer, name s
 
 // EnsureServer returns the named server of a customer, registering it as
 // pending when it is not known yet and autoRegister is set. created tells
-// whether it was registered now.
+// whether it was registered now. A known server is found by its name as
+// stored, whatever the naming rule says of it; a name that is not known
+// and breaks the rule gives a *names.Error (wrapped), with or without
+// autoRegister, so that the client learns that no one can register it.
 func (db *DB) EnsureServer(ctx context.Context, customerID int64, name string, autoRegister bool) (s Server, created bool, err error) {
 	s, err = db.serverByCustomerID(ctx, customerID, name)
-	if err == nil || !autoRegister || !errors.Is(err, ErrNotFound) {
+	if err == nil || !errors.Is(err, ErrNotFound) {
 		return s, false, err
+	}
+	if err := names.Check(names.Server, names.Normalize(name)); err != nil {
+		return Server{}, false, fmt.Errorf("register server: %w", err)
+	}
+	if !autoRegister {
+		return Server{}, false, err
 	}
 	var slug string
 	if err := db.db.QueryRowContext(ctx, `SELECT slug FROM customers WHERE id = ?`, customerID).Scan(&slug); err != nil {
@@ -96,17 +117,31 @@ func (db *DB) EnsureServer(ctx context.Context, customerID int64, name string, a
 }
 
 func (db *DB) serverByCustomerID(ctx context.Context, customerID int64, name string) (Server, error) {
-	s, err := scanServer(db.db.QueryRowContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE s.customer_id = ? AND lower(s.name) = lower(?)`, customerID, name))
-	return s, mapErr(err)
+	return lookupName(name, func(name string) (Server, error) {
+		s, err := scanServer(db.db.QueryRowContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE s.customer_id = ? AND lower(s.name) = lower(?)`, customerID, name))
+		return s, mapErr(err)
+	})
 }
 
-// ServerByName finds a server by customer slug and server name, ignoring case.
+// ServerByName finds a server by customer slug and server name, ignoring
+// ASCII case, as given or in NFC.
 func (db *DB) ServerByName(ctx context.Context, customer, name string) (Server, error) {
-	s, err := scanServer(db.db.QueryRowContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE lower(c.slug) = lower(?) AND lower(s.name) = lower(?)`, customer, name))
+	s, err := serverByName(ctx, db.db, customer, name)
 	if err != nil {
-		return Server{}, fmt.Errorf("server %s/%s: %w", customer, name, mapErr(err))
+		return Server{}, fmt.Errorf("server %s/%s: %w", customer, name, err)
 	}
 	return s, nil
+}
+
+func serverByName(ctx context.Context, q queryer, customer, name string) (Server, error) {
+	c, err := customerBySlug(ctx, q, customer)
+	if err != nil {
+		return Server{}, err
+	}
+	return lookupName(name, func(name string) (Server, error) {
+		s, err := scanServer(q.QueryRowContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE s.customer_id = ? AND lower(s.name) = lower(?)`, c.ID, name))
+		return s, mapErr(err)
+	})
 }
 
 // ServerByID finds a server by its ID.
@@ -137,11 +172,10 @@ func (db *DB) Servers(ctx context.Context) ([]Server, error) {
 }
 
 // UpdateServer changes a server's name, retired and pending flags and
-// expected weekdays.
+// expected weekdays. A new name is brought to NFC and must pass
+// names.Check; an unchanged one is kept as it is, so that a server named
+// before the rule can still be approved, retired or rescheduled.
 func (db *DB) UpdateServer(ctx context.Context, actor string, s Server) error {
-	if err := ValidateSlug(s.Name); err != nil {
-		return fmt.Errorf("server %q: %w", s.Name, err)
-	}
 	return db.withTx(ctx, func(tx *sql.Tx) error { return db.updateServer(ctx, tx, actor, s) })
 }
 
@@ -149,6 +183,12 @@ func (db *DB) updateServer(ctx context.Context, tx *sql.Tx, actor string, s Serv
 	before, err := scanServer(tx.QueryRowContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE s.id = ?`, s.ID))
 	if err != nil {
 		return fmt.Errorf("update server %d: %w", s.ID, mapErr(err))
+	}
+	if s.Name != before.Name {
+		s.Name = names.Normalize(s.Name)
+		if err := names.Check(names.Server, s.Name); s.Name != before.Name && err != nil {
+			return fmt.Errorf("rename server %s/%s: %w", before.Customer, before.Name, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE servers SET name = ?, retired = ?, pending = ?, expect_days = ? WHERE id = ?`,
 		s.Name, boolInt(s.Retired), boolInt(s.Pending), s.ExpectDays&EveryDay, s.ID); err != nil {
