@@ -10,7 +10,7 @@ import (
 	"github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/backupreport/backupreport/names"
+	"github.com/backupreport/backupreport/store/names"
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
 )

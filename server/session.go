@@ -8,7 +8,7 @@ import (
 	"github.com/gliderlabs/ssh"
 
 	"github.com/backupreport/backupreport/keys"
-	"github.com/backupreport/backupreport/names"
+	"github.com/backupreport/backupreport/store/names"
 )
 
 // refusal is an upload or request refused: a message for the client and a

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/backupreport/backupreport/names"
+	"github.com/backupreport/backupreport/store/names"
 )
 
 // Customer is an MSP customer: the owner of servers and keys.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/backupreport/backupreport/names"
+	"github.com/backupreport/backupreport/store/names"
 )
 
 // UpdateUser changes a user's role, e-mail and notification flag.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/backupreport/backupreport/names"
+	"github.com/backupreport/backupreport/store/names"
 	"github.com/backupreport/backupreport/parser"
 )
 

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/backupreport/backupreport/names"
+	"github.com/backupreport/backupreport/store/names"
 )
 
 // EveryDay is the expectation mask of a server that reports every night:

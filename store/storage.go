@@ -50,10 +50,6 @@ func scanUsage(u *LogUsage, logs, stored, original sql.NullInt64, oldest sql.Nul
 	u.Logs, u.StoredBytes, u.OriginalBytes, u.Oldest = logs.Int64, stored.Int64, original.Int64, nullTime(oldest)
 }
 
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 func logUsage(ctx context.Context, q queryer, customerID int64) (LogUsage, error) {
 	var u LogUsage
 	var logs, stored, original sql.NullInt64
