@@ -38,6 +38,10 @@ type Config struct {
 	MaxLogBytes int64
 	// MaxUploadBytes ends an upload with an error when it is larger.
 	MaxUploadBytes int64
+	// UploadMemory bounds the bytes all uploads hold together, and
+	// UploadMemoryWait how long an upload waits for room (see memBudget).
+	UploadMemory     int64
+	UploadMemoryWait time.Duration
 	// Location decides which night an upload belongs to.
 	Location *time.Location
 	Logger   *slog.Logger
@@ -57,6 +61,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *Metrics
 	ssh     *ssh.Server
+	budget  *memBudget
 
 	mu       sync.Mutex
 	closing  bool
@@ -135,6 +140,7 @@ func New(db *store.DB, cfg Config) *Server {
 		cfg.Location = time.Local
 	}
 	s := &Server{cfg: cfg, db: db, log: cfg.Logger, metrics: cfg.Metrics}
+	s.budget = newMemBudget(cfg.UploadMemory, cfg.UploadMemoryWait, cfg.Metrics)
 	s.ssh = &ssh.Server{
 		Version:              "backupreport",
 		Handler:              s.handleSession,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"math/rand"
+	"strings"
 	"testing"
 	"time"
 )
@@ -26,7 +27,8 @@ func TestOrderedWriterRestoresOrder(t *testing.T) {
 	rand.New(rand.NewSource(1)).Shuffle(len(chunks), func(i, j int) { chunks[i], chunks[j] = chunks[j], chunks[i] })
 
 	pr, pw := io.Pipe()
-	w := &orderedWriter{pw: pw, pending: map[int64][]byte{}, done: make(chan error, 1), interrupted: func() bool { return false }}
+	w := newOrderedWriter(pw, func() bool { return false })
+	w.open()
 	got := make(chan []byte, 1)
 	go func() {
 		b, _ := io.ReadAll(pr)
@@ -54,7 +56,8 @@ func TestOrderedWriterRestoresOrder(t *testing.T) {
 func TestOrderedWriterBoundsItsBuffer(t *testing.T) {
 	pr, pw := io.Pipe()
 	go io.Copy(io.Discard, pr)
-	w := &orderedWriter{pw: pw, pending: map[int64][]byte{}, done: make(chan error, 1), interrupted: func() bool { return false }}
+	w := newOrderedWriter(pw, func() bool { return false })
+	w.open()
 	block := make([]byte, 1<<20)
 	var err error
 	for off := int64(1 << 20); err == nil && off < 64<<20; off += 1 << 20 {
@@ -63,17 +66,19 @@ func TestOrderedWriterBoundsItsBuffer(t *testing.T) {
 	if err == nil || w.pendingBytes > maxPending {
 		t.Fatalf("pending grew to %d bytes without an error", w.pendingBytes)
 	}
-	w2 := &orderedWriter{pw: pw, pending: map[int64][]byte{}, done: make(chan error, 1), interrupted: func() bool { return false }}
+	w2 := newOrderedWriter(pw, func() bool { return false })
+	w2.open()
 	w2.WriteAt([]byte("abc"), 0)
 	if _, err := w2.WriteAt([]byte("x"), 1); err == nil {
 		t.Errorf("a write going back before the stream position was accepted")
 	}
 }
 
-// TestOrderedWriterMarksGapsAborted: a file closed with a gap is not whole.
-func TestOrderedWriterMarksGapsAborted(t *testing.T) {
+// TestOrderedWriterFailsGaps: a file closed with a gap is not whole.
+func TestOrderedWriterFailsGaps(t *testing.T) {
 	pr, pw := io.Pipe()
-	w := &orderedWriter{pw: pw, pending: map[int64][]byte{}, done: make(chan error, 1), interrupted: func() bool { return false }}
+	w := newOrderedWriter(pw, func() bool { return false })
+	w.open()
 	go func() { io.Copy(io.Discard, pr); w.done <- nil }()
 	w.WriteAt([]byte("abc"), 0)
 	w.WriteAt([]byte("xyz"), 10)
@@ -84,8 +89,8 @@ func TestOrderedWriterMarksGapsAborted(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close hung")
 	}
-	if !w.aborted {
-		t.Errorf("a file closed with a gap was not marked aborted")
+	if w.aborted || w.failure() == nil || !strings.Contains(w.failure().Error(), "bytes 3 to 9 were never written") {
+		t.Errorf("a file closed with a gap: aborted=%v, failure %v; want a failure naming the gap", w.aborted, w.failure())
 	}
 }
 
