@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,14 +24,14 @@ import (
 // benchServer starts an in-process server with one customer "acme" and
 // returns a client connection authenticated with its key.
 func benchServer(b *testing.B) *gossh.Client {
-	_, client := testServer(b, Config{AutoRegister: true})
+	_, _, client := testServer(b, Config{AutoRegister: true})
 	return client
 }
 
 // testServer starts an in-process server with cfg (host keys, location
 // and a quiet logger filled in) and one customer "acme", and returns its
-// database and a client connection authenticated with acme's key.
-func testServer(tb testing.TB, cfg Config) (*store.DB, *gossh.Client) {
+// database, the server and a client connection authenticated with acme's key.
+func testServer(tb testing.TB, cfg Config) (*store.DB, *Server, *gossh.Client) {
 	tb.Helper()
 	ctx := context.Background()
 	dir := tb.TempDir()
@@ -46,10 +47,16 @@ func testServer(tb testing.TB, cfg Config) (*store.DB, *gossh.Client) {
 	if _, err := db.AddKey(ctx, "bench", store.Key{Customer: "acme", Fingerprint: info.Fingerprint, Type: info.Type, Bits: info.Bits, PublicKey: info.Authorized}); err != nil {
 		tb.Fatal(err)
 	}
-	hostKeys, err := keys.LoadOrCreateHostKeys(filepath.Join(dir, "hostkeys"))
-	if err != nil {
-		tb.Fatal(err)
+	hostKeysOnce.Do(func() {
+		// Made once: an RSA 3072 key takes a second or two.
+		hostKeysDir, _ := os.MkdirTemp("", "backupreport-hostkeys")
+		testHostKeys, testHostKeysErr = keys.LoadOrCreateHostKeys(hostKeysDir)
+		os.RemoveAll(hostKeysDir)
+	})
+	if testHostKeysErr != nil {
+		tb.Fatal(testHostKeysErr)
 	}
+	hostKeys := testHostKeys
 	cfg.HostSigners, cfg.Location = hostKeys, time.UTC
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -68,8 +75,14 @@ func testServer(tb testing.TB, cfg Config) (*store.DB, *gossh.Client) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { client.Close() })
-	return db, client
+	return db, s, client
 }
+
+var (
+	hostKeysOnce    sync.Once
+	testHostKeys    []gossh.Signer
+	testHostKeysErr error
+)
 
 // report13KB is a real-looking 13 KB code-23 report, the size the issue names.
 func report13KB(b *testing.B) []byte {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"math/rand"
 	"strings"
@@ -118,6 +119,48 @@ func TestNoGroupExchange(t *testing.T) {
 			if has(want.list, want.name) != legacy {
 				t.Errorf("legacy=%v: offers %s = %v", legacy, want.name, !legacy)
 			}
+		}
+	}
+}
+
+// sftpPacket frames an SFTP packet: length, type, then body.
+func sftpPacket(typ byte, body ...[]byte) []byte {
+	var b []byte
+	for _, x := range body {
+		b = append(b, x...)
+	}
+	out := binary.BigEndian.AppendUint32(nil, uint32(1+len(b)))
+	return append(append(out, typ), b...)
+}
+
+func sftpString(s string) []byte {
+	return append(binary.BigEndian.AppendUint32(nil, uint32(len(s))), s...)
+}
+func sftpUint32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
+
+// TestOpenMarkerSetsTheReadFlag: every SSH_FXP_OPEN passing through asks
+// for reading too, whatever the read sizes; no other byte changes, not
+// even in data that looks like an open.
+func TestOpenMarkerSetsTheReadFlag(t *testing.T) {
+	const write, creat, trunc = 0x02, 0x08, 0x10
+	fake := sftpPacket(sshFxpOpen, sftpUint32(9), sftpString("x"), sftpUint32(write), sftpUint32(0))
+	var in []byte
+	in = append(in, sftpPacket(1, sftpUint32(3))...) // init
+	in = append(in, sftpPacket(6, sftpUint32(1), sftpString("1"), make([]byte, 8), sftpString(string(fake)))...)
+	openAt := len(in)
+	in = append(in, sftpPacket(sshFxpOpen, sftpUint32(2), sftpString("/reports/acme/fs01.out"), sftpUint32(write|creat|trunc), sftpUint32(0))...)
+	in = append(in, sftpPacket(sshFxpOpen, sftpUint32(3), sftpString(""), sftpUint32(write), sftpUint32(0))...)
+	want := append([]byte(nil), in...)
+	want[openAt+4+1+4+4+len("/reports/acme/fs01.out")+3] |= sshFxfRead
+	want[len(want)-4-1] |= sshFxfRead // the last open's flags, before its 4 attribute bytes
+	for size := 1; size <= len(in); size++ {
+		got := append([]byte(nil), in...)
+		var m openMarker
+		for i := 0; i < len(got); i += size {
+			m.scan(got[i:min(i+size, len(got))])
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("reads of %d bytes: got\n%x\nwant\n%x", size, got, want)
 		}
 	}
 }

@@ -58,16 +58,23 @@ func (s *LogSpool) Write(p []byte) (int, error) {
 	if s.finished {
 		return 0, errors.New("log spool: write after finish")
 	}
-	if _, err := s.zw.Write(p); err != nil {
-		s.err = fmt.Errorf("compress log: %w", err)
-		return 0, s.err
-	}
-	if s.buf.Len() >= ChunkBytes {
-		if err := s.flush(); err != nil {
-			return 0, err
+	n := 0
+	for len(p) > 0 {
+		// In slices, so that a big write does not make a big piece.
+		b := p[:min(len(p), logBlock)]
+		if _, err := s.zw.Write(b); err != nil {
+			s.err = fmt.Errorf("compress log: %w", err)
+			return n, s.err
 		}
+		if s.buf.Len() >= ChunkBytes {
+			if err := s.flush(); err != nil {
+				return n, err
+			}
+		}
+		n += len(b)
+		p = p[len(b):]
 	}
-	return len(p), nil
+	return n, nil
 }
 
 // Held returns the compressed bytes held in memory, waiting to be written.
