@@ -24,3 +24,4 @@ test-deps:
 bench: build
 	./scripts/bench-parser.sh
 	./scripts/bench-ingest.sh
+	./scripts/bench-memory.sh
