@@ -132,6 +132,8 @@ type jail struct {
 	// busy allows one upload at a time per session: each holds buffers,
 	// and a client could otherwise open handles without end.
 	busy atomic.Bool
+	// readLogged notes that a refused read was logged.
+	readLogged atomic.Bool
 }
 
 var errReadOnly = fmt.Errorf("%w: this server only accepts report uploads", sftp.ErrSSHFxPermissionDenied)
@@ -167,7 +169,7 @@ func (j *jail) OpenFile(r *sftp.Request) (sftp.WriterAtReaderAt, error) {
 	if err != nil {
 		return nil, err
 	}
-	return uploadFile{w}, nil
+	return uploadFile{orderedWriter: w, j: j}, nil
 }
 
 // Filewrite is OpenFile for a write-only open; openMarker makes every open
@@ -177,9 +179,18 @@ func (j *jail) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 }
 
 // uploadFile is an upload handle: writes are the report, reads refused.
-type uploadFile struct{ *orderedWriter }
+type uploadFile struct {
+	*orderedWriter
+	j *jail
+}
 
-func (uploadFile) ReadAt([]byte, int64) (int, error) { return 0, errReadUpload }
+func (f uploadFile) ReadAt([]byte, int64) (int, error) {
+	f.j.s.metrics.Refused.WithLabelValues("sftp_read").Inc()
+	if f.j.readLogged.CompareAndSwap(false, true) { // once per session: a client may read in a loop
+		f.j.s.log.Info("sftp read on an upload handle refused", "remote_addr", f.j.sess.RemoteAddr().String())
+	}
+	return 0, errReadUpload
+}
 
 func (j *jail) openUpload(r *sftp.Request) (*orderedWriter, error) {
 	p := path.Clean(r.Filepath)
