@@ -27,7 +27,7 @@ start_serve() {
 	data=$dir/data-$1
 	"$bin" customer add acme --data "$data" >/dev/null
 	"$bin" key add acme "$dir/key.pub" --data "$data" >/dev/null
-	"$bin" serve --data "$data" --ssh-addr 127.0.0.1:0 --http-addr "" --max-upload-bytes $((big + 1048576)) \
+	"$bin" serve --data "$data" --ssh-addr 127.0.0.1:0 --http-addr "" --max-upload-bytes $(( (big > each ? big : each) + 1048576 )) \
 		>"$dir/serve-$1.out" 2>"$dir/serve-$1.log" &
 	pid=$!
 	for _ in $(seq 100); do grep -q "ssh listening" "$dir/serve-$1.out" 2>/dev/null && break; sleep 0.1; done
@@ -55,6 +55,6 @@ for i in $(seq "$par"); do
 	uploads+=($!)
 done
 wait "${uploads[@]}" || true
-stored=$(grep -l "backupreport: stored" "$dir"/receipt-[0-9]* | wc -l)
+stored=$(cat "$dir"/receipt-[0-9]* | grep -c "backupreport: stored" || true)
 printf '== %d parallel %d-byte random uploads: peak RSS %s MiB (%s MiB before); %d of %d stored\n' "$par" "$each" "$(mib VmHWM)" "$rss" "$stored" "$par"
-grep -L "backupreport: stored" "$dir"/receipt-[0-9]* | xargs -r cat | sort | uniq -c
+cat "$dir"/receipt-[0-9]* | grep -v "backupreport: stored" | sort | uniq -c || true
