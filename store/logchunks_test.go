@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -233,8 +234,22 @@ func TestReevaluateReadsChunkedLogs(t *testing.T) {
 // (pieces and results) all commit: writes wait for each other inside the
 // store instead of failing with SQLITE_BUSY.
 func TestParallelBigUploadsNeverBusy(t *testing.T) {
-	db, srv := openWithServer(t)
 	ctx := context.Background()
+	// SQLite's own wait for the lock is made 1 ms: only the store's
+	// serialization of writes keeps them from failing.
+	db, err := open(ctx, filepath.Join(t.TempDir(), "t.db"), time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.AddCustomer(ctx, "test", Customer{Slug: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.AddServer(ctx, "test", "acme", "fs01", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := s.ID
 	text := randomBytes(2*ChunkBytes+ChunkBytes/2, 9)
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)

@@ -58,8 +58,16 @@ const FileName = "backupreport.db"
 // while an upload is written; synchronous=FULL makes a commit durable
 // before an upload is acknowledged.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return open(ctx, path, busyTimeout)
+}
+
+// busyTimeout is how long SQLite waits for another process's write lock.
+const busyTimeout = 15 * time.Second
+
+// open is Open with SQLite's busy timeout given (tests make it short).
+func open(ctx context.Context, path string, busy time.Duration) (*DB, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(15000)", "synchronous(FULL)"} {
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()), "synchronous(FULL)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
