@@ -1,13 +1,17 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"math/rand"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/backupreport/backupreport/store"
 )
 
 // TestMemBudgetQueuesThenRefuses: uploads beyond the budget wait in line,
@@ -113,4 +117,28 @@ func counterValue(c prometheus.Counter) float64 {
 		return -1
 	}
 	return mfs[0].GetMetric()[0].GetCounter().GetValue()
+}
+
+// TestBigRandomUploadIsStoredInPiecesAndGivesBackItsBudget: random bytes
+// over ssh are stored whole, in pieces, and the upload's share of the
+// budget is given back once it is stored.
+func TestBigRandomUploadIsStoredInPiecesAndGivesBackItsBudget(t *testing.T) {
+	db, srv, client := testServer(t, Config{AutoRegister: true})
+	in := make([]byte, 3*store.ChunkBytes+12345)
+	rand.New(rand.NewSource(3)).Read(in)
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Stdin = bytes.NewReader(in)
+	if err := sess.Run("cat > /reports/acme/rand.out"); err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	logs := storedLogs(t, db, "rand")
+	if len(logs) != 1 || logs[0] != string(in) {
+		t.Fatalf("stored %d logs, want the %d random bytes whole", len(logs), len(in))
+	}
+	if used := srv.budget.inUse(); used != 0 {
+		t.Errorf("%d bytes of the budget still taken after the upload", used)
+	}
 }
