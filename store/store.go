@@ -261,3 +261,15 @@ func isBusy(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
+
+// exec runs one writing statement outside a transaction, in line with the
+// write transactions (see DB.wlock).
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	select {
+	case db.wlock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for the write lock: %w", ctx.Err())
+	}
+	defer func() { <-db.wlock }()
+	return db.db.ExecContext(ctx, query, args...)
+}
