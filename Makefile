@@ -24,6 +24,7 @@ test-deps:
 bench: build
 	./scripts/bench-parser.sh
 	./scripts/bench-ingest.sh
+	./scripts/bench-memory.sh
 
 # Issue 10's proofs, against bin/backupreport; each exits 1 when a goal is missed.
 # attack: the attacks from 127.0.0.x on a server with an 8,192 file limit (about 5 minutes).

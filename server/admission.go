@@ -30,7 +30,7 @@ func ParseStartups(v string) (Startups, error) {
 	for _, p := range parts {
 		i, err := strconv.Atoi(strings.TrimSpace(p))
 		if err != nil || i < 0 {
-			return Startups{}, fmt.Errorf("max-startups %q: want start:rate:full, e.g. 128:30:512", v)
+			return Startups{}, fmt.Errorf("max-startups %q: want start:rate:full, e.g. 256:30:1024", v)
 		}
 		n = append(n, i)
 	}
@@ -44,17 +44,17 @@ func ParseStartups(v string) (Startups, error) {
 		}
 		return s, nil
 	}
-	return Startups{}, fmt.Errorf("max-startups %q: want start:rate:full, e.g. 128:30:512", v)
+	return Startups{}, fmt.Errorf("max-startups %q: want start:rate:full, e.g. 256:30:1024", v)
 }
 
 // Defaults of the admission limits. An unauthenticated connection costs a
 // file handle, a goroutine and a few KiB; the caps bound what a stranger
 // without a key can hold, while a night's uploads (each authenticates in
 // milliseconds) never come near them.
-var DefaultStartups = Startups{Start: 128, Rate: 30, Full: 512}
+var DefaultStartups = Startups{Start: 256, Rate: 30, Full: 1024}
 
 const (
-	DefaultStartupsPerSource = 32
+	DefaultStartupsPerSource = 64
 	DefaultLoginGraceTime    = 30 * time.Second
 )
 

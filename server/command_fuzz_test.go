@@ -51,3 +51,32 @@ func FuzzParseCommand(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOpenMarker: whatever a client sends, the marker never panics, only
+// ever sets the read flag bit, and marks the same bytes however the
+// stream is split into reads.
+func FuzzOpenMarker(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 20, 3, 0, 0, 0, 1, 0, 0, 0, 3, 'a', '.', 'o', 0, 0, 0, 0x1a, 0, 0, 0, 0}, 3)
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 1, 3}, 1)
+	f.Fuzz(func(t *testing.T, in []byte, size int) {
+		if size <= 0 || size > len(in) {
+			size = len(in) + 1
+		}
+		whole := append([]byte(nil), in...)
+		var m openMarker
+		m.scan(whole)
+		split := append([]byte(nil), in...)
+		var m2 openMarker
+		for i := 0; i < len(split); i += size {
+			m2.scan(split[i:min(i+size, len(split))])
+		}
+		for i := range in {
+			if whole[i] != split[i] {
+				t.Fatalf("byte %d: %#x read whole, %#x read in pieces of %d", i, whole[i], split[i], size)
+			}
+			if whole[i]&^sshFxfRead != in[i]&^sshFxfRead {
+				t.Fatalf("byte %d changed from %#x to %#x", i, in[i], whole[i])
+			}
+		}
+	})
+}

@@ -10,9 +10,9 @@ import (
 	"github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/backupreport/backupreport/store/names"
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/names"
 )
 
 // errStoreFailed tells the client that storing failed, without details
@@ -54,6 +54,13 @@ type source struct {
 	// complete reports, after r returned io.EOF, whether the client ended
 	// the upload on purpose (true) or the connection died (false).
 	complete func() bool
+	// failed, when set, reports after r ended that the client ended the
+	// upload with an error of its own (an SFTP file closed with a gap):
+	// nothing is stored and the error is the client's answer.
+	failed func() error
+	// granted, when set, is called once the upload has its share of the
+	// memory budget and reads.
+	granted func()
 }
 
 // upload streams one report through the parser into the store, and
@@ -65,15 +72,25 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	if err != nil {
 		return "", err
 	}
-	srv, created, err := s.db.EnsureServer(ctx, id.key.CustomerID, name, s.cfg.AutoRegister)
-	var badName *names.Error
-	if errors.As(err, &badName) {
-		return "", refuse("name", "%v; a new server cannot have this name, so nothing was stored: change the name in the upload path", badName)
-	}
+	srv, err := s.db.ServerOfCustomer(ctx, id.key.CustomerID, name)
+	// A new server is registered with its first result, in the same
+	// transaction: an upload that fails or is cut off leaves none behind.
+	var register *store.NewServer
+	var badName error
 	if errors.Is(err, store.ErrNotFound) {
-		return "", refuse("unknown_server", "server %q is not registered for customer %q; ask your MSP to add it", name, customer)
+		badName = names.Check(names.Server, names.Normalize(name))
 	}
-	if err != nil {
+	switch {
+	case badName != nil:
+		// Refused with or without auto-registration: nobody can register
+		// this name, and the client should learn why.
+		return "", refuse("name", "%v; a new server cannot have this name, so nothing was stored: change the name in the upload path", badName)
+	case errors.Is(err, store.ErrNotFound) && s.cfg.AutoRegister:
+		register = &store.NewServer{CustomerID: id.key.CustomerID, Name: name}
+		srv = store.Server{CustomerID: id.key.CustomerID, Customer: id.key.Customer, Name: name}
+	case errors.Is(err, store.ErrNotFound):
+		return "", refuse("unknown_server", "server %q is not registered for customer %q; ask your MSP to add it", name, customer)
+	case err != nil:
 		s.log.Error("find server for upload", "customer", customer, "server", name, "err", err)
 		return "", errStoreFailed
 	}
@@ -82,17 +99,51 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	if id.key.ServerID != nil && srv.ID != *id.key.ServerID {
 		return "", refuse("server", "this key may only upload as server %q", id.key.Server)
 	}
-	if created {
-		s.log.Info("server registered by upload", "customer", srv.Customer, "server", srv.Name)
+	var exs []store.Exception
+	if register != nil {
+		exs, err = s.db.ExceptionsForNewServer(ctx, id.key.CustomerID)
+	} else {
+		exs, err = s.db.ExceptionsFor(ctx, srv.ID)
 	}
-	exs, err := s.db.ExceptionsFor(ctx, srv.ID)
 	if err != nil {
 		s.log.Error("load exceptions for upload", "customer", srv.Customer, "server", srv.Name, "err", err)
 		return "", errStoreFailed
 	}
 
+	// Not a byte is read before the upload has its share of the budget:
+	// meanwhile the SSH channel's window fills and the client waits.
+	need := int64(uploadHoldBase)
+	if src.protocol == "sftp" {
+		need = uploadHoldSFTP
+	}
+	held, waited, err := s.budget.acquire(ctx, need)
+	if err != nil {
+		if errors.Is(err, errBusy) {
+			s.log.Warn("upload refused: upload memory budget spent", "customer", srv.Customer, "server", srv.Name,
+				"waited", s.budget.wait.String(), "limit_bytes", s.budget.limit, "remote_addr", ctx.RemoteAddr().String())
+			return "", err
+		}
+		return "", errStoreFailed // the client left while it waited
+	}
+	defer s.budget.release(held)
+	if waited {
+		s.log.Info("upload waited for the upload memory budget", "customer", srv.Customer, "server", srv.Name,
+			"limit_bytes", s.budget.limit, "remote_addr", ctx.RemoteAddr().String())
+	}
+	if src.granted != nil {
+		src.granted()
+	}
+
 	start := time.Now()
-	keeper := newLogKeeper(s.cfg.MaxLogBytes)
+	keeper := newLogKeeper(s.db, s.cfg.MaxLogBytes)
+	stored := false
+	defer func() {
+		if !stored {
+			if err := keeper.discard(); err != nil {
+				s.log.Error("discard log of upload not stored", "customer", srv.Customer, "server", srv.Name, "err", err)
+			}
+		}
+	}()
 	capped := &capReader{r: src.r, max: s.cfg.MaxUploadBytes}
 	res, readErr := parser.Parse(io.TeeReader(capped, keeper))
 	s.metrics.UploadBytes.Add(float64(capped.n))
@@ -100,7 +151,7 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	u := store.Upload{
 		ServerID: srv.ID, KeyID: &id.key.ID, ReceivedAt: s.db.Now(), Source: store.SourceUpload, Protocol: src.protocol,
 		RemoteAddr: ctx.RemoteAddr().String(), ClientVersion: ctx.ClientVersion(), KeyType: id.key.Type, UploadBytes: capped.n,
-		Exceptions: exs,
+		Exceptions: exs, Register: register,
 	}
 	u.Night = store.Night(u.ReceivedAt, s.cfg.Location)
 	res.Apply(store.Patterns(exs))
@@ -116,6 +167,11 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		res.Status = parser.StatusFailed
 		u.KeepStatus = true
 		refused = refuse("time_limit", "upload refused: it took longer than the %s limit (--max-upload-time); recorded as failed", s.cfg.MaxUploadTime)
+	case src.failed != nil && src.failed() != nil:
+		err := src.failed()
+		s.log.Info("upload ended by the client with an error; nothing stored", "customer", srv.Customer, "server", srv.Name,
+			"protocol", src.protocol, "remote_addr", u.RemoteAddr, "err", err)
+		return "", err
 	case readErr != nil || (src.complete != nil && !src.complete()):
 		if s.isClosing() {
 			// We cut it off at shutdown: not the customer's doing, so
@@ -133,7 +189,9 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	}
 	u.Result = res
 	if u.Log, err = keeper.finish(); err != nil {
-		return "", err
+		s.metrics.Uploads.WithLabelValues("error").Inc()
+		s.log.Error("store upload log", "customer", srv.Customer, "server", srv.Name, "err", err)
+		return "", errStoreFailed
 	}
 	// A key revoked while it uploaded stores nothing.
 	if s.keyRevoked(context.WithoutCancel(ctx), id) {
@@ -142,11 +200,19 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	// Store even when the client has gone: an interrupted upload is kept.
 	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	resultID, err := s.db.SaveUpload(saveCtx, u)
+	saved, err := s.db.StoreUpload(saveCtx, u)
 	if err != nil {
 		s.metrics.Uploads.WithLabelValues("error").Inc()
 		s.log.Error("store upload", "customer", srv.Customer, "server", srv.Name, "err", err)
 		return "", errStoreFailed
+	}
+	stored = true
+	resultID := saved.ResultID
+	if register != nil {
+		srv = saved.Server
+	}
+	if saved.Registered {
+		s.log.Info("server registered by upload", "customer", srv.Customer, "server", srv.Name)
 	}
 	s.metrics.ParseDuration.Observe(time.Since(start).Seconds())
 	s.enforceQuota(ctx, id.key.CustomerID)

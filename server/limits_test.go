@@ -9,7 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"path/filepath"
+	"os"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -23,9 +23,9 @@ import (
 	"github.com/backupreport/backupreport/store"
 )
 
-// testServer is an in-process server on 127.0.0.1 with customer "acme" and
+// liveServer is an in-process server on 127.0.0.1 with customer "acme" and
 // one registered Ed25519 key.
-type testServer struct {
+type liveServer struct {
 	s      *Server
 	db     *store.DB
 	addr   string
@@ -33,7 +33,7 @@ type testServer struct {
 	fp     string
 }
 
-func startTestServer(t *testing.T, cfg Config) *testServer {
+func startTestServer(t *testing.T, cfg Config) *liveServer {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -51,11 +51,15 @@ func startTestServer(t *testing.T, cfg Config) *testServer {
 	if _, err := db.AddKey(ctx, "test", store.Key{Customer: "acme", Fingerprint: info.Fingerprint, Type: info.Type, Bits: info.Bits, PublicKey: info.Authorized}); err != nil {
 		t.Fatal(err)
 	}
-	hostKeys, err := keys.LoadOrCreateHostKeys(filepath.Join(dir, "hostkeys"))
-	if err != nil {
-		t.Fatal(err)
+	hostKeysOnce.Do(func() {
+		hostKeysDir, _ := os.MkdirTemp("", "backupreport-hostkeys")
+		testHostKeys, testHostKeysErr = keys.LoadOrCreateHostKeys(hostKeysDir)
+		os.RemoveAll(hostKeysDir)
+	})
+	if testHostKeysErr != nil {
+		t.Fatal(testHostKeysErr)
 	}
-	cfg.HostSigners = hostKeys[:1]
+	cfg.HostSigners = testHostKeys[:1]
 	cfg.AutoRegister = true
 	cfg.Location = time.UTC
 	if cfg.Logger == nil {
@@ -72,10 +76,10 @@ func startTestServer(t *testing.T, cfg Config) *testServer {
 		defer cancel()
 		s.Shutdown(ctx)
 	})
-	return &testServer{s: s, db: db, addr: ln.Addr().String(), signer: signer, fp: info.Fingerprint}
+	return &liveServer{s: s, db: db, addr: ln.Addr().String(), signer: signer, fp: info.Fingerprint}
 }
 
-func (ts *testServer) dial(t *testing.T) *gossh.Client {
+func (ts *liveServer) dial(t *testing.T) *gossh.Client {
 	t.Helper()
 	c, err := gossh.Dial("tcp", ts.addr, &gossh.ClientConfig{
 		User: "backup", Auth: []gossh.AuthMethod{gossh.PublicKeys(ts.signer)}, HostKeyCallback: gossh.InsecureIgnoreHostKey(),

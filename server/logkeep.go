@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/backupreport/backupreport/store"
@@ -9,15 +8,16 @@ import (
 
 // logKeeper keeps a compressed copy of an upload for staff to read and for
 // re-evaluation, within a byte budget. The first bytes are compressed as
-// they arrive; once the head budget is spent, only the most recent bytes
-// are kept in a ring. At the end the stored text is the head, a marker
-// line saying how much was left out, and the tail. Memory stays bounded by
-// the compressed head plus the ring, whatever the upload's size.
+// they arrive and written to the database in pieces (store.LogSpool);
+// once the head budget is spent, only the most recent bytes are kept in a
+// ring. At the end the stored text is the head, a marker line saying how
+// much was left out, and the tail. Memory stays bounded by one compressed
+// piece, the compressor and the ring (at most maxTail), whatever the
+// upload's size or content.
 type logKeeper struct {
 	headLeft  int64 // bytes the head may still take
 	headBytes int64 // bytes the head took
-	buf       bytes.Buffer
-	zw        *store.LogWriter
+	spool     *store.LogSpool
 	ring      []byte // tail bytes, allocated once the head is full
 	tailCap   int
 	ringPos   int
@@ -27,16 +27,11 @@ type logKeeper struct {
 }
 
 // maxTail caps the tail ring, which lives uncompressed in memory.
-const maxTail = 4 << 20
+const maxTail = 1 << 20
 
-func newLogKeeper(max int64) *logKeeper {
-	tail := max / 4
-	if tail > maxTail {
-		tail = maxTail
-	}
-	k := &logKeeper{headLeft: max - tail, tailCap: int(tail)}
-	k.zw = store.NewLogWriter(&k.buf)
-	return k
+func newLogKeeper(db *store.DB, max int64) *logKeeper {
+	tail := min(max/4, maxTail)
+	return &logKeeper{headLeft: max - tail, tailCap: int(tail), spool: db.NewLogSpool()}
 }
 
 // Write never fails: a failure is kept and reported by finish, so that the
@@ -49,8 +44,10 @@ func (k *logKeeper) Write(p []byte) (int, error) {
 		if int64(len(h)) > k.headLeft {
 			h = h[:k.headLeft]
 		}
-		if _, err := k.zw.Write(h); err != nil && k.err == nil {
-			k.err = err
+		if k.err == nil {
+			if _, err := k.spool.Write(h); err != nil {
+				k.err = err
+			}
 		}
 		k.headLeft -= int64(len(h))
 		k.headBytes += int64(len(h))
@@ -89,22 +86,34 @@ func (k *logKeeper) toRing(p []byte) {
 	}
 }
 
-// finish closes the compressed stream and returns what to store.
+// finish closes the compressed stream and returns what to store. If the
+// log is not stored after all, discard must be called.
 func (k *logKeeper) finish() (store.RawLog, error) {
-	tail := k.ring
-	if k.ringFull {
-		tail = append(k.ring[k.ringPos:len(k.ring):len(k.ring)], k.ring[:k.ringPos]...)
+	omitted := k.total - k.headBytes - int64(len(k.ring))
+	if k.err == nil && omitted > 0 {
+		_, k.err = fmt.Fprintf(k.spool, "\n[backupreport: %d bytes left out here; the log was longer than the stored maximum]\n", omitted)
 	}
-	omitted := k.total - k.headBytes - int64(len(tail))
-	if omitted > 0 {
-		fmt.Fprintf(k.zw, "\n[backupreport: %d bytes left out here; the log was longer than the stored maximum]\n", omitted)
+	if k.err == nil && k.ringFull {
+		// The oldest bytes of the ring first.
+		if _, k.err = k.spool.Write(k.ring[k.ringPos:]); k.err == nil {
+			_, k.err = k.spool.Write(k.ring[:k.ringPos])
+		}
+	} else if k.err == nil {
+		_, k.err = k.spool.Write(k.ring)
 	}
-	k.zw.Write(tail)
-	if err := k.zw.Close(); err != nil && k.err == nil {
+	k.ring = nil
+	l, err := k.spool.Finish(k.total, omitted > 0)
+	if k.err == nil {
 		k.err = err
 	}
 	if k.err != nil {
-		return store.RawLog{}, fmt.Errorf("compress log: %w", k.err)
+		return store.RawLog{}, fmt.Errorf("keep log: %w", k.err)
 	}
-	return store.RawLog{Data: store.CompressedBytes(&k.buf), Compression: store.CompressionS2, OriginalBytes: k.total, Truncated: omitted > 0}, nil
+	return l, nil
+}
+
+// discard deletes what was written of a log that is not stored.
+func (k *logKeeper) discard() error {
+	k.ring = nil
+	return k.spool.Discard()
 }

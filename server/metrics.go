@@ -19,6 +19,12 @@ type Metrics struct {
 	SessionWaits    prometheus.Counter // sessions that waited over a second for a slot
 	EnvIgnored      prometheus.Counter
 	RevokedClosed   prometheus.Counter
+
+	// The memory budget of all uploads together (--upload-memory).
+	UploadMemoryBytes   prometheus.Gauge
+	UploadMemoryLimit   prometheus.Gauge
+	UploadMemoryWaits   prometheus.Counter
+	UploadMemoryRefused prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them with reg (which may be
@@ -68,10 +74,23 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		RevokedClosed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "backupreport_ssh_revoked_connections_closed_total", Help: "SSH connections closed because their key was revoked.",
 		}),
+		UploadMemoryBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "backupreport_upload_memory_bytes", Help: "Bytes of the upload memory budget taken by uploads now.",
+		}),
+		UploadMemoryLimit: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "backupreport_upload_memory_limit_bytes", Help: "The upload memory budget (--upload-memory).",
+		}),
+		UploadMemoryWaits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "backupreport_upload_memory_waits_total", Help: "Uploads that waited for room in the upload memory budget.",
+		}),
+		UploadMemoryRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "backupreport_upload_memory_refused_total", Help: "Uploads refused as busy after waiting --upload-memory-wait for room in the budget.",
+		}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.Uploads, m.AuthFailures, m.Refused, m.ParseDuration, m.UploadBytes, m.OpenSessions,
-			m.Connections, m.Unauthenticated, m.ConnsRefused, m.AcceptErrors, m.LoginTimeouts, m.SessionWaits, m.EnvIgnored, m.RevokedClosed)
+			m.Connections, m.Unauthenticated, m.ConnsRefused, m.AcceptErrors, m.LoginTimeouts, m.SessionWaits, m.EnvIgnored, m.RevokedClosed,
+			m.UploadMemoryBytes, m.UploadMemoryLimit, m.UploadMemoryWaits, m.UploadMemoryRefused)
 	}
 	return m
 }

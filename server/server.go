@@ -42,6 +42,10 @@ type Config struct {
 	// the customer has its own cap; 0 means none (see enforceQuota).
 	LogQuota       int64
 	StorageMetrics *StorageMetrics
+	// UploadMemory bounds the bytes all uploads hold together, and
+	// UploadMemoryWait how long an upload waits for room (see memBudget).
+	UploadMemory     int64
+	UploadMemoryWait time.Duration
 	// Location decides which night an upload belongs to.
 	Location *time.Location
 
@@ -92,6 +96,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *Metrics
 	ssh     *ssh.Server
+	budget  *memBudget
 
 	admission *admission
 	slots     *slots
@@ -148,6 +153,7 @@ func New(db *store.DB, cfg Config) *Server {
 	s.notes = newNoteLog(cfg.Logger)
 	s.admission = newAdmission(cfg, cfg.Metrics, s.notes)
 	s.slots = newSlots(cfg.MaxOpenSessions, cfg.MaxSessionsPerKey)
+	s.budget = newMemBudget(cfg.UploadMemory, cfg.UploadMemoryWait, cfg.Metrics)
 	s.ssh = &ssh.Server{
 		Version:              "backupreport",
 		Handler:              s.handleSession,

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -16,9 +17,11 @@ import (
 )
 
 // maxPending bounds the out-of-order SFTP writes held in memory per file.
-// OpenSSH's sftp keeps at most 64 requests of 32 KiB in flight (2 MiB),
-// so in practice the bound is never reached; past it a write fails.
-const maxPending = 8 << 20
+// OpenSSH's sftp and pkg/sftp's client keep at most 64 requests of 32 KiB
+// in flight (2 MiB), so in practice the bound is never reached; past it a
+// write fails. It is part of what an SFTP upload takes of the memory
+// budget (uploadHoldSFTP).
+const maxPending = 4 << 20
 
 // handleSFTP serves the sftp subsystem as a write-only jail: a customer
 // starts in /reports/<customer>, sees only that folder exists, can create
@@ -42,6 +45,10 @@ func (s *Server) handleSFTP(sess ssh.Session) {
 	}
 	ch := &endWatch{ReadWriteCloser: sess}
 	j := &jail{s: s, sess: sess, id: id, ended: &ch.ended}
+	// FilePut is an OpenFileWriter, and endWatch marks every open as
+	// asking for reading too: pkg/sftp then hands a read on an upload
+	// handle to uploadFile.ReadAt, which refuses it, rather than to
+	// WriteAt as a write of zeros (what it does with a write-only handle).
 	h := sftp.Handlers{FileGet: j, FilePut: j, FileCmd: j, FileList: j}
 	rs := sftp.NewRequestServer(ch, h, sftp.WithStartDirectory("/reports/"+id.key.Customer))
 	if err := rs.Serve(); err != nil && !errors.Is(err, io.EOF) {
@@ -53,18 +60,71 @@ func (s *Server) handleSFTP(sess ssh.Session) {
 }
 
 // endWatch notes when the client's side of the channel ended, so that a
-// file still open then is known to be interrupted, not finished.
+// file still open then is known to be interrupted, not finished. It also
+// marks the opens it passes on (see openMarker).
 type endWatch struct {
 	io.ReadWriteCloser
 	ended atomic.Bool
+	mark  openMarker
 }
 
 func (e *endWatch) Read(p []byte) (int, error) {
 	n, err := e.ReadWriteCloser.Read(p)
+	e.mark.scan(p[:n])
 	if err != nil {
 		e.ended.Store(true)
 	}
 	return n, err
+}
+
+// SFTP (version 3) packet types and open flags openMarker knows.
+const (
+	sshFxpOpen  = 3
+	sshFxfRead  = 0x01
+	sftpOpenHdr = 13 // length, type, request id, file name length
+)
+
+// openMarker follows the SFTP packets the client sends and sets the read
+// flag (SSH_FXF_READ) in every SSH_FXP_OPEN, in place, as the bytes pass.
+// pkg/sftp's request server answers a read on a handle opened write-only
+// by calling the handle's WriteAt with a buffer of zeros; on a handle
+// opened for reading and writing it calls the handler's ReadAt, which
+// refuses. A read-only open stays read-only (and is refused by Fileread).
+// It holds a packet header (13 bytes), never a packet, and follows the
+// same length prefixes pkg/sftp reads packets by.
+type openMarker struct {
+	hdr    [sftpOpenHdr]byte
+	pos    int64 // bytes of the current packet seen, its length prefix included
+	total  int64 // the current packet's size, its length prefix included
+	flagAt int64 // offset in the packet of the byte holding SSH_FXF_READ, or -1
+}
+
+func (m *openMarker) scan(b []byte) {
+	for len(b) > 0 {
+		if m.pos < 4 || (m.pos < sftpOpenHdr && m.pos < m.total) {
+			m.hdr[m.pos] = b[0]
+			m.pos++
+			b = b[1:]
+			switch {
+			case m.pos == 4:
+				m.total, m.flagAt = 4+int64(binary.BigEndian.Uint32(m.hdr[:4])), -1
+			case m.pos == sftpOpenHdr && m.hdr[4] == sshFxpOpen:
+				// The flags (uint32, big-endian) follow the file name;
+				// the read flag is in their last byte.
+				m.flagAt = sftpOpenHdr + int64(binary.BigEndian.Uint32(m.hdr[9:13])) + 3
+			}
+		} else {
+			n := min(int64(len(b)), m.total-m.pos)
+			if m.flagAt >= m.pos && m.flagAt < m.pos+n {
+				b[m.flagAt-m.pos] |= sshFxfRead
+			}
+			m.pos += n
+			b = b[n:]
+		}
+		if m.pos >= 4 && m.pos == m.total {
+			m.pos = 0
+		}
+	}
 }
 
 // jail implements pkg/sftp's request handlers for one session.
@@ -76,6 +136,8 @@ type jail struct {
 	// busy allows one upload at a time per session: each holds buffers,
 	// and a client could otherwise open handles without end.
 	busy atomic.Bool
+	// readLogged notes that a refused read was logged.
+	readLogged atomic.Bool
 }
 
 var errReadOnly = fmt.Errorf("%w: this server only accepts report uploads", sftp.ErrSSHFxPermissionDenied)
@@ -101,7 +163,40 @@ func (j *jail) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
 	return nil, errReadOnly
 }
 
+// errReadUpload refuses reads on an upload handle.
+var errReadUpload = fmt.Errorf("%w: reading is refused: this server only accepts report uploads", sftp.ErrSSHFxPermissionDenied)
+
+// OpenFile opens a report file for upload. Every open of a file for
+// writing comes here (see openMarker); the handle refuses reads.
+func (j *jail) OpenFile(r *sftp.Request) (sftp.WriterAtReaderAt, error) {
+	w, err := j.openUpload(r)
+	if err != nil {
+		return nil, err
+	}
+	return uploadFile{orderedWriter: w, j: j}, nil
+}
+
+// Filewrite is OpenFile for a write-only open; openMarker makes every open
+// read-write, so it is reached only if pkg/sftp changes its dispatch.
 func (j *jail) Filewrite(r *sftp.Request) (io.WriterAt, error) {
+	return j.openUpload(r)
+}
+
+// uploadFile is an upload handle: writes are the report, reads refused.
+type uploadFile struct {
+	*orderedWriter
+	j *jail
+}
+
+func (f uploadFile) ReadAt([]byte, int64) (int, error) {
+	f.j.s.metrics.Refused.WithLabelValues("sftp_read").Inc()
+	if f.j.readLogged.CompareAndSwap(false, true) { // once per session: a client may read in a loop
+		f.j.s.log.Info("sftp read on an upload handle refused", "remote_addr", f.j.sess.RemoteAddr().String())
+	}
+	return 0, errReadUpload
+}
+
+func (j *jail) openUpload(r *sftp.Request) (*orderedWriter, error) {
 	p := path.Clean(r.Filepath)
 	if _, _, err := j.s.target(j.id, p); err != nil {
 		j.s.metrics.Refused.WithLabelValues(err.(*refusal).reason).Inc()
@@ -112,13 +207,19 @@ func (j *jail) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 		return nil, fmt.Errorf("%w: one upload at a time; close the first file before opening the next", sftp.ErrSSHFxFailure)
 	}
 	pr, pw := io.Pipe()
-	w := &orderedWriter{pw: pw, pending: map[int64][]byte{}, done: make(chan error, 1), interrupted: j.ended.Load}
+	w := newOrderedWriter(pw, j.ended.Load)
 	go func() {
 		defer j.busy.Store(false)
-		receipt, err := j.s.upload(j.sess.Context(), j.id, p, source{r: pr, protocol: "sftp", complete: func() bool { return !w.aborted }})
+		receipt, err := j.s.upload(j.sess.Context(), j.id, p, source{r: pr, protocol: "sftp",
+			complete: func() bool { return !w.aborted }, failed: w.failure, granted: w.open})
+		w.open()                                      // a refused upload lets its writes fail
 		pr.CloseWithError(errors.New("upload ended")) // unblock a writer if parsing stopped early
 		if err == nil {
 			io.WriteString(j.sess.Stderr(), receipt+"\n")
+		} else {
+			// OpenSSH's sftp shows only the status code of a failed
+			// close, not its message: say it on stderr too.
+			fmt.Fprintf(j.sess.Stderr(), "backupreport: %s: %v\n", p, err)
 		}
 		w.done <- err
 	}()
@@ -128,6 +229,7 @@ func (j *jail) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 // orderedWriter turns SFTP's WriteAt calls, which pkg/sftp may deliver out
 // of order, back into a stream: writes at the next offset go straight to
 // the parser, later ones wait in a bounded buffer until the gap is filled.
+// Writes wait until the upload has its share of the memory budget.
 type orderedWriter struct {
 	mu           sync.Mutex
 	pw           *io.PipeWriter
@@ -136,12 +238,31 @@ type orderedWriter struct {
 	pendingBytes int
 	err          error
 
+	ready     chan struct{} // closed once the upload reads (see open)
+	readyOnce sync.Once
+
 	interrupted func() bool
-	aborted     bool // set before the stream is closed
+	aborted     bool  // set before the stream is closed
+	failed      error // set at close: the file is not whole, store nothing
 	done        chan error
 }
 
+func newOrderedWriter(pw *io.PipeWriter, interrupted func() bool) *orderedWriter {
+	return &orderedWriter{pw: pw, pending: map[int64][]byte{}, ready: make(chan struct{}), done: make(chan error, 1), interrupted: interrupted}
+}
+
+// open lets writes in: the upload reads, or ended.
+func (w *orderedWriter) open() { w.readyOnce.Do(func() { close(w.ready) }) }
+
+// failure returns why the file was not whole at close, if it was not.
+func (w *orderedWriter) failure() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.failed
+}
+
 func (w *orderedWriter) WriteAt(p []byte, off int64) (int, error) {
+	<-w.ready
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
@@ -186,10 +307,27 @@ func (w *orderedWriter) write(b []byte) error {
 }
 
 // Close ends the stream and waits for the report to be stored: the
-// client's close succeeds only after the commit.
+// client's close succeeds only after the commit. A file closed with a gap
+// (bytes written past a range never written) or after a write failed is
+// not whole: close fails and nothing is stored. A file still open when
+// the connection died is stored as interrupted.
 func (w *orderedWriter) Close() error {
 	w.mu.Lock()
-	w.aborted = w.interrupted() || len(w.pending) > 0
+	switch {
+	case w.interrupted():
+		w.aborted = true
+	case w.err != nil:
+		w.failed = fmt.Errorf("%w: %v; nothing was stored; upload the file again", sftp.ErrSSHFxFailure, w.err)
+	case len(w.pending) > 0:
+		first := int64(-1)
+		for off := range w.pending {
+			if first < 0 || off < first {
+				first = off
+			}
+		}
+		w.failed = fmt.Errorf("%w: the file has a gap: bytes %d to %d were never written; nothing was stored; upload the file again",
+			sftp.ErrSSHFxFailure, w.next, first-1)
+	}
 	w.mu.Unlock()
 	w.pw.Close()
 	return <-w.done

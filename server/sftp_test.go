@@ -2,8 +2,10 @@ package server
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"math/rand"
+	"strings"
 	"testing"
 	"time"
 )
@@ -26,7 +28,8 @@ func TestOrderedWriterRestoresOrder(t *testing.T) {
 	rand.New(rand.NewSource(1)).Shuffle(len(chunks), func(i, j int) { chunks[i], chunks[j] = chunks[j], chunks[i] })
 
 	pr, pw := io.Pipe()
-	w := &orderedWriter{pw: pw, pending: map[int64][]byte{}, done: make(chan error, 1), interrupted: func() bool { return false }}
+	w := newOrderedWriter(pw, func() bool { return false })
+	w.open()
 	got := make(chan []byte, 1)
 	go func() {
 		b, _ := io.ReadAll(pr)
@@ -54,7 +57,8 @@ func TestOrderedWriterRestoresOrder(t *testing.T) {
 func TestOrderedWriterBoundsItsBuffer(t *testing.T) {
 	pr, pw := io.Pipe()
 	go io.Copy(io.Discard, pr)
-	w := &orderedWriter{pw: pw, pending: map[int64][]byte{}, done: make(chan error, 1), interrupted: func() bool { return false }}
+	w := newOrderedWriter(pw, func() bool { return false })
+	w.open()
 	block := make([]byte, 1<<20)
 	var err error
 	for off := int64(1 << 20); err == nil && off < 64<<20; off += 1 << 20 {
@@ -63,17 +67,19 @@ func TestOrderedWriterBoundsItsBuffer(t *testing.T) {
 	if err == nil || w.pendingBytes > maxPending {
 		t.Fatalf("pending grew to %d bytes without an error", w.pendingBytes)
 	}
-	w2 := &orderedWriter{pw: pw, pending: map[int64][]byte{}, done: make(chan error, 1), interrupted: func() bool { return false }}
+	w2 := newOrderedWriter(pw, func() bool { return false })
+	w2.open()
 	w2.WriteAt([]byte("abc"), 0)
 	if _, err := w2.WriteAt([]byte("x"), 1); err == nil {
 		t.Errorf("a write going back before the stream position was accepted")
 	}
 }
 
-// TestOrderedWriterMarksGapsAborted: a file closed with a gap is not whole.
-func TestOrderedWriterMarksGapsAborted(t *testing.T) {
+// TestOrderedWriterFailsGaps: a file closed with a gap is not whole.
+func TestOrderedWriterFailsGaps(t *testing.T) {
 	pr, pw := io.Pipe()
-	w := &orderedWriter{pw: pw, pending: map[int64][]byte{}, done: make(chan error, 1), interrupted: func() bool { return false }}
+	w := newOrderedWriter(pw, func() bool { return false })
+	w.open()
 	go func() { io.Copy(io.Discard, pr); w.done <- nil }()
 	w.WriteAt([]byte("abc"), 0)
 	w.WriteAt([]byte("xyz"), 10)
@@ -84,8 +90,8 @@ func TestOrderedWriterMarksGapsAborted(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close hung")
 	}
-	if !w.aborted {
-		t.Errorf("a file closed with a gap was not marked aborted")
+	if w.aborted || w.failure() == nil || !strings.Contains(w.failure().Error(), "bytes 3 to 9 were never written") {
+		t.Errorf("a file closed with a gap: aborted=%v, failure %v; want a failure naming the gap", w.aborted, w.failure())
 	}
 }
 
@@ -113,6 +119,48 @@ func TestNoGroupExchange(t *testing.T) {
 			if has(want.list, want.name) != legacy {
 				t.Errorf("legacy=%v: offers %s = %v", legacy, want.name, !legacy)
 			}
+		}
+	}
+}
+
+// sftpPacket frames an SFTP packet: length, type, then body.
+func sftpPacket(typ byte, body ...[]byte) []byte {
+	var b []byte
+	for _, x := range body {
+		b = append(b, x...)
+	}
+	out := binary.BigEndian.AppendUint32(nil, uint32(1+len(b)))
+	return append(append(out, typ), b...)
+}
+
+func sftpString(s string) []byte {
+	return append(binary.BigEndian.AppendUint32(nil, uint32(len(s))), s...)
+}
+func sftpUint32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
+
+// TestOpenMarkerSetsTheReadFlag: every SSH_FXP_OPEN passing through asks
+// for reading too, whatever the read sizes; no other byte changes, not
+// even in data that looks like an open.
+func TestOpenMarkerSetsTheReadFlag(t *testing.T) {
+	const write, creat, trunc = 0x02, 0x08, 0x10
+	fake := sftpPacket(sshFxpOpen, sftpUint32(9), sftpString("x"), sftpUint32(write), sftpUint32(0))
+	var in []byte
+	in = append(in, sftpPacket(1, sftpUint32(3))...) // init
+	in = append(in, sftpPacket(6, sftpUint32(1), sftpString("1"), make([]byte, 8), sftpString(string(fake)))...)
+	openAt := len(in)
+	in = append(in, sftpPacket(sshFxpOpen, sftpUint32(2), sftpString("/reports/acme/fs01.out"), sftpUint32(write|creat|trunc), sftpUint32(0))...)
+	in = append(in, sftpPacket(sshFxpOpen, sftpUint32(3), sftpString(""), sftpUint32(write), sftpUint32(0))...)
+	want := append([]byte(nil), in...)
+	want[openAt+4+1+4+4+len("/reports/acme/fs01.out")+3] |= sshFxfRead
+	want[len(want)-4-1] |= sshFxfRead // the last open's flags, before its 4 attribute bytes
+	for size := 1; size <= len(in); size++ {
+		got := append([]byte(nil), in...)
+		var m openMarker
+		for i := 0; i < len(got); i += size {
+			m.scan(got[i:min(i+size, len(got))])
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("reads of %d bytes: got\n%x\nwant\n%x", size, got, want)
 		}
 	}
 }

@@ -130,6 +130,14 @@ func (db *DB) ExceptionsFor(ctx context.Context, serverID int64) ([]Exception, e
 	return db.queryExceptions(ctx, db.db, exceptionsForServer, serverID, serverID)
 }
 
+// ExceptionsForNewServer lists the exceptions that will apply to a server
+// of a customer not registered yet: the customer's and the global ones.
+func (db *DB) ExceptionsForNewServer(ctx context.Context, customerID int64) ([]Exception, error) {
+	return db.queryExceptions(ctx, db.db, `SELECT `+exceptionColumns+` FROM `+exceptionFrom+`
+		WHERE (e.server_id IS NULL AND e.customer_id = ?) OR e.customer_id IS NULL
+		ORDER BY e.id`, customerID)
+}
+
 // exceptionsForServer selects a server's exceptions; its arguments are the
 // server's ID twice.
 const exceptionsForServer = `SELECT ` + exceptionColumns + ` FROM ` + exceptionFrom + `

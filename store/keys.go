@@ -126,7 +126,7 @@ func (db *DB) RevokeKey(ctx context.Context, actor, fp string) error {
 
 // RecordLogin keeps the latest login details on the key's record.
 func (db *DB) RecordLogin(ctx context.Context, fp string, l Login) error {
-	_, err := db.db.ExecContext(ctx, `UPDATE keys SET last_used_at = ?, last_client_version = ?, last_sig_algo = ?, last_kex = ?, last_cipher = ?, last_mac = ?, last_remote_addr = ? WHERE fingerprint = ?`,
+	_, err := db.exec(ctx, `UPDATE keys SET last_used_at = ?, last_client_version = ?, last_sig_algo = ?, last_kex = ?, last_cipher = ?, last_mac = ?, last_remote_addr = ? WHERE fingerprint = ?`,
 		formatTime(db.Now()), l.ClientVersion, l.SigAlgo, l.Kex, l.Cipher, l.MAC, l.RemoteAddr, fp)
 	if err != nil {
 		return fmt.Errorf("record login of key %s: %w", fp, mapErr(err))

@@ -88,10 +88,17 @@ func CompressedBytes(buf *bytes.Buffer) []byte {
 	return []byte{}
 }
 
-// Open returns the text of a stored log as a stream.
+// Open returns the text of a stored log as a stream. A log stored in
+// pieces (read by RawLogOf) is read a piece at a time.
 func (l RawLog) Open() (io.ReadCloser, error) {
 	switch l.Compression {
 	case CompressionS2:
+		if l.Chunks > 0 {
+			if l.db == nil {
+				return nil, fmt.Errorf("log in %d pieces not read from the database", l.Chunks)
+			}
+			return io.NopCloser(newS2Reader(l.db.newChunkReader(l.resultID, l.Chunks, l.Data))), nil
+		}
 		return io.NopCloser(newS2Reader(bytes.NewReader(l.Data))), nil
 	case CompressionGzip:
 		zr, err := gzip.NewReader(bytes.NewReader(l.Data))

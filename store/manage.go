@@ -296,10 +296,11 @@ func (db *DB) ImportServers(ctx context.Context, actor string, rows []ServerRow,
 
 // importTx runs fn in one transaction, committed unless dryRun.
 func (db *DB) importTx(ctx context.Context, dryRun bool, fn func(tx *sql.Tx) error) error {
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, release, err := db.beginTx(ctx, db.db)
 	if err != nil {
 		return mapErr(err)
 	}
+	defer release()
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
 		return mapErr(err)

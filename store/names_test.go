@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/backupreport/backupreport/store/names"
 	"github.com/backupreport/backupreport/parser"
+	"github.com/backupreport/backupreport/store/names"
 )
 
 // storedBeforeTheRule renames a customer or server the way the old rules
@@ -40,9 +40,9 @@ func TestNewNamesFollowTheRule(t *testing.T) {
 	}{
 		{"customer add", func(n string) error { _, err := db.AddCustomer(ctx, "t", Customer{Slug: n}); return err }, names.Customer},
 		{"server add", func(n string) error { _, err := db.AddServer(ctx, "t", "acme", n, false); return err }, names.Server},
-		{"an upload registering a server", func(n string) error { _, _, err := db.EnsureServer(ctx, acme.ID, n, true); return err }, names.Server},
+		{"an upload registering a server", func(n string) error { _, _, err := db.uploadServer(ctx, acme.ID, n, true); return err }, names.Server},
 		{"an upload naming an unknown server without auto-registration", func(n string) error {
-			_, _, err := db.EnsureServer(ctx, acme.ID, n, false)
+			_, _, err := db.uploadServer(ctx, acme.ID, n, false)
 			return err
 		}, names.Server},
 		{"a rename", func(n string) error {
@@ -85,7 +85,7 @@ func TestNewNamesFollowTheRule(t *testing.T) {
 		if err != nil || s.Name != "Büro" {
 			t.Fatalf("AddServer: %+v, %v; want the name Büro in NFC", s, err)
 		}
-		if got, created, err := db.EnsureServer(ctx, acme.ID, "Bu\u0308ro", true); err != nil || created || got.ID != s.ID {
+		if got, created, err := db.uploadServer(ctx, acme.ID, "Bu\u0308ro", true); err != nil || created || got.ID != s.ID {
 			t.Errorf("an upload with the decomposed name: %+v created %v, %v; want server %d", got, created, err, s.ID)
 		}
 		if got, err := db.ServerByName(ctx, "acme", "Bu\u0308ro"); err != nil || got.ID != s.ID {
@@ -131,7 +131,7 @@ func TestNamesStoredBeforeTheRuleKeepWorking(t *testing.T) {
 
 	t.Run("an upload finds the server by its old name, with auto-registration or without", func(t *testing.T) {
 		for _, auto := range []bool{true, false} {
-			s, created, err := db.EnsureServer(ctx, cust.ID, "FS\u221501", auto)
+			s, created, err := db.uploadServer(ctx, cust.ID, "FS\u221501", auto)
 			if err != nil || created || s.Name != oldServer {
 				t.Errorf("auto-register %v: %+v created %v, %v", auto, s, created, err)
 			}
@@ -149,7 +149,7 @@ func TestNamesStoredBeforeTheRuleKeepWorking(t *testing.T) {
 		}
 	})
 	t.Run("a server stored decomposed is found as it was stored", func(t *testing.T) {
-		if s, created, err := db.EnsureServer(ctx, cust.ID, oldNFD, false); err != nil || created || s.Name != oldNFD {
+		if s, created, err := db.uploadServer(ctx, cust.ID, oldNFD, false); err != nil || created || s.Name != oldNFD {
 			t.Errorf("%+v created %v, %v", s, created, err)
 		}
 	})
@@ -178,8 +178,27 @@ func TestNamesStoredBeforeTheRuleKeepWorking(t *testing.T) {
 			t.Errorf("a good name under the old customer: %v", err)
 		}
 		var ne *names.Error
-		if _, _, err := db.EnsureServer(ctx, cust.ID, "dc\u221502", true); !errors.As(err, &ne) {
+		if _, _, err := db.uploadServer(ctx, cust.ID, "dc\u221502", true); !errors.As(err, &ne) {
 			t.Errorf("a look-alike new name: %v, want a *names.Error", err)
 		}
 	})
+}
+
+// uploadServer does what an upload does to find or register its server:
+// a known server by its name as stored; an unknown name must pass the
+// rule, and is registered with a first result when auto is set.
+func (db *DB) uploadServer(ctx context.Context, customerID int64, name string, auto bool) (Server, bool, error) {
+	s, err := db.ServerOfCustomer(ctx, customerID, name)
+	if !errors.Is(err, ErrNotFound) {
+		return s, false, err
+	}
+	if err := names.Check(names.Server, names.Normalize(name)); err != nil {
+		return Server{}, false, err
+	}
+	if !auto {
+		return Server{}, false, err
+	}
+	saved, err := db.StoreUpload(ctx, Upload{Register: &NewServer{CustomerID: customerID, Name: name}, ReceivedAt: db.Now(), Night: "2026-01-01",
+		Source: SourceUpload, Protocol: "exec"})
+	return saved.Server, saved.Registered, err
 }

@@ -100,10 +100,13 @@ func (db *DB) Result(ctx context.Context, id int64) (ResultRow, []FileErrorRow, 
 	return r, errs, rows.Err()
 }
 
-// RawLogOf returns the stored raw log of a result.
+// RawLogOf returns the stored raw log of a result. Its Open reads a log
+// stored in pieces a piece at a time, so a big log is never held whole.
 func (db *DB) RawLogOf(ctx context.Context, resultID int64) (RawLog, error) {
-	var l RawLog
-	err := db.db.QueryRowContext(ctx, `SELECT data, compression, original_bytes, truncated FROM raw_logs WHERE result_id = ?`, resultID).Scan(&l.Data, &l.Compression, &l.OriginalBytes, &l.Truncated)
+	l := RawLog{db: db, resultID: resultID}
+	err := db.db.QueryRowContext(ctx, `SELECT data, compression, original_bytes, truncated, chunks,
+			(SELECT COALESCE(SUM(length(c.data)), 0) FROM log_chunks c WHERE c.result_id = l.result_id)
+		FROM raw_logs l WHERE l.result_id = ?`, resultID).Scan(&l.Data, &l.Compression, &l.OriginalBytes, &l.Truncated, &l.Chunks, &l.ChunkBytes)
 	if err != nil {
 		return RawLog{}, fmt.Errorf("raw log of result %d: %w", resultID, mapErr(err))
 	}

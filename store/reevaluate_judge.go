@@ -135,16 +135,28 @@ func (j *judge) finish(ctx context.Context, batch []*reevalItem) error {
 
 // parse judges a result again from its compressed log.
 func (j *judge) parse(it *reevalItem, data []byte) {
-	text, err := j.logs.decode(it.compression, data)
-	if err != nil {
-		it.err = err
-		return
-	}
-	it.logBytes = int64(len(text))
-	res, err := parser.Parse(bytes.NewReader(text))
-	if err != nil {
-		it.err = err
-		return
+	var res *parser.Result
+	if it.chunks > 0 {
+		// A big log, stored in pieces: parsed as it is read, a piece at
+		// a time, never held whole.
+		cr := &countingReader{r: newS2Reader(j.db.newChunkReader(it.id, it.chunks, data))}
+		var err error
+		if res, err = parser.Parse(cr); err != nil {
+			it.err = fmt.Errorf("log of result %d: %w", it.id, err)
+			return
+		}
+		it.logBytes = cr.n
+	} else {
+		text, err := j.logs.decode(it.compression, data)
+		if err != nil {
+			it.err = err
+			return
+		}
+		it.logBytes = int64(len(text))
+		if res, err = parser.Parse(bytes.NewReader(text)); err != nil {
+			it.err = err
+			return
+		}
 	}
 	res.Apply(Patterns(it.ex))
 	if it.interrupted && res.Role == "" && res.RsyncVersion == "" {
@@ -220,4 +232,16 @@ func (it *reevalItem) judgeStored() {
 			it.exDiff = true
 		}
 	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r interface{ Read([]byte) (int, error) }
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }

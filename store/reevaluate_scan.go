@@ -23,6 +23,7 @@ type reevalItem struct {
 	truncated    bool
 	digest       sql.NullInt64 // of the stored file errors; NULL: unknown
 	compression  string
+	chunks       int         // pieces of the log stored apart, see LogSpool
 	stored       []storedFE  // read only when needed, see judge.finish
 	ex           []Exception // the server's exceptions
 
@@ -135,9 +136,9 @@ func (db *DB) prepareBatch(ctx context.Context, from, where string, lookup bool)
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	logs := `SELECT result_id, truncated, compression, data FROM raw_logs WHERE result_id > ? AND result_id <= ? ORDER BY result_id`
+	logs := `SELECT result_id, truncated, compression, chunks, data FROM raw_logs WHERE result_id > ? AND result_id <= ? ORDER BY result_id`
 	if lookup {
-		logs = `SELECT result_id, truncated, compression, data FROM raw_logs
+		logs = `SELECT result_id, truncated, compression, chunks, data FROM raw_logs
 			WHERE result_id IN (SELECT r.id FROM ` + from + ` WHERE ` + where + ` AND r.id > ? AND r.id <= ?) ORDER BY result_id`
 	}
 	if q.logs, err = db.db.PrepareContext(ctx, logs); err != nil {
@@ -194,10 +195,11 @@ func (q *batchQueries) readBatch(ctx context.Context, args []any, onLog func(it 
 		id          int64
 		truncated   bool
 		compression string
+		chunks      int
 		data        sql.RawBytes
 	)
 	for rows.Next() {
-		if err := rows.Scan(&id, &truncated, &compression, &data); err != nil {
+		if err := rows.Scan(&id, &truncated, &compression, &chunks, &data); err != nil {
 			return nil, err
 		}
 		for i < len(all) && all[i].id < id {
@@ -205,7 +207,7 @@ func (q *batchQueries) readBatch(ctx context.Context, args []any, onLog func(it 
 		}
 		if i < len(all) && all[i].id == id {
 			it := all[i]
-			it.truncated, it.compression = truncated, compression
+			it.truncated, it.compression, it.chunks = truncated, compression, chunks
 			onLog(it, data)
 			out = append(out, it)
 			i++

@@ -11,7 +11,7 @@ import (
 // errExceptionsChanged. It marks the results it wrote.
 func (db *DB) writeReeval(ctx context.Context, conn *sql.Conn, writes []*reevalItem, version int64, opts ReevalOptions) error {
 	now := formatTime(db.Now())
-	return inTx(ctx, conn, func(tx *sql.Tx) error {
+	return db.inTx(ctx, conn, func(tx *sql.Tx) error {
 		// The write lock is held (BEGIN IMMEDIATE): no exception
 		// changes until the commit.
 		if v, err := exceptionsVersion(ctx, tx); err != nil {

@@ -29,7 +29,7 @@ func (db *DB) Setting(ctx context.Context, name string) (string, error) {
 
 // SetSetting stores a settings value, replacing an old one.
 func (db *DB) SetSetting(ctx context.Context, name, value string) error {
-	_, err := db.db.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	_, err := db.exec(ctx, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
 	if err != nil {
 		return fmt.Errorf("set setting %s: %w", name, mapErr(err))
 	}
@@ -38,7 +38,7 @@ func (db *DB) SetSetting(ctx context.Context, name, value string) error {
 
 // DeleteSetting removes a settings row; a missing one is no error.
 func (db *DB) DeleteSetting(ctx context.Context, name string) error {
-	_, err := db.db.ExecContext(ctx, `DELETE FROM settings WHERE name = ?`, name)
+	_, err := db.exec(ctx, `DELETE FROM settings WHERE name = ?`, name)
 	return mapErr(err)
 }
 

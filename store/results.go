@@ -21,13 +21,26 @@ const StatusMissing = "missing"
 
 // RawLog is an upload's text as stored: compressed (see NewLogWriter and
 // Open), and cut in the middle (head and tail kept, with a marker) when it
-// was too long.
+// was too long. A big log is stored in pieces (see LogSpool): its
+// compressed stream is the pieces, then Data.
 type RawLog struct {
 	Data          []byte
 	Compression   string // CompressionS2 or CompressionGzip
 	OriginalBytes int64  // bytes received
 	Truncated     bool
+	// Chunks is how many pieces of the compressed log are stored apart
+	// (0 for nearly every log), ChunkBytes their compressed size.
+	Chunks     int
+	ChunkBytes int64
+
+	upload   int64 // the pieces' log_uploads row, until SaveUpload
+	db       *DB   // to read the pieces (RawLogOf)
+	resultID int64
 }
+
+// StoredBytes returns the compressed size of the log in the database: its
+// pieces and its row's data.
+func (l RawLog) StoredBytes() int64 { return l.ChunkBytes + int64(len(l.Data)) }
 
 // Upload is one received report, judged, ready to be stored.
 type Upload struct {
@@ -54,6 +67,24 @@ type Upload struct {
 	// size, whatever its code says).
 	KeepStatus bool
 	Log        RawLog
+	// Register, when ServerID is 0, names the server of the upload, not
+	// registered yet: StoreUpload registers it (marked pending) in the
+	// result's transaction, or finds it if another upload did meanwhile.
+	Register *NewServer
+}
+
+// NewServer names a server to register with an upload's result.
+type NewServer struct {
+	CustomerID int64
+	Name       string
+}
+
+// Saved is what StoreUpload stored.
+type Saved struct {
+	ResultID int64
+	Server   Server // set when the upload registered its server (Upload.Register)
+	// Registered tells that the server was registered by this upload.
+	Registered bool
 }
 
 // Night returns the night a report received at t belongs to: the evening
@@ -89,16 +120,36 @@ func CountFileErrors(errs []parser.FileError) (failing, excepted, vanished int) 
 // one transaction, and returns the result's ID. Only after it returns nil
 // may the upload be acknowledged.
 func (db *DB) SaveUpload(ctx context.Context, u Upload) (int64, error) {
-	var id int64
+	s, err := db.StoreUpload(ctx, u)
+	return s.ResultID, err
+}
+
+// StoreUpload is SaveUpload, and registers the upload's server first when
+// u.Register names one, in the same transaction: a server is registered by
+// an upload only when its first result commits.
+func (db *DB) StoreUpload(ctx context.Context, u Upload) (Saved, error) {
+	var saved Saved
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		saved = Saved{}
+		if u.ServerID == 0 && u.Register != nil {
+			srv, created, err := db.ensureServer(ctx, tx, u.Register.CustomerID, u.Register.Name)
+			if err != nil {
+				return fmt.Errorf("register server %q: %w", u.Register.Name, err)
+			}
+			saved.Server, saved.Registered = srv, created
+			u.ServerID = srv.ID
+		}
 		var err error
-		id, err = db.insertResult(ctx, tx, u)
+		saved.ResultID, err = db.insertResult(ctx, tx, u)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("save result of server %d: %w", u.ServerID, err)
+		if u.Register != nil && u.ServerID == 0 {
+			return Saved{}, fmt.Errorf("save result of new server %q: %w", u.Register.Name, err)
+		}
+		return Saved{}, fmt.Errorf("save result of server %d: %w", u.ServerID, err)
 	}
-	return id, nil
+	return saved, nil
 }
 
 func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, error) {
@@ -144,9 +195,16 @@ func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, er
 		if u.Log.Compression != CompressionS2 && u.Log.Compression != CompressionGzip {
 			return 0, fmt.Errorf("raw log compressed with unknown %q", u.Log.Compression)
 		}
-		// stored_bytes is what quotas count (see logSize).
-		if _, err := tx.ExecContext(ctx, `INSERT INTO raw_logs (result_id, compression, original_bytes, truncated, data, stored_bytes) VALUES (?, ?, ?, ?, ?, ?)`,
-			id, u.Log.Compression, u.Log.OriginalBytes, boolInt(u.Log.Truncated), u.Log.Data, len(u.Log.Data)); err != nil {
+		if u.Log.Chunks > 0 && u.Log.Compression != CompressionS2 {
+			return 0, fmt.Errorf("raw log in pieces compressed with %q", u.Log.Compression)
+		}
+		// stored_bytes is what quotas count (see logSize): the row's data
+		// and the pieces together.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO raw_logs (result_id, compression, original_bytes, truncated, data, chunks, stored_bytes) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			id, u.Log.Compression, u.Log.OriginalBytes, boolInt(u.Log.Truncated), u.Log.Data, u.Log.Chunks, u.Log.StoredBytes()); err != nil {
+			return 0, err
+		}
+		if err := linkChunks(ctx, tx, id, u.Log); err != nil {
 			return 0, err
 		}
 	}

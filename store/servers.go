@@ -84,36 +84,32 @@ func (db *DB) addServer(ctx context.Context, tx *sql.Tx, actor, customer, name s
 	return s, db.audit(tx, actor, "server.add", "server "+s.Customer+"/"+s.Name, nil, s)
 }
 
-// EnsureServer returns the named server of a customer, registering it as
-// pending when it is not known yet and autoRegister is set. created tells
-// whether it was registered now. A known server is found by its name as
-// stored, whatever the naming rule says of it; a name that is not known
-// and breaks the rule gives a *names.Error (wrapped), with or without
-// autoRegister, so that the client learns that no one can register it.
-func (db *DB) EnsureServer(ctx context.Context, customerID int64, name string, autoRegister bool) (s Server, created bool, err error) {
-	s, err = db.serverByCustomerID(ctx, customerID, name)
+// ServerOfCustomer returns the named server of a customer (names compared
+// ignoring ASCII case, as given or in NFC), or ErrNotFound. A known server
+// is found by its name as stored, whatever the naming rule says of it. An upload naming an unknown server
+// registers it only when it is stored: see Upload.Register.
+func (db *DB) ServerOfCustomer(ctx context.Context, customerID int64, name string) (Server, error) {
+	return db.serverByCustomerID(ctx, customerID, name)
+}
+
+// ensureServer returns the named server of a customer, registering it as
+// pending when it is not known yet, in tx. created tells whether it was
+// registered now. Registering in the transaction that stores the upload's
+// result means a failed or cut-off upload leaves no server behind.
+func (db *DB) ensureServer(ctx context.Context, tx *sql.Tx, customerID int64, name string) (s Server, created bool, err error) {
+	s, err = lookupName(name, func(name string) (Server, error) {
+		s, err := scanServer(tx.QueryRowContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE s.customer_id = ? AND lower(s.name) = lower(?)`, customerID, name))
+		return s, mapErr(err)
+	})
 	if err == nil || !errors.Is(err, ErrNotFound) {
 		return s, false, err
 	}
-	if err := names.Check(names.Server, names.Normalize(name)); err != nil {
-		return Server{}, false, fmt.Errorf("register server: %w", err)
-	}
-	if !autoRegister {
-		return Server{}, false, err
-	}
 	var slug string
-	if err := db.db.QueryRowContext(ctx, `SELECT slug FROM customers WHERE id = ?`, customerID).Scan(&slug); err != nil {
-		return Server{}, false, mapErr(err)
+	if err := tx.QueryRowContext(ctx, `SELECT slug FROM customers WHERE id = ?`, customerID).Scan(&slug); err != nil {
+		return Server{}, false, fmt.Errorf("customer %d: %w", customerID, mapErr(err))
 	}
-	s, err = db.AddServer(ctx, "upload", slug, name, true)
-	if err != nil {
-		// Two uploads may register the same new server at once.
-		if s2, err2 := db.serverByCustomerID(ctx, customerID, name); err2 == nil {
-			return s2, false, nil
-		}
-		return Server{}, false, err
-	}
-	return s, true, nil
+	s, err = db.addServer(ctx, tx, "upload", slug, name, true)
+	return s, err == nil, err
 }
 
 func (db *DB) serverByCustomerID(ctx context.Context, customerID int64, name string) (Server, error) {

@@ -72,6 +72,6 @@ func (db *DB) SessionByToken(ctx context.Context, token string) (Session, error)
 
 // DeleteSession ends a session (logout). Ending an unknown one is no error.
 func (db *DB) DeleteSession(ctx context.Context, token string) error {
-	_, err := db.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, HashSecret(token))
+	_, err := db.exec(ctx, `DELETE FROM sessions WHERE token_hash = ?`, HashSecret(token))
 	return mapErr(err)
 }

@@ -38,6 +38,14 @@ var migrationFS embed.FS
 // DB is the backupreport database. It is safe for concurrent use.
 type DB struct {
 	db *sql.DB
+	// wlock serializes this process's write transactions (a channel of
+	// one, so that waiting for it can be given up with a context). Every
+	// transaction takes SQLite's write lock at BEGIN (_txlock=immediate):
+	// waiting here rather than in SQLite's busy handler means no upload
+	// fails with SQLITE_BUSY because others of this process are writing,
+	// however many there are and however long they take. Other processes
+	// (the command line) still meet busy_timeout, and beginTx retries.
+	wlock chan struct{}
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost of new password hashes; 0 means
@@ -56,8 +64,17 @@ const FileName = "backupreport.db"
 // after a burst of big uploads: without it the WAL file keeps its largest
 // size until the last connection closes.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return open(ctx, path, busyTimeout)
+}
+
+// busyTimeout is how long SQLite waits for another process's write lock.
+const busyTimeout = 15 * time.Second
+
+// open is Open with SQLite's busy timeout given (tests make it short).
+func open(ctx context.Context, path string, busy time.Duration) (*DB, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(15000)", "synchronous(FULL)", "journal_size_limit(67108864)"} {
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()), "synchronous(FULL)",
+		"journal_size_limit(67108864)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -70,7 +87,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{db: sqldb, Now: time.Now}
+	db := &DB{db: sqldb, Now: time.Now, wlock: make(chan struct{}, 1)}
 	if err := db.migrate(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
@@ -111,10 +128,11 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 func (db *DB) applyMigration(ctx context.Context, version int, name string) error {
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, release, err := db.beginTx(ctx, db.db)
 	if err != nil {
 		return err
 	}
+	defer release()
 	defer tx.Rollback()
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations WHERE version = ?`, version).Scan(&n); err != nil {
@@ -195,21 +213,70 @@ func boolInt(b bool) int {
 
 // withTx runs fn in a transaction and commits it when fn returns nil.
 func (db *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return inTx(ctx, db.db, fn)
+	return db.inTx(ctx, db.db, fn)
+}
+
+// txBeginner is the pool or one of its connections.
+type txBeginner interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
 }
 
 // inTx runs fn in a transaction begun by b (the pool, or one connection)
 // and commits it when fn returns nil.
-func inTx(ctx context.Context, b interface {
-	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
-}, fn func(tx *sql.Tx) error) error {
-	tx, err := b.BeginTx(ctx, nil)
+func (db *DB) inTx(ctx context.Context, b txBeginner, fn func(tx *sql.Tx) error) error {
+	tx, release, err := db.beginTx(ctx, b)
 	if err != nil {
 		return mapErr(err)
 	}
+	defer release()
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
 		return mapErr(err)
 	}
 	return mapErr(tx.Commit())
+}
+
+// busyRetries is how many times beginTx begins again when SQLite stays
+// busy for all of busy_timeout: only another process holding the write
+// lock that long (a command-line import, a backup) makes it so.
+const busyRetries = 3
+
+// beginTx waits for this process's write lock, then begins a write
+// transaction. release must be called once the transaction is over
+// (after Commit or Rollback).
+func (db *DB) beginTx(ctx context.Context, b txBeginner) (tx *sql.Tx, release func(), err error) {
+	select {
+	case db.wlock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, fmt.Errorf("wait for the write lock: %w", ctx.Err())
+	}
+	release = func() { <-db.wlock }
+	for attempt := 0; ; attempt++ {
+		tx, err = b.BeginTx(ctx, nil)
+		if err == nil {
+			return tx, release, nil
+		}
+		if !isBusy(err) || attempt == busyRetries || ctx.Err() != nil {
+			release()
+			return nil, nil, err
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's "database is locked".
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
+// exec runs one writing statement outside a transaction, in line with the
+// write transactions (see DB.wlock).
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	select {
+	case db.wlock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for the write lock: %w", ctx.Err())
+	}
+	defer func() { <-db.wlock }()
+	return db.db.ExecContext(ctx, query, args...)
 }

@@ -53,6 +53,8 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	autoReg := fs.Bool("auto-register", true, "register unknown server names of a known customer as new servers (false: refuse them)")
 	maxLog := fs.Int64("max-log-bytes", server.DefaultMaxLogBytes, "largest raw log kept in the database; longer logs keep head and tail")
 	maxUpload := fs.Int64("max-upload-bytes", server.DefaultMaxUploadBytes, "largest upload accepted; larger ones end with an error")
+	uploadMem := fs.Int64("upload-memory", server.DefaultUploadMemory, "bytes all uploads together may hold in memory; beyond, new uploads wait (then are refused as busy)")
+	uploadMemWait := fs.Duration("upload-memory-wait", server.DefaultUploadMemoryWait, "how long an upload waits for room in --upload-memory before it is refused as busy")
 	tz := fs.String("timezone", "", "time zone for nights and pages, e.g. Europe/Berlin (default: the machine's)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	limits := addLimitFlags(fs)
@@ -81,6 +83,14 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		return a.fail("%v", err)
 	}
 	defer db.Close()
+
+	// Pieces of big logs whose upload never committed (serve was killed
+	// mid-upload) are deleted before uploads are accepted again.
+	if n, err := db.DeleteUnlinkedChunks(ctx); err != nil {
+		return a.fail("%v", err)
+	} else if n > 0 {
+		log.Info("deleted pieces of logs of uploads never stored", "chunks", n)
+	}
 
 	signers, err := keys.LoadOrCreateHostKeys(*data)
 	if err != nil {
@@ -133,7 +143,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	registerSpaceGauges(reg, db)
 	sshCfg := server.Config{
 		HostSigners: signers, LegacyCrypto: *legacy, AutoRegister: *autoReg, MaxLogBytes: *maxLog, MaxUploadBytes: *maxUpload,
-		LogQuota: *storageOpts.quota, StorageMetrics: storageMetrics,
+		UploadMemory: *uploadMem, UploadMemoryWait: *uploadMemWait, LogQuota: *storageOpts.quota, StorageMetrics: storageMetrics,
 		Location: loc, Logger: log, Metrics: server.NewMetrics(reg), Defender: defender,
 	}
 	if err := limits.apply(&sshCfg, files, log); err != nil {
