@@ -23,6 +23,12 @@ const (
 	// path and message; longer ones are cut.
 	MaxPathLen    = 4096
 	MaxMessageLen = 1024
+	// MaxFileErrorBytes caps the bytes of paths and messages a Result keeps
+	// in all, so that what one parse holds stays bounded (10,000 errors of
+	// the longest paths would be 50 MiB); later errors are only counted in
+	// Result.Dropped, as past MaxFileErrors. A typical file error takes
+	// about 200 bytes, so real reports rarely meet it.
+	MaxFileErrorBytes = 2 << 20
 )
 
 // Noise kinds counted in Result.Noise.
@@ -282,6 +288,7 @@ func isPrefixOf(b []byte, s string) bool {
 // parser holds the state of one Parse.
 type parser struct {
 	res      *Result
+	errBytes int  // bytes of paths and messages kept in res.FileErrors
 	inCygwin bool // inside the cygwin warning block
 	inList   bool // between a file-list header and the "sent" line
 	complete bool // the last meaningful line was "total size is ..."
@@ -658,19 +665,21 @@ func (p *parser) verification(t, rest []byte) bool {
 // FileErrors is full.
 func (p *parser) fileError(kind Kind, path, msg []byte) {
 	r := p.res
-	if len(r.FileErrors) >= MaxFileErrors {
+	if len(r.FileErrors) >= MaxFileErrors || p.errBytes >= MaxFileErrorBytes {
 		if r.Dropped == nil {
 			r.Dropped = make(map[Kind]int)
 		}
 		r.Dropped[kind]++
 		return
 	}
-	r.FileErrors = append(r.FileErrors, FileError{
+	fe := FileError{
 		Line:    r.Lines,
 		Kind:    kind,
 		Path:    clean(unescape(path), MaxPathLen),
 		Message: clean(msg, MaxMessageLen),
-	})
+	}
+	p.errBytes += len(fe.Path) + len(fe.Message)
+	r.FileErrors = append(r.FileErrors, fe)
 }
 
 // finish settles the code and the status once the input has ended.

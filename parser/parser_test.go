@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -311,7 +312,11 @@ func TestParseReadError(t *testing.T) {
 func TestParseBoundsFileErrors(t *testing.T) {
 	var b strings.Builder
 	for i := 0; i < MaxFileErrors+5; i++ {
-		b.WriteString(`rsync: send_files failed to open "/E/` + strings.Repeat("p", MaxPathLen) + `": Permission denied (13)` + "\n")
+		n := 40 // short paths, so that the count is the bound met here
+		if i == 0 {
+			n = MaxPathLen
+		}
+		b.WriteString(`rsync: send_files failed to open "/E/` + strings.Repeat("p", n) + `": Permission denied (13)` + "\n")
 	}
 	b.WriteString(`file has vanished: "/E/x"` + "\n" + totalLine + code23)
 	r := mustParse(t, b.String())
@@ -413,4 +418,30 @@ func itoa(i int) string {
 		d = append([]byte{byte('0' + i%10)}, d...)
 	}
 	return string(d)
+}
+
+// TestFileErrorsBoundedInBytes: file errors with the longest paths stop
+// being kept once their bytes reach MaxFileErrorBytes, and are counted.
+func TestFileErrorsBoundedInBytes(t *testing.T) {
+	var b strings.Builder
+	long := strings.Repeat("d", MaxPathLen)
+	const n = 2000
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "rsync: send_files failed to open \"/cygdrive/e/%s%d\": Permission denied (13)\n", long, i)
+	}
+	b.WriteString("rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1338) [sender=3.2.7]\n")
+	r, err := Parse(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := 0
+	for _, fe := range r.FileErrors {
+		kept += len(fe.Path) + len(fe.Message)
+	}
+	if kept > MaxFileErrorBytes+MaxPathLen+MaxMessageLen || len(r.FileErrors)+r.Dropped[KindOpenFailed] != n || r.Dropped[KindOpenFailed] == 0 {
+		t.Errorf("kept %d errors (%d bytes), dropped %v; want at most %d bytes and %d in all", len(r.FileErrors), kept, r.Dropped, MaxFileErrorBytes, n)
+	}
+	if r.Code != 23 || r.Status != StatusFailed {
+		t.Errorf("code %d status %s, want 23 failed", r.Code, r.Status)
+	}
 }

@@ -6,12 +6,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
 )
 
 // Defaults of the memory budget of all uploads together.
 const (
-	// DefaultUploadMemory lets 34 uploads by ssh or scp, or 16 by SFTP,
+	// DefaultUploadMemory lets 22 uploads by ssh or scp, or 13 by SFTP,
 	// stream at once; see uploadHoldBase for what each one holds.
 	DefaultUploadMemory = 128 << 20
 	// DefaultUploadMemoryWait is how long an upload waits for its share of
@@ -24,10 +25,10 @@ const (
 // compressor may add past it), the tail ring (maxTail), the compressor's
 // input and output blocks and its match table (about 1.1 MiB), the
 // parser's line buffer, and room to spare; SFTP adds its reorder buffer
-// (maxPending). The file errors a parse keeps are not counted: the parser
-// bounds them itself (parser.MaxFileErrors).
+// (maxPending), and the file errors the parse keeps
+// (parser.MaxFileErrorBytes of paths and messages at most).
 const (
-	uploadHoldBase = store.ChunkBytes + 256<<10 + maxTail + 1152<<10 + 128<<10 + 256<<10
+	uploadHoldBase = store.ChunkBytes + 256<<10 + maxTail + 1152<<10 + 128<<10 + 256<<10 + parser.MaxFileErrorBytes
 	uploadHoldSFTP = uploadHoldBase + maxPending
 )
 
