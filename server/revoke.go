@@ -31,7 +31,18 @@ func (l *logins) add(keyID int64, fp string, c *trackedConn) {
 		l.byKey[keyID] = m
 	}
 	m[c] = fp
-	c.onClose = func() { l.remove(keyID, c) }
+	c.mu.Lock()
+	closed := c.done
+	if !closed {
+		c.onClose = func() { l.remove(keyID, c) }
+	}
+	c.mu.Unlock()
+	if closed { // closed meanwhile: nothing will remove it
+		delete(m, c)
+		if len(m) == 0 {
+			delete(l.byKey, keyID)
+		}
+	}
 }
 
 func (l *logins) remove(keyID int64, c *trackedConn) {
