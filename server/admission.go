@@ -191,8 +191,8 @@ func (l *admitListener) Accept() (net.Conn, error) {
 		delay = 0
 		src := sourceOf(c.RemoteAddr())
 		if reason := l.a.admit(src); reason != "" {
-			c.Close()
 			l.a.metrics.ConnsRefused.WithLabelValues(reason).Inc()
+			c.Close()
 			l.a.notes.note(reason, "ssh connection dropped at accept", "reason", reason, "remote_addr", src)
 			continue
 		}

@@ -2,23 +2,13 @@ package server
 
 import (
 	"bytes"
-	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"io"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
-
-	"github.com/backupreport/backupreport/keys"
-	"github.com/backupreport/backupreport/store"
 )
 
 // benchServer starts an in-process server with one customer "acme" and
@@ -27,62 +17,6 @@ func benchServer(b *testing.B) *gossh.Client {
 	_, _, client := testServer(b, Config{AutoRegister: true})
 	return client
 }
-
-// testServer starts an in-process server with cfg (host keys, location
-// and a quiet logger filled in) and one customer "acme", and returns its
-// database, the server and a client connection authenticated with acme's key.
-func testServer(tb testing.TB, cfg Config) (*store.DB, *Server, *gossh.Client) {
-	tb.Helper()
-	ctx := context.Background()
-	dir := tb.TempDir()
-	db, err := store.OpenDir(ctx, dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	db.AddCustomer(ctx, "bench", store.Customer{Slug: "acme"})
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	signer, _ := gossh.NewSignerFromKey(priv)
-	info := keys.Describe(signer.PublicKey())
-	if _, err := db.AddKey(ctx, "bench", store.Key{Customer: "acme", Fingerprint: info.Fingerprint, Type: info.Type, Bits: info.Bits, PublicKey: info.Authorized}); err != nil {
-		tb.Fatal(err)
-	}
-	hostKeysOnce.Do(func() {
-		// Made once: an RSA 3072 key takes a second or two.
-		hostKeysDir, _ := os.MkdirTemp("", "backupreport-hostkeys")
-		testHostKeys, testHostKeysErr = keys.LoadOrCreateHostKeys(hostKeysDir)
-		os.RemoveAll(hostKeysDir)
-	})
-	if testHostKeysErr != nil {
-		tb.Fatal(testHostKeysErr)
-	}
-	hostKeys := testHostKeys
-	cfg.HostSigners, cfg.Location = hostKeys, time.UTC
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	s := New(db, cfg)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	go s.Serve(ln)
-	tb.Cleanup(func() { s.Shutdown(context.Background()) })
-	client, err := gossh.Dial("tcp", ln.Addr().String(), &gossh.ClientConfig{
-		User: "backup", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)}, HostKeyCallback: gossh.InsecureIgnoreHostKey(),
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { client.Close() })
-	return db, s, client
-}
-
-var (
-	hostKeysOnce    sync.Once
-	testHostKeys    []gossh.Signer
-	testHostKeysErr error
-)
 
 // report13KB is a real-looking 13 KB code-23 report, the size the issue names.
 func report13KB(b *testing.B) []byte {

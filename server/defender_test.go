@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
-	"net"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -18,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/backupreport/backupreport/keys"
 	"github.com/backupreport/backupreport/store"
 )
 
@@ -298,33 +296,11 @@ func TestDefenderKeepsBansInTheStore(t *testing.T) {
 // customer whose key is returned, and a defender with threshold.
 func defendedServer(t *testing.T, threshold int) (addr string, good gossh.Signer, s *Server, d *Defender, reg *prometheus.Registry) {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := store.OpenDir(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
-	good = newSigner(t)
-	info := keys.Describe(good.PublicKey())
-	if _, err := db.AddKey(ctx, "t", store.Key{Customer: "acme", Fingerprint: info.Fingerprint, Type: info.Type, Bits: info.Bits, PublicKey: info.Authorized}); err != nil {
-		t.Fatal(err)
-	}
-	hostKeys, err := keys.LoadOrCreateHostKeys(filepath.Join(dir, "hostkeys"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, good, _ := testDB(t)
 	reg = prometheus.NewRegistry()
 	d = NewDefender(db, DefenderConfig{Threshold: threshold, Logger: quiet, Registry: reg})
-	s = New(db, Config{HostSigners: hostKeys, AutoRegister: true, Location: time.UTC, Logger: quiet, Metrics: NewMetrics(reg), Defender: d})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve(ln)
-	t.Cleanup(func() { s.Shutdown(context.Background()) })
-	return ln.Addr().String(), good, s, d, reg
+	s, addr = serveTest(t, db, Config{AutoRegister: true, Logger: quiet, Metrics: NewMetrics(reg), Defender: d})
+	return addr, good, s, d, reg
 }
 
 func newSigner(t *testing.T) gossh.Signer {
