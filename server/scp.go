@@ -57,6 +57,7 @@ func (s *Server) handleSCP(sess ssh.Session, id *identity, target string) {
 		sess.Exit(1)
 	}
 	sess.Write([]byte{0})
+	alive := connAlive(sess.Context())
 	stored := 0
 	for {
 		raw, err := br.ReadSlice('\n') // bounded by the reader's size
@@ -114,7 +115,12 @@ func (s *Server) handleSCP(sess ssh.Session, id *identity, target string) {
 				return false
 			}
 			b, err := br.ReadByte() // the NUL after the data
-			return err == nil && b == 0
+			if err == nil {
+				return b == 0
+			}
+			// libssh2 (curl's scp://) sends no NUL after the last file,
+			// only EOF: whole if the client is still there (see connAlive).
+			return errors.Is(err, io.EOF) && alive()
 		}})
 		if err != nil {
 			fail(err)
