@@ -47,6 +47,15 @@ func newMatrix(t *testing.T) *matrix {
 	return m
 }
 
+// TestClientMatrix runs each client against one server.
+func TestClientMatrix(t *testing.T) {
+	m := newMatrix(t)
+	t.Run("curl with libssh2", func(t *testing.T) { testCurlLibssh2(t, m) })
+	t.Run("libssh", func(t *testing.T) { testLibssh(t, m) })
+	t.Run("paramiko", func(t *testing.T) { testParamiko(t, m) })
+	t.Run("psftp and plink -m", func(t *testing.T) { testPsftpAndPlinkCommandFile(t, m) })
+}
+
 // wantStored checks that acme/server has an ok result.
 func (m *matrix) wantStored(t *testing.T, server string) {
 	t.Helper()
@@ -55,15 +64,14 @@ func (m *matrix) wantStored(t *testing.T, server string) {
 	}
 }
 
-// TestCurlLibssh2 uploads with curl's scp:// and sftp://, which Debian's
+// testCurlLibssh2 uploads with curl's scp:// and sftp://, which Debian's
 // curl speaks through libssh2. libssh2 sends scp -t '<path>' with the path
 // in single quotes, which were once kept as part of the name (curl exit 25).
-func TestCurlLibssh2(t *testing.T) {
+func testCurlLibssh2(t *testing.T, m *matrix) {
 	needTool(t, "curl")
 	if v := run(t, nil, "curl", "-V").stdout; !strings.Contains(v, "libssh2") || !regexp.MustCompile(`(?m)^Protocols:.* scp .*sftp`).MatchString(v) {
 		t.Skipf("this curl has no scp:// and sftp:// through libssh2:\n%s", v)
 	}
-	m := newMatrix(t)
 	for typ, key := range m.keys {
 		for _, proto := range []string{"scp", "sftp"} {
 			t.Run(proto+" with "+typ, func(t *testing.T) {
@@ -110,15 +118,14 @@ func libssh(t *testing.T) string {
 	return libsshClient
 }
 
-// TestLibssh logs in with libssh (0.10) and uploads by exec and by scp.
+// testLibssh logs in with libssh (0.10) and uploads by exec and by scp.
 // With an RSA key libssh picks its signature algorithm as soon as the key
 // exchange ends: unless the server's EXT_INFO (server-sig-algs) came with
 // its NEWKEYS, it falls back to ssh-rsa, which its defaults refuse. Before
 // the two were sent in one write, about 1 login in 5 failed; 100 logins
 // must all succeed.
-func TestLibssh(t *testing.T) {
+func testLibssh(t *testing.T, m *matrix) {
 	client := libssh(t)
-	m := newMatrix(t)
 	t.Run("100 logins with an RSA key all succeed", func(t *testing.T) {
 		const parallel, each = 4, 25
 		var wg sync.WaitGroup
@@ -205,10 +212,9 @@ print("exec", stdout.channel.recv_exit_status(), stderr.read().decode().strip())
 c.close()
 `
 
-// TestParamiko uploads with paramiko's SFTPClient.put and exec_command.
-func TestParamiko(t *testing.T) {
+// testParamiko uploads with paramiko's SFTPClient.put and exec_command.
+func testParamiko(t *testing.T, m *matrix) {
 	py := python(t)
-	m := newMatrix(t)
 	size := len(report(t, "real-success"))
 	for typ, key := range m.keys {
 		t.Run("put and exec with "+typ, func(t *testing.T) {
@@ -238,14 +244,13 @@ func (m *matrix) puttyKey(t *testing.T, typ string) string {
 	return ppk
 }
 
-// TestPsftpAndPlinkCommandFile runs a psftp batch file that starts with
+// testPsftpAndPlinkCommandFile runs a psftp batch file that starts with
 // cd /reports/<customer> (once "permission denied", exit 2) and plink -m
 // with a command file ending in a blank line (once "control character
 // 0x0d").
-func TestPsftpAndPlinkCommandFile(t *testing.T) {
+func testPsftpAndPlinkCommandFile(t *testing.T, m *matrix) {
 	needTool(t, "psftp")
 	needTool(t, "plink")
-	m := newMatrix(t)
 	for _, typ := range []string{"rsa", "ed25519"} {
 		ppk := m.puttyKey(t, typ)
 		t.Run("psftp cd then put with "+typ, func(t *testing.T) {
