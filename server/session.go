@@ -101,20 +101,21 @@ func (s *Server) handleSession(sess ssh.Session) {
 // forcedCommand returns what a key with a forced command runs, whatever
 // the client asked for (raw: an exec command, or "" for a shell request),
 // as OpenSSH ran an authorized_keys command= option: the session's input
-// goes to the key's own server. The client's command is logged, not
-// parsed; only the scp sink (handled before) and the sftp subsystem keep
-// their own protocols, with the key's binding.
+// goes to the key's own server, by its current name (a renamed server
+// keeps its key working; the stored command shows what was imported). The
+// client's command is logged, not parsed; only the scp sink (handled
+// before) and the sftp subsystem keep their own protocols, with the key's
+// binding.
 func (s *Server) forcedCommand(sess ssh.Session, id *identity, raw string) (Command, error) {
-	cmd, err := ParseCommand(id.key.ForcedCommand)
-	if err != nil { // stored by import or key add, which write only valid ones
-		return Command{}, refuse("forced_command", "this key's forced command %q cannot run here: %v; ask your MSP", id.key.ForcedCommand, err)
+	if id.key.Server == "" { // AddKey allows a forced command only on a server-bound key
+		return Command{}, refuse("forced_command", "this key's forced command names no server; ask your MSP")
 	}
 	if len(raw) > 200 {
 		raw = raw[:200] + "..."
 	}
 	s.log.Info("ssh forced command", "remote_addr", sess.RemoteAddr().String(), "customer", id.key.Customer, "server", id.key.Server,
 		"fingerprint", id.key.Fingerprint, "client_command", raw, "forced_command", id.key.ForcedCommand)
-	return cmd, nil
+	return Command{Path: "/reports/" + id.key.Customer + "/" + id.key.Server + ".out"}, nil
 }
 
 // refuseSubsystem answers every subsystem but sftp.
