@@ -280,7 +280,6 @@ func (j *jail) openUpload(r *sftp.Request) (*orderedWriter, error) {
 	w := newOrderedWriter(pw, j.ended.Load)
 	j.remember(p, w)
 	go func() {
-		defer j.busy.Store(false)
 		receipt, err := j.s.upload(j.sess.Context(), j.id, p, source{r: pr, protocol: "sftp",
 			complete: func() bool { return !w.aborted }, failed: w.failure, granted: w.open})
 		w.open()                                      // a refused upload lets its writes fail
@@ -292,6 +291,9 @@ func (j *jail) openUpload(r *sftp.Request) (*orderedWriter, error) {
 			// close, not its message: say it on stderr too.
 			fmt.Fprintf(j.sess.Stderr(), "backupreport: %s: %v\n", p, err)
 		}
+		// Free the session's slot before Close returns, so that the
+		// client's next open right after the close finds it free.
+		j.busy.Store(false)
 		w.done <- err
 	}()
 	return w, nil
