@@ -340,6 +340,16 @@ func TestForcedCommandKeys(t *testing.T) {
 			t.Errorf("a key without a forced command uploaded with %q", command)
 		}
 	}
+	// key add --forced does the same for a new key, and needs a server.
+	added := in.newKey("added", "ed25519", 0)
+	if r := in.cli("key", "add", "acme", added+".pub", "--forced"); r.code == 0 || !strings.Contains(r.stderr, "--forced needs CUSTOMER/SERVER") {
+		t.Errorf("key add --forced without a server: exit %d %q", r.code, r.stderr)
+	}
+	in.mustCLI("key", "add", "acme/forced", added+".pub", "--forced")
+	if r := run(t, bytes.NewReader(rep), "ssh", append(in.sshArgs(added, "-T", "backup@127.0.0.1"), "cat")...); r.code != 0 ||
+		!strings.Contains(r.stderr, "stored acme/forced") {
+		t.Errorf("a key added with --forced: exit %d %q", r.code, r.stderr)
+	}
 	if !strings.Contains(in.logs.String(), `msg="ssh forced command"`) {
 		t.Errorf("forced commands are not logged")
 	}
