@@ -22,6 +22,12 @@ type AuthorizedEntry struct {
 	// command's file name is built by the shell at run time (for example
 	// from $SSH_ORIGINAL_COMMAND), which makes the key the customer's.
 	Server string
+	// Command is the forced command, as OpenSSH ran it (the option's
+	// value without its quotes, \" unescaped), when it names one report
+	// file (Server is set): such a key uploads with it whatever the client
+	// asks for. "" when the file name is built at run time: the client's
+	// command names the file then, and is parsed as any key's.
+	Command string
 }
 
 // Problem is a line of an authorized_keys file that was not imported.
@@ -105,38 +111,44 @@ func parseAuthorizedLine(n int, line string) (*AuthorizedEntry, string) {
 	if len(commands) != 1 {
 		return nil, fmt.Sprintf("%d command options; want one command=\"cat > /reports/<customer>/<server>.out\"", len(commands))
 	}
-	customer, server, err := commandCustomer(commands[0])
+	customer, server, cmd, err := commandCustomer(commands[0])
 	if err != nil {
 		return nil, err.Error()
 	}
 	info := Describe(pk)
 	info.Comment = comment
-	return &AuthorizedEntry{Line: n, Key: pk, Info: info, Customer: customer, Server: server}, ""
+	e := &AuthorizedEntry{Line: n, Key: pk, Info: info, Customer: customer, Server: server}
+	if server != "" {
+		e.Command = cmd
+	}
+	return e, ""
 }
 
 // commandCustomer returns the customer and server that a quoted command
-// option's value, such as "cat > /reports/acme/exch01.out", writes for.
-func commandCustomer(quoted string) (customer, server string, err error) {
+// option's value, such as "cat > /reports/acme/exch01.out", writes for, and
+// the command unquoted.
+func commandCustomer(quoted string) (customer, server, cmd string, err error) {
 	if len(quoted) < 2 || quoted[0] != '"' || quoted[len(quoted)-1] != '"' {
-		return "", "", errors.New("command option is not quoted")
+		return "", "", "", errors.New("command option is not quoted")
 	}
 	// OpenSSH unescapes \" and nothing else inside an option.
-	cmd := strings.ReplaceAll(quoted[1:len(quoted)-1], `\"`, `"`)
+	cmd = strings.ReplaceAll(quoted[1:len(quoted)-1], `\"`, `"`)
 	target, expands, ok := catTarget(cmd)
 	if !ok {
-		return "", "", fmt.Errorf("command %q is not cat > /reports/<customer>/<server>.out", cmd)
+		return "", "", "", fmt.Errorf("command %q is not cat > /reports/<customer>/<server>.out", cmd)
 	}
 	if !expands {
-		return ParseReportPath(target)
+		customer, server, err = ParseReportPath(target)
+		return customer, server, cmd, err
 	}
 	// The file name comes from the shell at run time; only a literal
 	// customer folder is accepted.
 	parts := strings.SplitN(strings.TrimPrefix(target, "/"), "/", 3)
 	if len(parts) != 3 || parts[2] == "" || strings.ContainsAny(parts[0]+parts[1], "$`") {
-		return "", "", fmt.Errorf("command %q does not name its customer literally", cmd)
+		return "", "", "", fmt.Errorf("command %q does not name its customer literally", cmd)
 	}
 	customer, _, err = ParseReportPath("/" + parts[0] + "/" + parts[1] + "/x.out")
-	return customer, "", err
+	return customer, "", cmd, err
 }
 
 // catTarget returns the file written by a shell command of the form

@@ -156,3 +156,23 @@ func mustRead(t *testing.T, name string) string {
 	}
 	return string(data)
 }
+
+func TestAuthorizedKeysKeepTheForcedCommandOfAServerKey(t *testing.T) {
+	key := strings.Join(strings.Fields(mustRead(t, "testdata/ed25519_openssh.pub"))[:2], " ")
+	tests := []struct{ options, want string }{
+		{`command="cat > /reports/acme/s1.out"`, "cat > /reports/acme/s1.out"},
+		{`no-pty,command="cat >> \"/reports/acme/s 1.out\"",from="10.0.0.1"`, `cat >> "/reports/acme/s 1.out"`},
+		// The client's command names the file: no forced command, the
+		// client's command is parsed like any key's.
+		{`command="cat > /reports/acme/$SSH_ORIGINAL_COMMAND"`, ""},
+	}
+	for _, tt := range tests {
+		entries, problems, err := ParseAuthorizedKeys(strings.NewReader(tt.options + " " + key + "\n"))
+		if err != nil || len(problems) != 0 || len(entries) != 1 {
+			t.Fatalf("%s: entries %+v, problems %+v, err %v", tt.options, entries, problems, err)
+		}
+		if got := entries[0].Command; got != tt.want {
+			t.Errorf("%s: Command = %q, want %q", tt.options, got, tt.want)
+		}
+	}
+}

@@ -8,6 +8,14 @@ command -v curl >/dev/null || need+=(curl)
 command -v ssh >/dev/null || need+=(openssh-client)
 command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v plink >/dev/null || need+=(putty-tools)
+command -v psftp >/dev/null || need+=(putty-tools)
+# The client matrix (cmd/backupreport/e2e_clients_test.go): Debian's curl
+# speaks scp:// and sftp:// through libssh2; the libssh client is built
+# from testdata/libssh_client.c with gcc; paramiko is Debian's, for
+# /usr/bin/python3.
+command -v gcc >/dev/null || need+=(gcc libc6-dev)
+[ -e /usr/include/libssh/libssh.h ] || need+=(libssh-dev)
+/usr/bin/python3 -c 'import paramiko' 2>/dev/null || need+=(python3-paramiko)
 command -v chromium >/dev/null || need+=(chromium)
 command -v runuser >/dev/null || need+=(util-linux)
 if [ ${#need[@]} -eq 0 ]; then

@@ -27,8 +27,9 @@ const maxCommand = 4096
 //	cat [-] (> | >>) FILE
 //
 // Blanks (spaces and tabs) may be added or left out around "-", ">" and
-// ">>", FILE may be quoted in whole or in part with '...' or "...", and one
-// trailing CR or LF (or both) is ignored. Everything else is refused with an
+// ">>", FILE may be quoted in whole or in part with '...' or "...", and
+// trailing whitespace of any mix (blanks, CR, LF: plink -m sends the command
+// file's line ends, a blank line included) is ignored. Everything else is refused with an
 // error fit to show the client: other programs (including scp, which is
 // handled elsewhere), arguments, pipes, ;, &, &&, input redirection, a second
 // redirection, variables, command substitution, globs, backslashes, control
@@ -39,9 +40,7 @@ func ParseCommand(raw string) (Command, error) {
 	if len(raw) > maxCommand {
 		return Command{}, fmt.Errorf("%d bytes is too long", len(raw))
 	}
-	s := strings.TrimSuffix(raw, "\n")
-	s = strings.TrimSuffix(s, "\r")
-	toks, err := tokenize(s)
+	toks, err := tokenize(trimCommand(raw))
 	if err != nil {
 		return Command{}, err
 	}
@@ -85,6 +84,11 @@ func ParseCommand(raw string) (Command, error) {
 	}
 	return c, nil
 }
+
+// trimCommand drops the whitespace after a command: blanks, tabs, CR and LF
+// in any mix. Inside the command they are still refused (CR, LF) or split
+// words (blanks).
+func trimCommand(raw string) string { return strings.TrimRight(raw, " \t\r\n") }
 
 // token is a word or a redirection operator.
 type token struct {

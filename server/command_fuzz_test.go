@@ -80,3 +80,31 @@ func FuzzOpenMarker(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSCPSinkTarget: a sink target is never empty and holds no control
+// byte (NUL, CR, LF included), and $ or ` only from inside '...'.
+func FuzzSCPSinkTarget(f *testing.F) {
+	for _, raw := range []string{
+		"scp -t /reports/c/s.out", "scp -t '/reports/c/s.out'", `scp -v -t -- "/reports/a b/"`,
+		"scp -t '/reports/c/s.out' \r\n\r\n", "scp -f x", "scp -t a; sh", "scp -t $(id)", `s'c'p -'t' x`,
+	} {
+		f.Add(raw)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		target, sink := scpSinkTarget(raw)
+		if !sink {
+			return
+		}
+		if target == "" {
+			t.Fatalf("scpSinkTarget(%q): an empty sink target", raw)
+		}
+		for _, b := range []byte(target) {
+			if b < 0x20 || b == 0x7f {
+				t.Fatalf("scpSinkTarget(%q) accepted control byte %#x in %q", raw, b, target)
+			}
+		}
+		if !strings.Contains(raw, "'") && strings.ContainsAny(target, "`$") { // only '...' keeps them literal
+			t.Fatalf("scpSinkTarget(%q) = %q: command substitution passed", raw, target)
+		}
+	})
+}

@@ -26,6 +26,9 @@ func TestParseCommandAcceptsWhatBackupBatSends(t *testing.T) {
 		{"a trailing CR", "cat > /reports/c/s.out\r", Command{Path: "/reports/c/s.out"}},
 		{"a trailing CR LF", "cat > /reports/c/s.out\r\n", Command{Path: "/reports/c/s.out"}},
 		{"a trailing LF", "cat > /reports/c/s.out\n", Command{Path: "/reports/c/s.out"}},
+		{"two trailing CRs", "cat > /reports/c/s.out\r\r", Command{Path: "/reports/c/s.out"}},
+		{"a plink -m file ending in a blank line", "cat > /reports/c/s.out\r\n\r\n", Command{Path: "/reports/c/s.out"}},
+		{"trailing whitespace of every kind mixed", "cat > /reports/c/s.out \t\r\n \n\t\r", Command{Path: "/reports/c/s.out"}},
 		{"a quoted path before a trailing CR", "cat > \"/reports/a b/c.out\"\r", Command{Path: "/reports/a b/c.out"}},
 		{"a quoted cat", `"cat" > /reports/c/s.out`, Command{Path: "/reports/c/s.out"}},
 		{"UTF-8 names", "cat > /reports/Müller/Server-ä.out", Command{Path: "/reports/Müller/Server-ä.out"}},
@@ -101,7 +104,6 @@ func TestParseCommandRefusesEverythingElse(t *testing.T) {
 		{"a quoted NUL byte", "cat > '/reports/c/s\x00.out'", "NUL byte"},
 		{"a newline and a second command", "cat > /reports/c/s.out\nsh", "control character 0x0a"},
 		{"a CR inside", "cat > /reports/c/s\r.out", "control character 0x0d"},
-		{"two trailing CRs", "cat > /reports/c/s.out\r\r", "control character 0x0d"},
 		{"an escape character", "cat > /reports/c/\x1b[2Js.out", "control character 0x1b"},
 		{"a quoted tab", "cat > '/reports/c/s\t.out'", "control character 0x09"},
 		{"a huge command", "cat > /reports/c/" + strings.Repeat("s", maxCommand) + ".out", "too long"},
@@ -126,5 +128,44 @@ func TestParseCommandErrorsAreOneShortLine(t *testing.T) {
 	_, err := ParseCommand(strings.Repeat("x", 3000) + " > /reports/c/s.out")
 	if err == nil || len(err.Error()) > 200 || strings.ContainsAny(err.Error(), "\r\n") {
 		t.Errorf("got %q", err)
+	}
+}
+
+func TestSCPSinkTargetUnquotesLikeAShell(t *testing.T) {
+	tests := []struct {
+		name, raw, want string
+		sink            bool
+	}{
+		{"OpenSSH's scp -O", "scp -t /reports/c/s.out", "/reports/c/s.out", true},
+		{"OpenSSH's scp -O with flags", "scp -v -p -d -t -- /reports/c/", "/reports/c/", true},
+		{"libssh2 (curl scp://) and libssh", "scp -t '/reports/c/s.out'", "/reports/c/s.out", true},
+		{"double quotes", `scp -t "/reports/acme corp/s.out"`, "/reports/acme corp/s.out", true},
+		{"a partly quoted path", `scp -t /reports/'c'/"s".out`, "/reports/c/s.out", true},
+		{"trailing CR LF and blanks", "scp -t '/reports/c/s.out' \r\n\r\n", "/reports/c/s.out", true},
+		{"the source side (-f), which is not a sink", "scp -f /reports/c/s.out", "", false},
+	}
+	for _, tt := range tests {
+		t.Run("reads "+tt.name, func(t *testing.T) {
+			got, sink := scpSinkTarget(tt.raw)
+			if got != tt.want || sink != tt.sink {
+				t.Errorf("scpSinkTarget(%q) = %q, %v; want %q, %v", tt.raw, got, sink, tt.want, tt.sink)
+			}
+		})
+	}
+	for _, raw := range []string{
+		"scp -t '/reports/c/s.out", // unterminated
+		"scp -t /reports/c/$(id).out",
+		"scp -t /reports/c/s.out; sh",
+		"scp -t > /reports/c/s.out",
+		"scp -t ''",
+		"scp -x -t /reports/c/s.out",
+		"scp -t /reports/c/s.out\nsh",
+		"cat > /reports/c/s.out",
+	} {
+		t.Run("refuses "+raw, func(t *testing.T) {
+			if got, sink := scpSinkTarget(raw); sink {
+				t.Errorf("scpSinkTarget(%q) = %q, a sink; want none", raw, got)
+			}
+		})
 	}
 }

@@ -59,7 +59,7 @@ func (s *Server) connCallback(ctx ssh.Context, c net.Conn) net.Conn {
 		return nil
 	}
 	ctx.SetValue(ctxConnState, &connState{tc: tc})
-	return c
+	return newExtInfoConn(c) // see extInfoConn: libssh needs EXT_INFO with NEWKEYS
 }
 
 // slots bounds the sessions open at once, in all and per key. A session

@@ -13,23 +13,35 @@ import (
 
 // scpSinkTarget recognises the command a legacy scp client (scp -O, or any
 // scp before OpenSSH 9) runs on the server to receive files:
-// "scp -t [flags] [--] TARGET".
+// "scp -t [flags] [--] TARGET". The command is read the way ParseCommand
+// reads cat's: split into words like a POSIX shell would, with '...' and
+// "..." removed (libssh and libssh2, so curl's scp://, send
+// scp -t '/reports/acme/x.out'), trailing blanks, CR and LF ignored, and
+// anything a shell would treat specially refused (then it is not a sink
+// command and ParseCommand says why). TARGET is then checked like any
+// upload path.
 func scpSinkTarget(raw string) (string, bool) {
-	f := strings.Fields(strings.TrimRight(raw, "\r\n"))
-	if len(f) < 3 || f[0] != "scp" {
+	toks, err := tokenize(trimCommand(raw))
+	if err != nil || len(toks) < 3 || toks[0].op || toks[0].text != "scp" {
 		return "", false
 	}
 	sink := false
-	for _, a := range f[1 : len(f)-1] {
-		switch a {
-		case "-t":
+	for _, a := range toks[1 : len(toks)-1] {
+		switch {
+		case a.op:
+			return "", false
+		case a.text == "-t":
 			sink = true
-		case "-v", "-p", "-d", "-r", "-q", "--":
+		case a.text == "-v", a.text == "-p", a.text == "-d", a.text == "-r", a.text == "-q", a.text == "--":
 		default:
 			return "", false
 		}
 	}
-	return f[len(f)-1], sink
+	last := toks[len(toks)-1]
+	if last.op || last.text == "" {
+		return "", false
+	}
+	return last.text, sink
 }
 
 // handleSCP speaks the sink side of the scp protocol: for each file the
@@ -45,6 +57,7 @@ func (s *Server) handleSCP(sess ssh.Session, id *identity, target string) {
 		sess.Exit(1)
 	}
 	sess.Write([]byte{0})
+	alive := connAlive(sess.Context())
 	stored := 0
 	for {
 		raw, err := br.ReadSlice('\n') // bounded by the reader's size
@@ -102,7 +115,12 @@ func (s *Server) handleSCP(sess ssh.Session, id *identity, target string) {
 				return false
 			}
 			b, err := br.ReadByte() // the NUL after the data
-			return err == nil && b == 0
+			if err == nil {
+				return b == 0
+			}
+			// libssh2 (curl's scp://) sends no NUL after the last file,
+			// only EOF: whole if the client is still there (see connAlive).
+			return errors.Is(err, io.EOF) && alive()
 		}})
 		if err != nil {
 			fail(err)

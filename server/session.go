@@ -26,7 +26,9 @@ func refuse(reason, format string, args ...any) *refusal {
 
 // handleSession serves one exec request: the report upload, as
 // "cat > /reports/C/S.out" or the "scp -t" sink. Anything else is refused
-// with one line on stderr and exit status 1.
+// with one line on stderr and exit status 1, unless the key has a forced
+// command (see forcedCommand): then any command, or a shell request,
+// uploads the session's input to the key's server.
 func (s *Server) handleSession(sess ssh.Session) {
 	s.metrics.OpenSessions.Inc()
 	defer s.metrics.OpenSessions.Dec()
@@ -63,18 +65,29 @@ func (s *Server) handleSession(sess ssh.Session) {
 		return
 	}
 	raw := sess.RawCommand()
-	if strings.TrimSpace(raw) == "" {
-		s.finish(sess, refuse("shell", "shells are not offered here; upload a report with: cat > /reports/<customer>/<server>.out"))
-		return
-	}
 	if target, ok := scpSinkTarget(raw); ok {
 		s.handleSCP(sess, id, target)
 		return
 	}
-	cmd, err := ParseCommand(raw)
-	if err != nil {
-		s.finish(sess, refuse("command", "command refused: %v; upload a report with: cat > /reports/<customer>/<server>.out", err))
-		return
+	var cmd Command
+	if id.key.ForcedCommand != "" {
+		c, err := s.forcedCommand(sess, id, raw)
+		if err != nil {
+			s.finish(sess, err)
+			return
+		}
+		cmd = c
+	} else {
+		if strings.TrimSpace(raw) == "" {
+			s.finish(sess, refuse("shell", "shells are not offered here; upload a report with: cat > /reports/<customer>/<server>.out"))
+			return
+		}
+		c, err := ParseCommand(raw)
+		if err != nil {
+			s.finish(sess, refuse("command", "command refused: %v; upload a report with: cat > /reports/<customer>/<server>.out", err))
+			return
+		}
+		cmd = c
 	}
 	receipt, err := s.upload(sess.Context(), id, cmd.Path, source{r: sess, protocol: "exec", complete: connAlive(sess.Context())})
 	if err != nil {
@@ -83,6 +96,26 @@ func (s *Server) handleSession(sess ssh.Session) {
 	}
 	io.WriteString(sess.Stderr(), receipt+"\n")
 	sess.Exit(0)
+}
+
+// forcedCommand returns what a key with a forced command runs, whatever
+// the client asked for (raw: an exec command, or "" for a shell request),
+// as OpenSSH ran an authorized_keys command= option: the session's input
+// goes to the key's own server, by its current name (a renamed server
+// keeps its key working; the stored command shows what was imported). The
+// client's command is logged, not parsed; only the scp sink (handled
+// before) and the sftp subsystem keep their own protocols, with the key's
+// binding.
+func (s *Server) forcedCommand(sess ssh.Session, id *identity, raw string) (Command, error) {
+	if id.key.Server == "" { // AddKey allows a forced command only on a server-bound key
+		return Command{}, refuse("forced_command", "this key's forced command names no server; ask your MSP")
+	}
+	if len(raw) > 200 {
+		raw = raw[:200] + "..."
+	}
+	s.log.Info("ssh forced command", "remote_addr", sess.RemoteAddr().String(), "customer", id.key.Customer, "server", id.key.Server,
+		"fingerprint", id.key.Fingerprint, "client_command", raw, "forced_command", id.key.ForcedCommand)
+	return Command{Path: "/reports/" + id.key.Customer + "/" + id.key.Server + ".out"}, nil
 }
 
 // refuseSubsystem answers every subsystem but sftp.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,9 +24,23 @@ import (
 // budget (uploadHoldSFTP).
 const maxPending = 4 << 20
 
-// handleSFTP serves the sftp subsystem as a write-only jail: a customer
-// starts in /reports/<customer>, sees only that folder exists, can create
-// report files in it and can read or list nothing.
+// maxSessionFiles bounds the files an SFTP session remembers for stat and
+// listing (see jail.files); past it, further uploads are stored as usual
+// but not shown.
+const maxSessionFiles = 256
+
+// handleSFTP serves the sftp subsystem as a write-only jail. A customer
+// starts in /reports/<customer> and can:
+//   - stat /, /reports and /reports/<customer> (folders, mode 0300);
+//   - cd into /reports/<customer> and list it: the listing shows only the
+//     files uploaded in this session, nothing else;
+//   - create report files in it (one open upload at a time), and stat,
+//     lstat or fstat them: a regular file of the bytes written so far;
+//   - set times and modes (ignored).
+//
+// Everything else is refused: reading any file, listing any other folder,
+// other customers' folders, stat of anything not written in this session,
+// remove, rename, mkdir, links.
 func (s *Server) handleSFTP(sess ssh.Session) {
 	s.metrics.OpenSessions.Inc()
 	defer s.metrics.OpenSessions.Dec()
@@ -44,7 +59,7 @@ func (s *Server) handleSFTP(sess ssh.Session) {
 		return
 	}
 	ch := &endWatch{ReadWriteCloser: sess}
-	j := &jail{s: s, sess: sess, id: id, ended: &ch.ended}
+	j := &jail{s: s, sess: sess, id: id, ended: &ch.ended, files: map[string]*sessionFile{}}
 	// FilePut is an OpenFileWriter, and endWatch marks every open as
 	// asking for reading too: pkg/sftp then hands a read on an upload
 	// handle to uploadFile.ReadAt, which refuses it, rather than to
@@ -138,6 +153,53 @@ type jail struct {
 	busy atomic.Bool
 	// readLogged notes that a refused read was logged.
 	readLogged atomic.Bool
+
+	// files are the files uploaded in this session, by cleaned path, for
+	// stat and listing; at most maxSessionFiles.
+	mu    sync.Mutex
+	files map[string]*sessionFile
+}
+
+// sessionFile is a file uploaded in this session, as stat shows it.
+type sessionFile struct {
+	name    string
+	size    *atomic.Int64 // the bytes written so far (orderedWriter.size)
+	modTime time.Time
+}
+
+// remember notes a file opened for upload, for stat and listing.
+func (j *jail) remember(p string, w *orderedWriter) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, ok := j.files[p]; !ok && len(j.files) >= maxSessionFiles {
+		return
+	}
+	j.files[p] = &sessionFile{name: path.Base(p), size: w.size, modTime: time.Now()}
+}
+
+// fileInfo returns what stat shows of a file uploaded in this session.
+func (j *jail) fileInfo(p string) (os.FileInfo, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	f, ok := j.files[p]
+	if !ok {
+		return nil, false
+	}
+	return fileInfo{name: f.name, size: f.size.Load(), modTime: f.modTime}, true
+}
+
+// listing returns the files uploaded in this session into folder dir.
+func (j *jail) listing(dir string) listerAt {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := listerAt{}
+	for p, f := range j.files {
+		if path.Dir(p) == dir {
+			out = append(out, fileInfo{name: f.name, size: f.size.Load(), modTime: f.modTime})
+		}
+	}
+	slices.SortFunc(out, func(a, b os.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
+	return out
 }
 
 var errReadOnly = fmt.Errorf("%w: this server only accepts report uploads", sftp.ErrSSHFxPermissionDenied)
@@ -152,13 +214,21 @@ func (j *jail) Filecmd(r *sftp.Request) error {
 }
 
 func (j *jail) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
+	p := path.Clean(r.Filepath)
+	own := strings.EqualFold(p, "/reports/"+j.id.key.Customer)
 	switch r.Method {
 	case "Stat", "Lstat":
-		p := path.Clean(r.Filepath)
-		if p == "/" || p == "/reports" || strings.EqualFold(p, "/reports/"+j.id.key.Customer) {
+		if p == "/" || p == "/reports" || own {
 			return listerAt{dirInfo(path.Base(p))}, nil
 		}
+		if fi, ok := j.fileInfo(p); ok {
+			return listerAt{fi}, nil
+		}
 		return nil, os.ErrNotExist
+	case "List":
+		if own { // cd (psftp opens the folder to check it) and ls
+			return j.listing(p), nil
+		}
 	}
 	return nil, errReadOnly
 }
@@ -208,8 +278,8 @@ func (j *jail) openUpload(r *sftp.Request) (*orderedWriter, error) {
 	}
 	pr, pw := io.Pipe()
 	w := newOrderedWriter(pw, j.ended.Load)
+	j.remember(p, w)
 	go func() {
-		defer j.busy.Store(false)
 		receipt, err := j.s.upload(j.sess.Context(), j.id, p, source{r: pr, protocol: "sftp",
 			complete: func() bool { return !w.aborted }, failed: w.failure, granted: w.open})
 		w.open()                                      // a refused upload lets its writes fail
@@ -221,6 +291,9 @@ func (j *jail) openUpload(r *sftp.Request) (*orderedWriter, error) {
 			// close, not its message: say it on stderr too.
 			fmt.Fprintf(j.sess.Stderr(), "backupreport: %s: %v\n", p, err)
 		}
+		// Free the session's slot before Close returns, so that the
+		// client's next open right after the close finds it free.
+		j.busy.Store(false)
 		w.done <- err
 	}()
 	return w, nil
@@ -234,6 +307,7 @@ type orderedWriter struct {
 	mu           sync.Mutex
 	pw           *io.PipeWriter
 	next         int64
+	size         *atomic.Int64 // next, for stat without the lock (held while a write waits)
 	pending      map[int64][]byte
 	pendingBytes int
 	err          error
@@ -248,7 +322,7 @@ type orderedWriter struct {
 }
 
 func newOrderedWriter(pw *io.PipeWriter, interrupted func() bool) *orderedWriter {
-	return &orderedWriter{pw: pw, pending: map[int64][]byte{}, ready: make(chan struct{}), done: make(chan error, 1), interrupted: interrupted}
+	return &orderedWriter{pw: pw, size: new(atomic.Int64), pending: map[int64][]byte{}, ready: make(chan struct{}), done: make(chan error, 1), interrupted: interrupted}
 }
 
 // open lets writes in: the upload reads, or ended.
@@ -303,6 +377,7 @@ func (w *orderedWriter) write(b []byte) error {
 		return w.err
 	}
 	w.next += int64(len(b))
+	w.size.Store(w.next)
 	return nil
 }
 
@@ -352,3 +427,18 @@ func (d dirInfo) Mode() os.FileMode  { return os.ModeDir | 0o300 }
 func (d dirInfo) ModTime() time.Time { return time.Time{} }
 func (d dirInfo) IsDir() bool        { return true }
 func (d dirInfo) Sys() any           { return nil }
+
+// fileInfo is a file uploaded in this session, as stat shows it: a regular
+// file, write-only (0200), of the bytes written.
+type fileInfo struct {
+	name    string
+	size    int64
+	modTime time.Time
+}
+
+func (f fileInfo) Name() string       { return f.name }
+func (f fileInfo) Size() int64        { return f.size }
+func (f fileInfo) Mode() os.FileMode  { return 0o200 }
+func (f fileInfo) ModTime() time.Time { return f.modTime }
+func (f fileInfo) IsDir() bool        { return false }
+func (f fileInfo) Sys() any           { return nil }

@@ -127,3 +127,71 @@ func TestSFTPGapFailsClose(t *testing.T) {
 		t.Errorf("%d logs stored for a whole file, want 1", len(logs))
 	}
 }
+
+// TestSFTPJailShowsOnlyThisSessionsFiles: a file uploaded in this session
+// can be stat'ed (while open too) and is listed in the customer's folder,
+// which can be cd'ed into; files of other sessions, other folders and
+// other customers stay hidden.
+func TestSFTPJailShowsOnlyThisSessionsFiles(t *testing.T) {
+	_, _, client := testServer(t, Config{AutoRegister: true})
+	text := "sending incremental file list\nsent 10 bytes  received 20 bytes  60.00 bytes/sec\ntotal size is 0  speedup is 0.00\n"
+	upload := func(sc *sftp.Client, name string, check func(*sftp.File)) {
+		t.Helper()
+		f, err := sc.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write([]byte(text))
+		if check != nil {
+			check(f)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := sftp.NewClient(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upload(first, "/reports/acme/earlier.out", nil)
+	first.Close()
+
+	sc, err := sftp.NewClient(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	if fis, err := sc.ReadDir("/reports/acme"); err != nil || len(fis) != 0 {
+		t.Errorf("a new session lists %v, %v; want an empty folder", fis, err)
+	}
+	upload(sc, "/reports/acme/now.out", func(f *sftp.File) {
+		if fi, err := f.Stat(); err != nil || fi.Size() != int64(len(text)) || !fi.Mode().IsRegular() { // fstat
+			t.Errorf("fstat of an open upload = %v, %v; want a regular file of %d bytes", fi, err, len(text))
+		}
+	})
+	for _, stat := range []func(string) (os.FileInfo, error){sc.Stat, sc.Lstat} {
+		if fi, err := stat("/reports/acme/now.out"); err != nil || fi.Size() != int64(len(text)) || !fi.Mode().IsRegular() {
+			t.Errorf("stat of a file uploaded in this session = %v, %v; want a regular file of %d bytes", fi, err, len(text))
+		}
+	}
+	if fi, err := sc.Stat("/reports/acme"); err != nil || !fi.IsDir() {
+		t.Errorf("stat of the customer's folder = %v, %v", fi, err)
+	}
+	fis, err := sc.ReadDir("/reports/acme")
+	if err != nil || len(fis) != 1 || fis[0].Name() != "now.out" {
+		t.Errorf("ReadDir of the customer's folder = %v, %v; want only now.out", fis, err)
+	}
+	for _, p := range []string{"/reports/acme/earlier.out", "/reports/other/now.out", "/etc/passwd"} {
+		if _, err := sc.Stat(p); err == nil {
+			t.Errorf("stat %s succeeded", p)
+		}
+	}
+	for _, p := range []string{"/", "/reports", "/reports/other"} {
+		if _, err := sc.ReadDir(p); err == nil {
+			t.Errorf("ReadDir %s succeeded", p)
+		}
+	}
+	if _, err := sc.Open("/reports/acme/now.out"); err == nil {
+		t.Error("a file uploaded in this session could be opened for reading")
+	}
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -10,21 +11,25 @@ import (
 // Key is a customer's public key: the identity of its uploads. A key bound
 // to a server may upload only as that server.
 type Key struct {
-	ID          int64      `json:"id"`
-	CustomerID  int64      `json:"customer_id"`
-	Customer    string     `json:"customer"`
-	ServerID    *int64     `json:"server_id,omitempty"`
-	Server      string     `json:"server,omitempty"`
-	Fingerprint string     `json:"fingerprint"`
-	Type        string     `json:"type"`
-	Bits        int        `json:"bits"`
-	PublicKey   string     `json:"public_key"` // authorized_keys form, without options
-	Comment     string     `json:"comment"`
-	AddedAt     time.Time  `json:"added_at"`
-	AddedBy     string     `json:"added_by"`
-	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
-	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
-	Login       Login      `json:"last_login"`
+	ID          int64  `json:"id"`
+	CustomerID  int64  `json:"customer_id"`
+	Customer    string `json:"customer"`
+	ServerID    *int64 `json:"server_id,omitempty"`
+	Server      string `json:"server,omitempty"`
+	Fingerprint string `json:"fingerprint"`
+	Type        string `json:"type"`
+	Bits        int    `json:"bits"`
+	PublicKey   string `json:"public_key"` // authorized_keys form, without options
+	Comment     string `json:"comment"`
+	// ForcedCommand is the forced command the key uploads with whatever
+	// the client asks for ("cat > /reports/<customer>/<server>.out"), or
+	// "" for none. Only a server-bound key has one (AddKey checks).
+	ForcedCommand string     `json:"forced_command"`
+	AddedAt       time.Time  `json:"added_at"`
+	AddedBy       string     `json:"added_by"`
+	RevokedAt     *time.Time `json:"revoked_at,omitempty"`
+	LastUsedAt    *time.Time `json:"last_used_at,omitempty"`
+	Login         Login      `json:"last_login"`
 }
 
 // Login describes how a client last logged in with a key: what staff need
@@ -38,7 +43,7 @@ type Login struct {
 	RemoteAddr    string `json:"remote_addr"`
 }
 
-const keyColumns = `k.id, k.customer_id, c.slug, k.server_id, COALESCE(s.name, ''), k.fingerprint, k.type, k.bits, k.public_key, k.comment,
+const keyColumns = `k.id, k.customer_id, c.slug, k.server_id, COALESCE(s.name, ''), k.fingerprint, k.type, k.bits, k.public_key, k.comment, k.forced_command,
 	k.added_at, k.added_by, k.revoked_at, k.last_used_at, k.last_client_version, k.last_sig_algo, k.last_kex, k.last_cipher, k.last_mac, k.last_remote_addr`
 const keyFrom = `keys k JOIN customers c ON c.id = k.customer_id LEFT JOIN servers s ON s.id = k.server_id`
 
@@ -47,20 +52,26 @@ func scanKey(sc interface{ Scan(...any) error }) (Key, error) {
 	var serverID sql.NullInt64
 	var added string
 	var revoked, used sql.NullString
-	err := sc.Scan(&k.ID, &k.CustomerID, &k.Customer, &serverID, &k.Server, &k.Fingerprint, &k.Type, &k.Bits, &k.PublicKey, &k.Comment,
+	err := sc.Scan(&k.ID, &k.CustomerID, &k.Customer, &serverID, &k.Server, &k.Fingerprint, &k.Type, &k.Bits, &k.PublicKey, &k.Comment, &k.ForcedCommand,
 		&added, &k.AddedBy, &revoked, &used, &k.Login.ClientVersion, &k.Login.SigAlgo, &k.Login.Kex, &k.Login.Cipher, &k.Login.MAC, &k.Login.RemoteAddr)
 	k.ServerID, k.AddedAt, k.RevokedAt, k.LastUsedAt = nullInt(serverID), parseTime(added), nullTime(revoked), nullTime(used)
 	return k, err
 }
 
 // AddKey registers a key for k.Customer (and k.Server when not empty).
-// The server must exist. A fingerprint can be registered only once.
+// The server must exist. A fingerprint can be registered only once. A
+// forced command (k.ForcedCommand) needs a server: it is refused on a
+// customer-wide key. Whether the command is one the SSH
+// side can run is the caller's to check.
 func (db *DB) AddKey(ctx context.Context, actor string, k Key) (Key, error) {
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `SELECT id FROM customers WHERE lower(slug) = lower(?)`, k.Customer).Scan(&k.CustomerID); err != nil {
 			return fmt.Errorf("customer %s: %w", k.Customer, mapErr(err))
 		}
 		k.ServerID = nil
+		if k.ForcedCommand != "" && k.Server == "" {
+			return errors.New("a forced command needs a key bound to a server")
+		}
 		if k.Server != "" {
 			var id int64
 			if err := tx.QueryRowContext(ctx, `SELECT id FROM servers WHERE customer_id = ? AND lower(name) = lower(?)`, k.CustomerID, k.Server).Scan(&id); err != nil {
@@ -69,8 +80,8 @@ func (db *DB) AddKey(ctx context.Context, actor string, k Key) (Key, error) {
 			k.ServerID = &id
 		}
 		k.AddedAt, k.AddedBy = db.Now(), actor
-		res, err := tx.ExecContext(ctx, `INSERT INTO keys (customer_id, server_id, fingerprint, type, bits, public_key, comment, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			k.CustomerID, k.ServerID, k.Fingerprint, k.Type, k.Bits, k.PublicKey, k.Comment, formatTime(k.AddedAt), actor)
+		res, err := tx.ExecContext(ctx, `INSERT INTO keys (customer_id, server_id, fingerprint, type, bits, public_key, comment, forced_command, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			k.CustomerID, k.ServerID, k.Fingerprint, k.Type, k.Bits, k.PublicKey, k.Comment, k.ForcedCommand, formatTime(k.AddedAt), actor)
 		if err != nil {
 			return err
 		}

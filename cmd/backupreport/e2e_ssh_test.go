@@ -270,11 +270,18 @@ func TestSFTPAndSCP(t *testing.T) {
 		}
 	}
 
-	// The jail: nothing can be read or listed, other customers' folders
-	// cannot be written.
+	// The jail: nothing can be read; the customer's folder lists only
+	// what this session uploaded (here nothing), other folders not at all;
+	// other customers' folders cannot be written.
 	os.WriteFile(batch, []byte("ls /reports/acme\n"), 0o600)
-	if r := run(t, nil, "sftp", append(in.sshArgs(key, "-b", batch), "backup@127.0.0.1")...); r.code == 0 {
-		t.Errorf("sftp ls succeeded:\n%s", r.stdout)
+	if r := run(t, nil, "sftp", append(in.sshArgs(key, "-b", batch), "backup@127.0.0.1")...); r.code != 0 || strings.Contains(r.stdout, ".out") {
+		t.Errorf("sftp ls of the customer's folder: exit %d, want 0 and no files from earlier sessions:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, dir := range []string{"/reports", "/", "/reports/other"} {
+		os.WriteFile(batch, []byte("ls "+dir+"\n"), 0o600)
+		if r := run(t, nil, "sftp", append(in.sshArgs(key, "-b", batch), "backup@127.0.0.1")...); r.code == 0 {
+			t.Errorf("sftp ls %s succeeded:\n%s", dir, r.stdout)
+		}
 	}
 	dl := filepath.Join(in.dir, "dl")
 	os.WriteFile(batch, []byte("get /reports/acme/viasftp.out "+dl+"\n"), 0o600)

@@ -14,7 +14,7 @@ import (
 
 func init() {
 	register(&command{name: "key", summary: "register, list, revoke and import customers' SSH keys", run: runGroup("key", map[string]verb{
-		"add":    {"CUSTOMER[/SERVER] FILE|-", keyAdd},
+		"add":    {"CUSTOMER[/SERVER] FILE|- [--forced]", keyAdd},
 		"list":   {"[--json]", keyList},
 		"revoke": {"FINGERPRINT", keyRevoke},
 		"import": {"AUTHORIZED_KEYS [--dry-run]", keyImport},
@@ -30,14 +30,27 @@ func (a *app) readInput(name string) ([]byte, error) {
 }
 
 func keyAdd(ctx context.Context, a *app, args []string) int {
-	return a.withDB(ctx, "key add", "CUSTOMER[/SERVER] FILE|-",
+	var forced *bool
+	return a.withDB(ctx, "key add", "CUSTOMER[/SERVER] FILE|- [--forced]",
 		"Registers a public key for a customer, or for one server of it. FILE holds an OpenSSH line,\n"+
 			"an RFC 4716 block (---- BEGIN SSH2 PUBLIC KEY ----, as PuTTYgen exports) or a .ppk file\n"+
-			"(only its public part is read). Prints the key's fingerprint.",
-		args, 2, nil, func(db *store.DB, pos []string) int {
+			"(only its public part is read). Prints the key's fingerprint.\n"+
+			"--forced (CUSTOMER/SERVER only) gives the key the forced command\n"+
+			"cat > /reports/CUSTOMER/SERVER.out, as the old server's authorized_keys did: its uploads go to\n"+
+			"that server whatever command the client sends, or with none.",
+		args, 2, func(fs *flag.FlagSet) {
+			forced = fs.Bool("forced", false, "upload to the key's server whatever command the client sends (as a forced command did)")
+		}, func(db *store.DB, pos []string) int {
 			cust, srv, err := splitServer(pos[0], false)
 			if err != nil {
 				return a.fail("%v", err)
+			}
+			command := ""
+			if *forced {
+				if srv == "" {
+					return a.fail("--forced needs CUSTOMER/SERVER: a forced command writes one server's report")
+				}
+				command = "cat > /reports/" + cust + "/" + srv + ".out"
 			}
 			data, err := a.readInput(pos[1])
 			if err != nil {
@@ -48,7 +61,7 @@ func keyAdd(ctx context.Context, a *app, args []string) int {
 				return a.fail("%s: %v", pos[1], err)
 			}
 			k, err := db.AddKey(ctx, cliActor(), store.Key{Customer: cust, Server: srv, Fingerprint: info.Fingerprint, Type: info.Type,
-				Bits: info.Bits, PublicKey: info.Authorized, Comment: info.Comment})
+				Bits: info.Bits, PublicKey: info.Authorized, Comment: info.Comment, ForcedCommand: command})
 			if errors.Is(err, store.ErrConflict) {
 				return a.fail("key %s is already registered", info.Fingerprint)
 			}
@@ -73,7 +86,7 @@ func keyList(ctx context.Context, a *app, args []string) int {
 				return a.printJSON(ks)
 			}
 			tw := a.table()
-			fmt.Fprintln(tw, "CUSTOMER\tSERVER\tTYPE\tBITS\tFINGERPRINT\tSTATE\tLAST USED\tCLIENT")
+			fmt.Fprintln(tw, "CUSTOMER\tSERVER\tTYPE\tBITS\tFINGERPRINT\tSTATE\tLAST USED\tCLIENT\tFORCED COMMAND")
 			for _, k := range ks {
 				state, used := "active", "never"
 				if k.RevokedAt != nil {
@@ -82,7 +95,7 @@ func keyList(ctx context.Context, a *app, args []string) int {
 				if k.LastUsedAt != nil {
 					used = k.LastUsedAt.Local().Format("2006-01-02 15:04")
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", k.Customer, k.Server, k.Type, k.Bits, k.Fingerprint, state, used, k.Login.ClientVersion)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", k.Customer, k.Server, k.Type, k.Bits, k.Fingerprint, state, used, k.Login.ClientVersion, k.ForcedCommand)
 			}
 			tw.Flush()
 			return exitOK
@@ -104,8 +117,9 @@ func keyImport(ctx context.Context, a *app, args []string) int {
 	var dryRun *bool
 	return a.withDB(ctx, "key import", "AUTHORIZED_KEYS",
 		"Imports the old server's authorized_keys. Each line's command=\"cat > /reports/<customer>/...\"\n"+
-			"option names its customer and server (created as needed; the key is bound to that server). Lines without\n"+
-			"one are reported, not guessed. Exit status 1 when any line was not imported.",
+			"option names its customer and server (created as needed; the key is bound to that server and keeps\n"+
+			"the command as its forced command: it uploads to that server whatever the client sends, as OpenSSH\n"+
+			"ran it). Lines without one are reported, not guessed. Exit status 1 when any line was not imported.",
 		args, 1, func(fs *flag.FlagSet) {
 			dryRun = fs.Bool("dry-run", false, "report what would be imported, change nothing")
 		},
@@ -122,6 +136,9 @@ func keyImport(ctx context.Context, a *app, args []string) int {
 			imported := 0
 			for _, e := range entries {
 				what := fmt.Sprintf("line %d: %s %s for %s", e.Line, e.Info.Type, e.Info.Fingerprint, e.Customer)
+				if e.Command != "" {
+					what += fmt.Sprintf("/%s, forced command %q", e.Server, e.Command)
+				}
 				if *dryRun {
 					fmt.Fprintf(a.stdout, "would import %s\n", what)
 					continue
@@ -161,7 +178,7 @@ func importKey(ctx context.Context, db *store.DB, actor string, e keys.Authorize
 		}
 	}
 	_, err := db.AddKey(ctx, actor, store.Key{Customer: e.Customer, Server: e.Server, Fingerprint: e.Info.Fingerprint, Type: e.Info.Type,
-		Bits: e.Info.Bits, PublicKey: e.Info.Authorized, Comment: e.Info.Comment})
+		Bits: e.Info.Bits, PublicKey: e.Info.Authorized, Comment: e.Info.Comment, ForcedCommand: e.Command})
 	if errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("key %s is already registered", e.Info.Fingerprint)
 	}
