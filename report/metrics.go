@@ -53,4 +53,5 @@ func newWebMetrics(reg prometheus.Registerer) *webMetrics {
 const (
 	formLogin    = "login"
 	formPassword = "password"
+	formCode     = "code" // the second factor's code at login
 )

@@ -25,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/backupreport/backupreport/store"
 )
@@ -75,6 +76,13 @@ type Config struct {
 	// (the SSH side and the storage job apply them).
 	LogQuota            int64
 	RawLogRetentionDays int
+	// HostKeys are the public keys the SSH endpoint offers, SSHPort its
+	// port and BaseURL serve's --base-url: the onboarding page prints upload
+	// lines and known_hosts lines from them (the host is BaseURL's, else the
+	// one the browser used). Nil HostKeys shows no host key; 0 is port 22.
+	HostKeys []gossh.PublicKey
+	SSHPort  int
+	BaseURL  string
 }
 
 // Handler serves the web interface. Build it with New.
@@ -96,6 +104,7 @@ type Handler struct {
 	// longer, so that none outlives the database.
 	bgCtx    context.Context
 	bgCancel context.CancelFunc
+	codes    challenges // logins waiting for their second factor
 }
 
 // New parses the templates and builds the routes.
@@ -178,6 +187,7 @@ func (h *Handler) routes() []route {
 		{"GET /healthz", public, "", h.healthz},
 		{"GET /login", public, "", h.loginPage},
 		{"POST /login", public, "", h.login},
+		{"POST /login/code", public, "", h.loginCode},
 		{"GET /setup/{token}", public, "", h.setupPage},
 		{"POST /setup/{token}", public, "", h.setup},
 		{"POST /logout", page, "", h.logout},
@@ -226,6 +236,13 @@ func (h *Handler) routes() []route {
 		{"POST /bans/lift", page, store.RoleAdmin, h.liftBan},
 		{"GET /storage", page, store.RoleAdmin, h.storagePage},
 		{"POST /customers/{customer}/log-quota", page, store.RoleAdmin, h.setLogQuota},
+		{"GET /onboard", page, store.RoleTech, h.onboardPage},
+		{"POST /onboard", page, store.RoleTech, h.onboard},
+		{"GET /onboard/{customer}/{server}", page, "", h.onboardedPage},
+		{"POST /account/totp", page, "", h.enrolTOTP},
+		{"POST /account/totp/off", page, "", h.disableTOTP},
+		{"POST /users/{id}/totp/reset", page, store.RoleAdmin, h.resetTOTP},
+		{"POST /users/require-totp", page, store.RoleAdmin, h.requireTOTP},
 		{"GET /sandbox", page, "", h.sandboxPage},
 		{"POST /sandbox", page, "", h.sandbox},
 

@@ -15,6 +15,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/backupreport/backupreport/keys"
+	"github.com/backupreport/backupreport/report"
 	"github.com/backupreport/backupreport/server"
 	"github.com/backupreport/backupreport/store"
 )
@@ -203,8 +204,16 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	return exitOK
 }
 
+// loadLocation loads --timezone; empty is the machine's zone, loaded by
+// its name when one is found (so that pages and e-mails name it), else
+// time.Local.
 func loadLocation(name string) (*time.Location, error) {
 	if name == "" {
+		if n := report.LocalZoneName(); n != "" {
+			if loc, err := time.LoadLocation(n); err == nil {
+				return loc, nil
+			}
+		}
 		return time.Local, nil
 	}
 	loc, err := time.LoadLocation(name)
