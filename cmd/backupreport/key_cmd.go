@@ -53,7 +53,7 @@ func keyAdd(ctx context.Context, a *app, args []string) int {
 				return a.fail("key %s is already registered", info.Fingerprint)
 			}
 			if err != nil {
-				return a.fail("%v", err)
+				return a.fail("%v", withFixHint(ctx, db, pos[0], err))
 			}
 			fmt.Fprintln(a.stdout, k.Fingerprint)
 			return exitOK

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	gossh "golang.org/x/crypto/ssh"
 
 	web "github.com/backupreport/backupreport/report"
 	"github.com/backupreport/backupreport/store"
@@ -29,6 +30,9 @@ type httpOptions struct {
 	maxConns       *int
 	// liftBan ends an SSH ban in the running server (the defender's Lift).
 	liftBan func(ctx context.Context, actor, address string) error
+	// hostKeys and sshPort are the SSH side's, for the onboarding page.
+	hostKeys []gossh.PublicKey
+	sshPort  int
 }
 
 // loginFlags are the limits of web.LoginLimits.
@@ -94,7 +98,10 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 	}
 	cfg := web.Config{DB: db, Location: loc, Logger: log, Gatherer: reg, Registerer: reg, CookieSecure: *o.cookieSecure,
 		SessionTTL: *o.sessionTTL, TrustedProxies: o.trustedProxies, HSTSMaxAge: *o.hstsMaxAge, NoHSTS: *o.hstsMaxAge == 0, LoginLimits: limits,
-		LiftBan: o.liftBan}
+		LiftBan: o.liftBan, HostKeys: o.hostKeys, SSHPort: o.sshPort}
+	if o.baseURL != nil {
+		cfg.BaseURL = *o.baseURL
+	}
 	if so != nil {
 		cfg.LogQuota, cfg.RawLogRetentionDays = *so.quota, *so.retention
 	}
@@ -116,9 +123,10 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("http listening", "addr", ln.Addr().String(), "trusted_proxies", o.trustedProxies.String())
-	// Tests start serve on port 0 and read the address from this line.
+	// The one line per listener, on stdout; tests start serve on port 0
+	// and read the address from it. The log (stderr) has the details.
 	fmt.Fprintf(a.stdout, "http listening on %s\n", ln.Addr())
+	log.Debug("http listener", "addr", ln.Addr().String(), "trusted_proxies", o.trustedProxies.String())
 	tok, err := web.PrepareFirstRun(ctx, db)
 	if err != nil {
 		ln.Close()

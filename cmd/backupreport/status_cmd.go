@@ -79,7 +79,7 @@ func runHistory(ctx context.Context, a *app, args []string) int {
 			}
 			srv, err := db.ServerByName(ctx, cust, name)
 			if err != nil {
-				return a.fail("%v", err)
+				return a.fail("%v", withFixHint(ctx, db, pos[0], err))
 			}
 			rows, err := db.History(ctx, srv.ID, *limit, 0)
 			if err != nil {
