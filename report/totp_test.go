@@ -161,4 +161,3 @@ func TestTOTPEnrolmentAndLogin(t *testing.T) {
 		}
 	}
 }
-
