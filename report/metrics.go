@@ -16,7 +16,7 @@ type webMetrics struct {
 func newWebMetrics(reg prometheus.Registerer) *webMetrics {
 	m := &webMetrics{
 		loginFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "backupreport_web_login_failures_total", Help: "Wrong passwords given on the web, by form (login, password: the current password on /account/password).",
+			Name: "backupreport_web_login_failures_total", Help: "Wrong passwords given on the web, by form (login, password: the current password on /account/password; code: a wrong second-factor code at login).",
 		}, []string{"form"}),
 		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "backupreport_web_login_throttled_total", Help: "Password attempts refused with 429 before the check, by scope (pair: one username from one address; address: all usernames from one address).",
