@@ -323,7 +323,7 @@ func (h *Handler) needsEnrolment(r *http.Request, s *session) (bool, error) {
 		return false, nil // API tokens are not affected
 	}
 	switch r.URL.Path {
-	case "/account", "/account/totp", "/logout":
+	case "/account", "/account/totp", "/account/password", "/logout":
 		return false, nil
 	}
 	req, err := h.db.RequireTOTP(r.Context())
@@ -381,7 +381,7 @@ func (h *Handler) loginCode(w http.ResponseWriter, r *http.Request, _ *session) 
 	ok := false
 	var why string
 	if rc := normalizeRecoveryCode(code); rc != "" {
-		if ok, err = h.db.UseRecoveryCode(ctx, ch.userID, store.HashSecret(rc)); err != nil {
+		if ok, err = h.db.UseRecoveryCode(ctx, "web:"+ch.username, ch.userID, store.HashSecret(rc)); err != nil {
 			return err
 		}
 		why = "That recovery code is wrong or was used already."

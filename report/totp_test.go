@@ -155,7 +155,7 @@ func TestTOTPEnrolmentAndLogin(t *testing.T) {
 		actions = append(actions, a.Actor+":"+a.Action)
 	}
 	got := strings.Join(actions, " ")
-	for _, want := range []string{"web:alice:user.totp.reset", "web:alice:settings.require_totp", "tom:user.totp.recovery_code", "web:tom:user.totp.enable"} {
+	for _, want := range []string{"web:alice:user.totp.reset", "web:alice:settings.require_totp", "web:tom:user.totp.recovery_code", "web:tom:user.totp.enable"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("audit lacks %s: %s", want, got)
 		}

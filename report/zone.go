@@ -18,6 +18,9 @@ func ZoneName(loc *time.Location, t time.Time) string {
 	if off == 0 {
 		offset = "UTC"
 	}
+	if abbr == "" {
+		abbr = offset
+	}
 	name := loc.String()
 	if name == "Local" {
 		name = LocalZoneName()

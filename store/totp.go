@@ -95,8 +95,8 @@ func (db *DB) UseTOTPStep(ctx context.Context, userID, step int64) (bool, error)
 }
 
 // UseRecoveryCode marks the recovery code with this hash used and audits
-// it. It returns false when the user has no such unused code.
-func (db *DB) UseRecoveryCode(ctx context.Context, userID int64, codeHash string) (bool, error) {
+// it as actor's. It returns false when the user has no such unused code.
+func (db *DB) UseRecoveryCode(ctx context.Context, actor string, userID int64, codeHash string) (bool, error) {
 	used := false
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL`,
@@ -112,11 +112,7 @@ func (db *DB) UseRecoveryCode(ctx context.Context, userID int64, codeHash string
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL`, userID).Scan(&left); err != nil {
 			return err
 		}
-		var name string
-		if err := tx.QueryRowContext(ctx, `SELECT username FROM users WHERE id = ?`, userID).Scan(&name); err != nil {
-			return err
-		}
-		return db.audit(tx, name, "user.totp.recovery_code", fmt.Sprintf("user %d", userID), nil, map[string]int{"recovery_codes_left": left})
+		return db.audit(tx, actor, "user.totp.recovery_code", fmt.Sprintf("user %d", userID), nil, map[string]int{"recovery_codes_left": left})
 	})
 	if err != nil {
 		return false, fmt.Errorf("use recovery code of user %d: %w", userID, mapErr(err))
