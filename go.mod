@@ -50,6 +50,8 @@ require (
 )
 
 require (
+	// TOTP for staff logins (report/totp.go); barcode is otp's own QR
+	// encoder, used directly for its module matrix, drawn as SVG.
 	github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc
 	github.com/pquerna/otp v1.5.0
 )
