@@ -188,7 +188,10 @@ func TestBrowserOnboardsACustomerFromNothing(t *testing.T) {
 		t.Errorf("results of kanzlei/dc01 = %d, want 2 (ssh and plink)", n)
 	}
 
-	b.step("open the result",
+	b.step("open the management menu and the result",
+		chromedp.Click(chromedp.CSS(`header details:nth-of-type(2) summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`header a[href="/customers"]`)),
+		b.shot("nav-01-management-menu.png"),
 		chromedp.Click(chromedp.ID("result-link")),
 		chromedp.WaitVisible(chromedp.ID("action")),
 	)

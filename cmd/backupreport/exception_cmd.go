@@ -61,7 +61,7 @@ func exceptionList(ctx context.Context, a *app, args []string) int {
 			for _, e := range es {
 				matched := "never"
 				if e.LastMatchedAt != nil {
-					matched = e.LastMatchedAt.Local().Format("2006-01-02 15:04")
+					matched = e.LastMatchedAt.Local().Format(cliTime)
 				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.ID, e.Scope(), e.Pattern, matched, e.Note)
 			}

@@ -32,3 +32,7 @@ func withFixHint(ctx context.Context, db *store.DB, scope string, err error) err
 	}
 	return err
 }
+
+// cliTime is how commands print times: the machine's zone, named by its
+// abbreviation, so that a table never leaves the zone to be guessed.
+const cliTime = "2006-01-02 15:04 MST"

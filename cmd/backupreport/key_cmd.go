@@ -80,7 +80,7 @@ func keyList(ctx context.Context, a *app, args []string) int {
 					state = "revoked"
 				}
 				if k.LastUsedAt != nil {
-					used = k.LastUsedAt.Local().Format("2006-01-02 15:04")
+					used = k.LastUsedAt.Local().Format(cliTime)
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", k.Customer, k.Server, k.Type, k.Bits, k.Fingerprint, state, used, k.Login.ClientVersion)
 			}

@@ -161,7 +161,7 @@ func runOnboard(ctx context.Context, a *app, args []string) int {
 		return a.fail("%v", err)
 	default:
 		fmt.Fprintf(w, "\nFirst upload: received %s, %s (code %d, %d file errors), result %d.\n",
-			res.ReceivedAt.Local().Format("2006-01-02 15:04 MST"), res.Status, res.Code, res.FileErrors, res.ID)
+			res.ReceivedAt.Local().Format(cliTime), res.Status, res.Code, res.FileErrors, res.ID)
 	}
 	return exitOK
 }
