@@ -9,6 +9,7 @@ import (
 
 	"github.com/backupreport/backupreport/keys"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/names"
 )
 
 // onboardForm is the one form that sets a customer up: what was typed, so
@@ -57,11 +58,12 @@ func (h *Handler) onboard(w http.ResponseWriter, r *http.Request, s *session) er
 		Server: strings.TrimSpace(r.PostFormValue("server")), Key: r.PostFormValue("key"),
 		KeyFile: strings.TrimSpace(r.PostFormValue("keyfile")), ReportFile: strings.TrimSpace(r.PostFormValue("reportfile"))}
 	done, err := h.onboardKey(r, s, f)
+	var badName *names.Error
+	var badForm *formError
+	if err != nil && !errors.Is(err, store.ErrConflict) && !errors.As(err, &badName) && !errors.As(err, &badForm) {
+		return err // the database failed: a 500, logged
+	}
 	if err != nil {
-		var he *httpError
-		if errors.As(err, &he) && he.status >= 500 {
-			return err
-		}
 		p := &onboardPage{base: h.base(r, s, "Onboard a customer"), Form: f, Error: err.Error()}
 		return h.renderOnboard(w, r, http.StatusBadRequest, p)
 	}
@@ -80,11 +82,11 @@ func (h *Handler) onboard(w http.ResponseWriter, r *http.Request, s *session) er
 // sentence for the form.
 func (h *Handler) onboardKey(r *http.Request, s *session, f onboardForm) (string, error) {
 	if f.Customer == "" || f.Server == "" {
-		return "", errors.New("give the customer's short name (as in the upload path) and the server's name")
+		return "", &formError{"give the customer's short name (as in the upload path) and the server's name"}
 	}
 	_, info, err := keys.ParsePublicKey([]byte(f.Key))
 	if err != nil {
-		return "", err
+		return "", &formError{err.Error()}
 	}
 	o, err := h.db.Onboard(r.Context(), actor(s), store.Onboarding{Customer: f.Customer, CustomerName: f.CustomerName, Server: f.Server,
 		Key: store.Key{Fingerprint: info.Fingerprint, Type: info.Type, Bits: info.Bits, PublicKey: info.Authorized, Comment: info.Comment}})
@@ -108,6 +110,11 @@ func (h *Handler) onboardKey(r *http.Request, s *session, f onboardForm) (string
 	}
 	return "created " + strings.Join(did, ", "), nil
 }
+
+// formError is a mistake in the form, shown on it.
+type formError struct{ msg string }
+
+func (e *formError) Error() string { return e.msg }
 
 func onboardURL(customer, server string) string {
 	return "/onboard/" + url.PathEscape(customer) + "/" + url.PathEscape(server)

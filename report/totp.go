@@ -67,6 +67,15 @@ func (c *challenges) put(now time.Time, ch *challenge) string {
 		delete(c.m, c.order[0])
 		c.order = c.order[1:]
 	}
+	if len(c.order) > 2*maxLoginChallenges { // drop the keys of finished logins
+		live := c.order[:0]
+		for _, k := range c.order {
+			if c.m[k] != nil {
+				live = append(live, k)
+			}
+		}
+		c.order = live
+	}
 	k := store.HashSecret(tok)
 	c.m[k] = ch
 	c.order = append(c.order, k)
@@ -236,6 +245,13 @@ func (h *Handler) enrolTOTP(w http.ResponseWriter, r *http.Request, s *session) 
 	p := &accountPage{base: h.base(r, s, "Your account")}
 	if len(secret) < 16 || len(secret) > 128 {
 		return errorf(http.StatusBadRequest, "The enrolment form was damaged; reload the account page.")
+	}
+	// A second factor is replaced only after turning it off, which takes
+	// the password: a stolen session cannot move it to another phone.
+	if t, err := h.db.UserTOTP(r.Context(), s.User.ID); err != nil {
+		return err
+	} else if t.Secret != "" {
+		return errorf(http.StatusConflict, "Your second factor is on already. To move it to another phone, turn it off (with your password) and enrol again.")
 	}
 	step, ok := totpStep(secret, r.PostFormValue("code"), h.cfg.Now())
 	if !ok {

@@ -80,8 +80,11 @@ func (db *DB) Onboard(ctx context.Context, actor string, o Onboarding) (Onboarde
 
 		var boundTo sql.NullInt64
 		var keyCust int64
-		err = tx.QueryRowContext(ctx, `SELECT customer_id, server_id FROM keys WHERE fingerprint = ?`, o.Key.Fingerprint).Scan(&keyCust, &boundTo)
+		var revoked sql.NullString
+		err = tx.QueryRowContext(ctx, `SELECT customer_id, server_id, revoked_at FROM keys WHERE fingerprint = ?`, o.Key.Fingerprint).Scan(&keyCust, &boundTo, &revoked)
 		switch {
+		case err == nil && revoked.Valid:
+			return fmt.Errorf("the key %s was revoked; a revoked key cannot come back, so make a new key pair: %w", o.Key.Fingerprint, ErrConflict)
 		case err == nil && keyCust == custID && boundTo.Valid && boundTo.Int64 == s.ID:
 			out.KeyAlreadyBound = true
 			return nil
