@@ -62,6 +62,13 @@ type Config struct {
 	// LoginLimits throttle password guesses; the zero value means
 	// DefaultLoginLimits.
 	LoginLimits LoginLimits
+	// PendingLogins bounds the logins kept in memory between a right
+	// password and the second factor's code; at the bound the oldest is
+	// dropped (its user types the password again). 0 means 1000.
+	// LoginCodeTries is how many codes one such login may try before the
+	// password is asked again; 0 means 5.
+	PendingLogins  int
+	LoginCodeTries int
 	// SessionTTL is how long a login lasts; 0 means 12 hours.
 	SessionTTL time.Duration
 	// Now returns the current time; tests replace it. Nil is time.Now.
@@ -135,6 +142,14 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg, db: cfg.DB, log: cfg.Logger, loc: cfg.Location, wm: newWebMetrics(cfg.Registerer)}
 	h.limiter = newThrottle(cfg.LoginLimits, cfg.Now, cfg.Logger, h.wm)
+	if cfg.PendingLogins <= 0 {
+		cfg.PendingLogins = defaultPendingLogins
+	}
+	if cfg.LoginCodeTries <= 0 {
+		cfg.LoginCodeTries = defaultLoginCodeTries
+	}
+	h.cfg = cfg
+	h.codes = challenges{max: cfg.PendingLogins, log: cfg.Logger, wm: h.wm}
 	h.bgCtx, h.bgCancel = context.WithCancel(context.Background())
 	var err error
 	if h.pages, err = parsePages(h.funcs()); err != nil {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -30,13 +32,13 @@ const (
 	totpSkew          = 1
 	recoveryCodes     = 10
 	loginChallengeTTL = 5 * time.Minute
-	// loginCodeTries is how many codes one password login may try; then
-	// the password must be given again (and is throttled as usual).
-	loginCodeTries = 5
-	// maxLoginChallenges bounds the logins waiting for their code; at the
-	// bound the oldest is dropped (its user types the password again).
-	maxLoginChallenges = 1000
-	challengeCookie    = "br_2fa"
+	// defaultLoginCodeTries is how many codes one password login may try;
+	// then the password must be given again (and is throttled as usual).
+	defaultLoginCodeTries = 5
+	// defaultPendingLogins bounds the logins waiting for their code; at
+	// the bound the oldest is dropped (its user types the password again).
+	defaultPendingLogins = 1000
+	challengeCookie      = "br_2fa"
 )
 
 // challenge is a login whose password was right and whose code is due.
@@ -51,9 +53,13 @@ type challenge struct {
 // challenges are the logins waiting for their second factor, in memory:
 // a restart of serve asks for the password again.
 type challenges struct {
+	max   int
+	log   *slog.Logger
+	wm    *webMetrics
 	mu    sync.Mutex
 	m     map[string]*challenge // by HashSecret(cookie value)
 	order []string
+	full  bool // the bound was reached; logged once until it is not
 }
 
 func (c *challenges) put(now time.Time, ch *challenge) string {
@@ -63,11 +69,14 @@ func (c *challenges) put(now time.Time, ch *challenge) string {
 	if c.m == nil {
 		c.m = map[string]*challenge{}
 	}
-	for len(c.order) > 0 && (len(c.m) >= maxLoginChallenges || c.m[c.order[0]] == nil || now.After(c.m[c.order[0]].expires)) {
+	for len(c.order) > 0 && c.evictHead(now) {
 		delete(c.m, c.order[0])
 		c.order = c.order[1:]
 	}
-	if len(c.order) > 2*maxLoginChallenges { // drop the keys of finished logins
+	if len(c.m) < c.max/2 {
+		c.full = false
+	}
+	if len(c.order) > 2*c.max { // drop the keys of finished logins
 		live := c.order[:0]
 		for _, k := range c.order {
 			if c.m[k] != nil {
@@ -79,7 +88,26 @@ func (c *challenges) put(now time.Time, ch *challenge) string {
 	k := store.HashSecret(tok)
 	c.m[k] = ch
 	c.order = append(c.order, k)
+	c.wm.pendingLogins.Set(float64(len(c.m)))
 	return tok
+}
+
+// evictHead tells whether the oldest entry goes: it is finished or
+// expired, or the map is full (then it is counted and, once, logged).
+func (c *challenges) evictHead(now time.Time) bool {
+	head := c.m[c.order[0]]
+	if head == nil || now.After(head.expires) {
+		return true
+	}
+	if len(c.m) < c.max {
+		return false
+	}
+	c.wm.pendingDropped.Inc()
+	if !c.full {
+		c.full = true
+		c.log.Warn("logins waiting for their code: full; dropping the oldest", "max", c.max)
+	}
+	return true
 }
 
 func (c *challenges) get(now time.Time, tok string) (*challenge, string) {
@@ -102,12 +130,13 @@ func (c *challenges) failed(k string) int {
 		ch.tries++
 		return ch.tries
 	}
-	return loginCodeTries
+	return math.MaxInt // gone: as if every try was used
 }
 
 func (c *challenges) drop(k string) {
 	c.mu.Lock()
 	delete(c.m, k)
+	c.wm.pendingLogins.Set(float64(len(c.m)))
 	c.mu.Unlock()
 }
 
@@ -419,7 +448,7 @@ func (h *Handler) loginCode(w http.ResponseWriter, r *http.Request, _ *session) 
 	if !ok {
 		h.wm.loginFailures.WithLabelValues(formCode).Inc()
 		h.log.Info("login code wrong", "username", ch.username, "remote_addr", addr)
-		if h.codes.failed(key) >= loginCodeTries {
+		if h.codes.failed(key) >= h.cfg.LoginCodeTries {
 			h.codes.drop(key)
 			p.NeedCode = false
 			why += " Too many tries: give your password again."

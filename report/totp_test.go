@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 var (
@@ -159,5 +160,54 @@ func TestTOTPEnrolmentAndLogin(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("audit lacks %s: %s", want, got)
 		}
+	}
+}
+
+// TestPendingLoginsAreBounded: at --login-pending the oldest waiting
+// login is dropped and counted; finished ones make room.
+func TestPendingLoginsAreBounded(t *testing.T) {
+	wm := newWebMetrics(nil)
+	c := challenges{max: 2, log: quietLog, wm: wm}
+	at := testNow
+	first := c.put(at, &challenge{username: "a", expires: at.Add(loginChallengeTTL)})
+	second := c.put(at, &challenge{username: "b", expires: at.Add(loginChallengeTTL)})
+	third := c.put(at, &challenge{username: "c", expires: at.Add(loginChallengeTTL)})
+	if ch, _ := c.get(at, first); ch != nil {
+		t.Error("the oldest waiting login survived the bound")
+	}
+	for _, tok := range []string{second, third} {
+		if ch, _ := c.get(at, tok); ch == nil {
+			t.Error("a newer waiting login was dropped")
+		}
+	}
+	if got := testutil.ToFloat64(wm.pendingDropped); got != 1 {
+		t.Errorf("dropped counter = %v, want 1", got)
+	}
+	if ch, _ := c.get(at.Add(loginChallengeTTL+time.Second), third); ch != nil {
+		t.Error("an expired waiting login was accepted")
+	}
+}
+
+// TestCodeTriesEndTheLogin: after --login-code-tries wrong codes the
+// password is asked again.
+func TestCodeTriesEndTheLogin(t *testing.T) {
+	e := newEnvWith(t, func(c *Config) {
+		c.LoginCodeTries = 2
+		c.LoginLimits = LoginLimits{PairFailures: 100, AddressFailures: 100, Delay: time.Second, MaxDelay: time.Second, MaxTracked: 100}
+	})
+	tom := e.login("tom")
+	_, body := tom.get("/account")
+	secret := secretRE.FindStringSubmatch(body)[1]
+	code, _ := totp.GenerateCode(secret, testNow)
+	tom.post("/account/totp", url.Values{"csrf": {tom.csrf}, "secret": {secret}, "code": {code}})
+	c := e.anon()
+	c.loginForm("tom", e.staff["tom"])
+	c.code("000000")
+	if _, body := c.code("000001"); !strings.Contains(body, "Too many tries") {
+		t.Errorf("second wrong code with 2 tries: no 'Too many tries'")
+	}
+	next, _ := totp.GenerateCode(secret, testNow.Add(30*time.Second))
+	if resp, body := c.code(next); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "give your username and password again") {
+		t.Errorf("a code after the tries ran out: status %d", resp.StatusCode)
 	}
 }
