@@ -194,6 +194,8 @@ type usersPage struct {
 	NewPassword string
 	Reset       bool // NewPassword is a reset of NewUser's password
 	Error       string
+	TOTP        map[int64]bool // users with a second factor
+	RequireTOTP bool
 }
 
 func (h *Handler) usersPage(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -201,7 +203,14 @@ func (h *Handler) usersPage(w http.ResponseWriter, r *http.Request, s *session) 
 	if err != nil {
 		return err
 	}
-	return h.render(w, r, http.StatusOK, "users", &usersPage{base: h.base(r, s, "Staff"), Users: us})
+	p := &usersPage{base: h.base(r, s, "Staff"), Users: us}
+	if p.TOTP, err = h.db.TOTPUsers(r.Context()); err != nil {
+		return err
+	}
+	if p.RequireTOTP, err = h.db.RequireTOTP(r.Context()); err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, "users", p)
 }
 
 func (h *Handler) addUser(w http.ResponseWriter, r *http.Request, s *session) error {

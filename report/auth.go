@@ -63,6 +63,17 @@ func (h *Handler) wrap(rt route) http.Handler {
 				}
 				return
 			}
+			if must, err := h.needsEnrolment(r, s); err != nil {
+				h.fail(w, r, s, asJSON, err)
+				return
+			} else if must {
+				if r.Method == http.MethodGet && !asJSON {
+					http.Redirect(w, r, "/account?enrol=1", http.StatusSeeOther)
+				} else {
+					h.fail(w, r, s, asJSON, errorf(http.StatusForbidden, "The admins require a second factor: enrol one on your account page (/account) first."))
+				}
+				return
+			}
 			if !s.can(rt.role) {
 				h.fail(w, r, s, asJSON, errorf(http.StatusForbidden, "Your role (%s) may not do this; it needs %s.", s.User.Role, rt.role))
 				return
@@ -142,6 +153,7 @@ type loginPage struct {
 	Next     string
 	Username string
 	Error    string
+	NeedCode bool // the password was right; the second factor is asked
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request, _ *session) error {
@@ -197,6 +209,11 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, _ *session) erro
 		return err
 	}
 	h.limiter.succeeded(username, addr)
+	if t, err := h.db.UserTOTP(r.Context(), u.ID); err != nil {
+		return err
+	} else if t.Secret != "" {
+		return h.askCode(w, r, u, p)
+	}
 	if err := h.startSession(w, r, u); err != nil {
 		return err
 	}

@@ -48,16 +48,6 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, s *sessi
 	return h.render(w, r, http.StatusOK, "users", p)
 }
 
-type accountPage struct {
-	base
-	Error string
-	Done  bool
-}
-
-func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request, s *session) error {
-	return h.render(w, r, http.StatusOK, "account", &accountPage{base: h.base(r, s, "Your account"), Done: r.URL.Query().Get("changed") != ""})
-}
-
 // changePassword sets a new password after checking the current one.
 // Wrong current passwords count against (username, address) in the same
 // throttle as logins: a stolen session must not become a way to guess.
@@ -67,14 +57,14 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, s *sess
 	if wait := h.limiter.take(formPassword, s.User.Username, addr); wait > 0 {
 		p.Error = retryMessage(wait)
 		w.Header().Set("Retry-After", fmt.Sprint(retrySeconds(wait)))
-		return h.render(w, r, http.StatusTooManyRequests, "account", p)
+		return h.renderAccount(w, r, s, http.StatusTooManyRequests, p, "")
 	}
 	_, err := h.db.Authenticate(r.Context(), s.User.Username, r.PostFormValue("old"))
 	if errors.Is(err, store.ErrBadLogin) {
 		h.wm.loginFailures.WithLabelValues(formPassword).Inc()
 		h.log.Info("password change: wrong current password", "username", s.User.Username, "remote_addr", addr)
 		p.Error = "Your current password is wrong."
-		return h.render(w, r, http.StatusBadRequest, "account", p)
+		return h.renderAccount(w, r, s, http.StatusBadRequest, p, "")
 	}
 	if err != nil {
 		h.limiter.giveBack(s.User.Username, addr)
@@ -83,11 +73,11 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, s *sess
 	h.limiter.succeeded(s.User.Username, addr)
 	if r.PostFormValue("new") != r.PostFormValue("new2") {
 		p.Error = "The two new passwords differ."
-		return h.render(w, r, http.StatusBadRequest, "account", p)
+		return h.renderAccount(w, r, s, http.StatusBadRequest, p, "")
 	}
 	if err := h.db.SetPassword(r.Context(), actor(s), s.User.ID, r.PostFormValue("new")); err != nil {
 		p.Error = err.Error()
-		return h.render(w, r, http.StatusBadRequest, "account", p)
+		return h.renderAccount(w, r, s, http.StatusBadRequest, p, "")
 	}
 	// SetPassword ended every session, this one too: start a new one.
 	if err := h.startSession(w, r, s.User); err != nil {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/backupreport/backupreport/store"
 )
@@ -61,6 +62,13 @@ type Config struct {
 	// LoginLimits throttle password guesses; the zero value means
 	// DefaultLoginLimits.
 	LoginLimits LoginLimits
+	// PendingLogins bounds the logins kept in memory between a right
+	// password and the second factor's code; at the bound the oldest is
+	// dropped (its user types the password again). 0 means 1000.
+	// LoginCodeTries is how many codes one such login may try before the
+	// password is asked again; 0 means 5.
+	PendingLogins  int
+	LoginCodeTries int
 	// SessionTTL is how long a login lasts; 0 means 12 hours.
 	SessionTTL time.Duration
 	// Now returns the current time; tests replace it. Nil is time.Now.
@@ -75,6 +83,13 @@ type Config struct {
 	// (the SSH side and the storage job apply them).
 	LogQuota            int64
 	RawLogRetentionDays int
+	// HostKeys are the public keys the SSH endpoint offers, SSHPort its
+	// port and BaseURL serve's --base-url: the onboarding page prints upload
+	// lines and known_hosts lines from them (the host is BaseURL's, else the
+	// one the browser used). Nil HostKeys shows no host key; 0 is port 22.
+	HostKeys []gossh.PublicKey
+	SSHPort  int
+	BaseURL  string
 }
 
 // Handler serves the web interface. Build it with New.
@@ -96,6 +111,7 @@ type Handler struct {
 	// longer, so that none outlives the database.
 	bgCtx    context.Context
 	bgCancel context.CancelFunc
+	codes    challenges // logins waiting for their second factor
 }
 
 // New parses the templates and builds the routes.
@@ -126,6 +142,14 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg, db: cfg.DB, log: cfg.Logger, loc: cfg.Location, wm: newWebMetrics(cfg.Registerer)}
 	h.limiter = newThrottle(cfg.LoginLimits, cfg.Now, cfg.Logger, h.wm)
+	if cfg.PendingLogins <= 0 {
+		cfg.PendingLogins = defaultPendingLogins
+	}
+	if cfg.LoginCodeTries <= 0 {
+		cfg.LoginCodeTries = defaultLoginCodeTries
+	}
+	h.cfg = cfg
+	h.codes = challenges{max: cfg.PendingLogins, log: cfg.Logger, wm: h.wm}
 	h.bgCtx, h.bgCancel = context.WithCancel(context.Background())
 	var err error
 	if h.pages, err = parsePages(h.funcs()); err != nil {
@@ -178,6 +202,7 @@ func (h *Handler) routes() []route {
 		{"GET /healthz", public, "", h.healthz},
 		{"GET /login", public, "", h.loginPage},
 		{"POST /login", public, "", h.login},
+		{"POST /login/code", public, "", h.loginCode},
 		{"GET /setup/{token}", public, "", h.setupPage},
 		{"POST /setup/{token}", public, "", h.setup},
 		{"POST /logout", page, "", h.logout},
@@ -226,6 +251,13 @@ func (h *Handler) routes() []route {
 		{"POST /bans/lift", page, store.RoleAdmin, h.liftBan},
 		{"GET /storage", page, store.RoleAdmin, h.storagePage},
 		{"POST /customers/{customer}/log-quota", page, store.RoleAdmin, h.setLogQuota},
+		{"GET /onboard", page, store.RoleTech, h.onboardPage},
+		{"POST /onboard", page, store.RoleTech, h.onboard},
+		{"GET /onboard/{customer}/{server}", page, "", h.onboardedPage},
+		{"POST /account/totp", page, "", h.enrolTOTP},
+		{"POST /account/totp/off", page, "", h.disableTOTP},
+		{"POST /users/{id}/totp/reset", page, store.RoleAdmin, h.resetTOTP},
+		{"POST /users/require-totp", page, store.RoleAdmin, h.requireTOTP},
 		{"GET /sandbox", page, "", h.sandboxPage},
 		{"POST /sandbox", page, "", h.sandbox},
 

@@ -16,7 +16,7 @@ import (
 
 func TestEveryRouteNeedsLoginExceptThePublicOnes(t *testing.T) {
 	e := newEnv(t)
-	wantPublic := []string{"GET /healthz", "GET /login", "GET /setup/{token}", "POST /login", "POST /setup/{token}"}
+	wantPublic := []string{"GET /healthz", "GET /login", "GET /setup/{token}", "POST /login", "POST /login/code", "POST /setup/{token}"}
 	var public []string
 	for _, rt := range e.h.Routes() {
 		if rt.Public {

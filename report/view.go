@@ -23,7 +23,7 @@ type base struct {
 }
 
 func (h *Handler) base(r *http.Request, s *session, title string) base {
-	b := base{Title: title, Path: r.URL.Path, TZ: h.loc.String(), Now: h.cfg.Now().In(h.loc)}
+	b := base{Title: title, Path: r.URL.Path, TZ: ZoneName(h.loc, h.cfg.Now()), Now: h.cfg.Now().In(h.loc)}
 	if s != nil {
 		u := s.User
 		b.User, b.CSRF = &u, s.CSRF

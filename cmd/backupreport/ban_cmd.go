@@ -36,8 +36,8 @@ func banList(ctx context.Context, a *app, args []string) int {
 			tw := a.table()
 			fmt.Fprintln(tw, "ADDRESS\tSINCE\tUNTIL\tLEVEL\tSCORE\tREASON")
 			for _, b := range bs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", b.Address, b.Since.Local().Format("2006-01-02 15:04"),
-					b.Until.Local().Format("2006-01-02 15:04"), b.Level, b.Score, b.Reason)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", b.Address, b.Since.Local().Format(cliTime),
+					b.Until.Local().Format(cliTime), b.Level, b.Score, b.Reason)
 			}
 			tw.Flush()
 			return exitOK

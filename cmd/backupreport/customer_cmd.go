@@ -64,7 +64,7 @@ func serverAdd(ctx context.Context, a *app, args []string) int {
 			}
 			s, err := db.AddServer(ctx, cliActor(), cust, name, false)
 			if err != nil {
-				return a.fail("%v", err)
+				return a.fail("%v", withFixHint(ctx, db, cust, err))
 			}
 			fmt.Fprintf(a.stdout, "added server %s/%s\n", s.Customer, s.Name)
 			return exitOK

@@ -37,7 +37,7 @@ func exceptionAdd(ctx context.Context, a *app, args []string) int {
 			}
 			e, err := db.AddException(ctx, cliActor(), scope, pos[1], *note)
 			if err != nil {
-				return a.fail("%v", err)
+				return a.fail("%v", withFixHint(ctx, db, scope, err))
 			}
 			fmt.Fprintf(a.stdout, "added exception %d: %s for %s\n", e.ID, e.Pattern, e.Scope())
 			return a.reevaluateScope(ctx, db, e, fmt.Sprintf("exception %d added by %s", e.ID, strings.TrimPrefix(cliActor(), "cli:")))
@@ -61,7 +61,7 @@ func exceptionList(ctx context.Context, a *app, args []string) int {
 			for _, e := range es {
 				matched := "never"
 				if e.LastMatchedAt != nil {
-					matched = e.LastMatchedAt.Local().Format("2006-01-02 15:04")
+					matched = e.LastMatchedAt.Local().Format(cliTime)
 				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.ID, e.Scope(), e.Pattern, matched, e.Note)
 			}

@@ -66,7 +66,7 @@ func keyAdd(ctx context.Context, a *app, args []string) int {
 				return a.fail("key %s is already registered", info.Fingerprint)
 			}
 			if err != nil {
-				return a.fail("%v", err)
+				return a.fail("%v", withFixHint(ctx, db, pos[0], err))
 			}
 			fmt.Fprintln(a.stdout, k.Fingerprint)
 			return exitOK
@@ -93,7 +93,7 @@ func keyList(ctx context.Context, a *app, args []string) int {
 					state = "revoked"
 				}
 				if k.LastUsedAt != nil {
-					used = k.LastUsedAt.Local().Format("2006-01-02 15:04")
+					used = k.LastUsedAt.Local().Format(cliTime)
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", k.Customer, k.Server, k.Type, k.Bits, k.Fingerprint, state, used, k.Login.ClientVersion, k.ForcedCommand)
 			}

@@ -63,7 +63,8 @@ func serverArg(ctx context.Context, db *store.DB, arg string) (store.Server, err
 	if err != nil {
 		return store.Server{}, err
 	}
-	return db.ServerByName(ctx, cust, name)
+	s, err := db.ServerByName(ctx, cust, name)
+	return s, withFixHint(ctx, db, arg, err)
 }
 
 func serverExpect(ctx context.Context, a *app, args []string) int {

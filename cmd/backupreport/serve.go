@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/backupreport/backupreport/keys"
+	web "github.com/backupreport/backupreport/report"
 	"github.com/backupreport/backupreport/server"
 	"github.com/backupreport/backupreport/store"
 )
@@ -92,31 +92,10 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		log.Info("deleted pieces of logs of uploads never stored", "chunks", n)
 	}
 
-	signers, err := keys.LoadOrCreateHostKeys(*data)
+	signers, err := offeredHostKeys(*data, hostKeys)
 	if err != nil {
-		return a.fail("host keys: %v", err)
+		return a.fail("%v", err)
 	}
-	// The old server's keys come first and replace our own of the same
-	// type: customers' known_hosts name the old server's keys.
-	var offered []gossh.Signer
-	have := map[string]bool{}
-	for _, f := range hostKeys {
-		sg, err := keys.LoadHostKey(f)
-		if err != nil {
-			return a.fail("--host-key: %v", err)
-		}
-		if have[sg.PublicKey().Type()] {
-			return a.fail("--host-key %s: a %s host key was given twice", f, sg.PublicKey().Type())
-		}
-		have[sg.PublicKey().Type()] = true
-		offered = append(offered, sg)
-	}
-	for _, sg := range signers {
-		if !have[sg.PublicKey().Type()] {
-			offered = append(offered, sg)
-		}
-	}
-	signers = offered
 	for _, sg := range signers {
 		log.Info("host key", "type", sg.PublicKey().Type(), "fingerprint", gossh.FingerprintSHA256(sg.PublicKey()))
 	}
@@ -154,9 +133,16 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	if err != nil {
 		return a.fail("listen for SSH on %s: %v", *sshAddr, err)
 	}
-	log.Info("ssh listening", "addr", ln.Addr().String(), "data", *data)
-	// Tests start serve on port 0 and read the address from this line.
+	// The one line per listener, on stdout; tests start serve on port 0
+	// and read the address from it. The log (stderr) has the details.
 	fmt.Fprintf(a.stdout, "ssh listening on %s\n", ln.Addr())
+	log.Debug("ssh listener", "addr", ln.Addr().String(), "data", *data)
+	for _, sg := range signers {
+		httpOpts.hostKeys = append(httpOpts.hostKeys, sg.PublicKey())
+	}
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok {
+		httpOpts.sshPort = tcp.Port
+	}
 	sshErr := make(chan error, 1)
 	go func() { sshErr <- srv.Serve(ln) }()
 
@@ -203,8 +189,16 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	return exitOK
 }
 
+// loadLocation loads --timezone; empty is the machine's zone, loaded by
+// its name when one is found (so that pages and e-mails name it), else
+// time.Local.
 func loadLocation(name string) (*time.Location, error) {
 	if name == "" {
+		if n := web.LocalZoneName(); n != "" {
+			if loc, err := time.LoadLocation(n); err == nil {
+				return loc, nil
+			}
+		}
 		return time.Local, nil
 	}
 	loc, err := time.LoadLocation(name)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	gossh "golang.org/x/crypto/ssh"
 
 	web "github.com/backupreport/backupreport/report"
 	"github.com/backupreport/backupreport/store"
@@ -27,8 +28,13 @@ type httpOptions struct {
 	hstsMaxAge     *time.Duration
 	login          loginFlags
 	maxConns       *int
+	pendingLogins  *int // logins waiting for their second factor
+	codeTries      *int
 	// liftBan ends an SSH ban in the running server (the defender's Lift).
 	liftBan func(ctx context.Context, actor, address string) error
+	// hostKeys and sshPort are the SSH side's, for the onboarding page.
+	hostKeys []gossh.PublicKey
+	sshPort  int
 }
 
 // loginFlags are the limits of web.LoginLimits.
@@ -56,6 +62,8 @@ func addHTTPFlags(fs *flag.FlagSet) *httpOptions {
 			tracked:  fs.Int("login-tracked", d.MaxTracked, "most (username, address) pairs, and addresses, the throttle keeps; beyond it the oldest is forgotten"),
 		},
 	}
+	o.pendingLogins = fs.Int("login-pending", 1000, "logins waiting for their second-factor code kept in memory (5 minutes each); beyond it the oldest is dropped")
+	o.codeTries = fs.Int("login-code-tries", 5, "second-factor codes one password login may try; then the password is asked again")
 	fs.Var(&o.trustedProxies, "trusted-proxy", "a reverse proxy's address or `CIDR` range (repeatable; comma-separated in BACKUPREPORT_TRUSTED_PROXY):\n"+
 		"only from these peers are X-Forwarded-For and X-Forwarded-Proto believed")
 	return o
@@ -94,7 +102,13 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 	}
 	cfg := web.Config{DB: db, Location: loc, Logger: log, Gatherer: reg, Registerer: reg, CookieSecure: *o.cookieSecure,
 		SessionTTL: *o.sessionTTL, TrustedProxies: o.trustedProxies, HSTSMaxAge: *o.hstsMaxAge, NoHSTS: *o.hstsMaxAge == 0, LoginLimits: limits,
-		LiftBan: o.liftBan}
+		LiftBan: o.liftBan, HostKeys: o.hostKeys, SSHPort: o.sshPort, PendingLogins: *o.pendingLogins, LoginCodeTries: *o.codeTries}
+	if *o.pendingLogins < 1 || *o.codeTries < 1 {
+		return nil, fmt.Errorf("--login-pending %d and --login-code-tries %d must be at least 1", *o.pendingLogins, *o.codeTries)
+	}
+	if o.baseURL != nil {
+		cfg.BaseURL = *o.baseURL
+	}
 	if so != nil {
 		cfg.LogQuota, cfg.RawLogRetentionDays = *so.quota, *so.retention
 	}
@@ -116,9 +130,10 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("http listening", "addr", ln.Addr().String(), "trusted_proxies", o.trustedProxies.String())
-	// Tests start serve on port 0 and read the address from this line.
+	// The one line per listener, on stdout; tests start serve on port 0
+	// and read the address from it. The log (stderr) has the details.
 	fmt.Fprintf(a.stdout, "http listening on %s\n", ln.Addr())
+	log.Debug("http listener", "addr", ln.Addr().String(), "trusted_proxies", o.trustedProxies.String())
 	tok, err := web.PrepareFirstRun(ctx, db)
 	if err != nil {
 		ln.Close()

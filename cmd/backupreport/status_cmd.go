@@ -53,7 +53,7 @@ func runStatus(ctx context.Context, a *app, args []string) int {
 				counts[r.Status]++
 				received := "-"
 				if r.ReceivedAt != nil {
-					received = r.ReceivedAt.Local().Format("2006-01-02 15:04")
+					received = r.ReceivedAt.Local().Format(cliTime)
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\n", r.Status, r.Customer, r.Server, r.Code,
 					codeName(codes, r.Code), received, r.FileErrors, r.ExceptedErrors)
@@ -79,7 +79,7 @@ func runHistory(ctx context.Context, a *app, args []string) int {
 			}
 			srv, err := db.ServerByName(ctx, cust, name)
 			if err != nil {
-				return a.fail("%v", err)
+				return a.fail("%v", withFixHint(ctx, db, pos[0], err))
 			}
 			rows, err := db.History(ctx, srv.ID, *limit, 0)
 			if err != nil {
@@ -99,7 +99,7 @@ func runHistory(ctx context.Context, a *app, args []string) int {
 				if r.Interrupted && note == "" {
 					note = "interrupted"
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%s\n", r.ID, r.ReceivedAt.Local().Format("2006-01-02 15:04"), r.Night,
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%s\n", r.ID, r.ReceivedAt.Local().Format(cliTime), r.Night,
 					r.Status, r.Code, codeName(codes, r.Code), r.FileErrors, r.ExceptedErrors, r.UploadBytes, note)
 			}
 			tw.Flush()

@@ -127,7 +127,7 @@ func Render(r Report) (Message, error) {
 	view := func(e store.FailureEntry) entryView {
 		ev := entryView{FailureEntry: e, Info: codes(e.Code), Received: "no report"}
 		if e.ReceivedAt != nil {
-			ev.Received = e.ReceivedAt.In(loc).Format("2006-01-02 15:04")
+			ev.Received = e.ReceivedAt.In(loc).Format("2006-01-02 15:04 MST") // the zone named, as on the pages
 		}
 		if base := strings.TrimRight(r.BaseURL, "/"); base != "" {
 			ev.ServerURL = base + "/servers/" + url.PathEscape(e.Customer) + "/" + url.PathEscape(e.Server)
