@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/backupreport/backupreport/report/password"
 	"github.com/backupreport/backupreport/store"
 )
 
@@ -37,7 +38,7 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, s *sessi
 	if err != nil {
 		return err
 	}
-	pw := GeneratePassword()
+	pw := password.Generate()
 	if err := h.db.SetPassword(r.Context(), actor(s), id, pw); err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	web "github.com/backupreport/backupreport/report"
+	"github.com/backupreport/backupreport/report"
 	"github.com/backupreport/backupreport/store"
 )
 
@@ -31,14 +31,14 @@ type httpOptions struct {
 	liftBan func(ctx context.Context, actor, address string) error
 }
 
-// loginFlags are the limits of web.LoginLimits.
+// loginFlags are the limits of report.LoginLimits.
 type loginFlags struct {
 	pairFailures, addressFailures, tracked *int
 	delay, maxDelay                        *time.Duration
 }
 
 func addHTTPFlags(fs *flag.FlagSet) *httpOptions {
-	d := web.DefaultLoginLimits
+	d := report.DefaultLoginLimits
 	o := &httpOptions{
 		addr:     fs.String("http-addr", ":8080", "address the web interface listens on (empty: no web interface)"),
 		maxConns: fs.Int("http-max-connections", defaultHTTPMaxConns, "web connections open at once; more are closed at accept (0: no cap)"),
@@ -62,8 +62,8 @@ func addHTTPFlags(fs *flag.FlagSet) *httpOptions {
 }
 
 // loginLimits checks the throttle's flags and returns them as limits.
-func (o *httpOptions) loginLimits() (web.LoginLimits, error) {
-	l := web.LoginLimits{PairFailures: *o.login.pairFailures, AddressFailures: *o.login.addressFailures,
+func (o *httpOptions) loginLimits() (report.LoginLimits, error) {
+	l := report.LoginLimits{PairFailures: *o.login.pairFailures, AddressFailures: *o.login.addressFailures,
 		Delay: *o.login.delay, MaxDelay: *o.login.maxDelay, MaxTracked: *o.login.tracked}
 	switch {
 	case l.PairFailures < 0:
@@ -92,13 +92,13 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 	if *o.hstsMaxAge < 0 {
 		return nil, fmt.Errorf("--hsts-max-age %v is negative", *o.hstsMaxAge)
 	}
-	cfg := web.Config{DB: db, Location: loc, Logger: log, Gatherer: reg, Registerer: reg, CookieSecure: *o.cookieSecure,
+	cfg := report.Config{DB: db, Location: loc, Logger: log, Gatherer: reg, Registerer: reg, CookieSecure: *o.cookieSecure,
 		SessionTTL: *o.sessionTTL, TrustedProxies: o.trustedProxies, HSTSMaxAge: *o.hstsMaxAge, NoHSTS: *o.hstsMaxAge == 0, LoginLimits: limits,
 		LiftBan: o.liftBan}
 	if so != nil {
 		cfg.LogQuota, cfg.RawLogRetentionDays = *so.quota, *so.retention
 	}
-	h, err := web.New(cfg)
+	h, err := report.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("web interface: %w", err)
 	}
@@ -119,7 +119,7 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 	log.Info("http listening", "addr", ln.Addr().String(), "trusted_proxies", o.trustedProxies.String())
 	// Tests start serve on port 0 and read the address from this line.
 	fmt.Fprintf(a.stdout, "http listening on %s\n", ln.Addr())
-	tok, err := web.PrepareFirstRun(ctx, db)
+	tok, err := report.PrepareFirstRun(ctx, db)
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("first run: %w", err)
