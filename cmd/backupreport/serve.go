@@ -17,6 +17,7 @@ import (
 	"github.com/backupreport/backupreport/keys"
 	"github.com/backupreport/backupreport/server"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 func init() {
@@ -89,7 +90,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	if n, err := db.DeleteUnlinkedChunks(ctx); err != nil {
 		return a.fail("%v", err)
 	} else if n > 0 {
-		log.Info("deleted pieces of logs of uploads never stored", "chunks", n)
+		log.Info("deleted pieces of logs of uploads never stored", logkey.Chunks, n)
 	}
 
 	signers, err := keys.LoadOrCreateHostKeys(*data)
@@ -118,14 +119,14 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	}
 	signers = offered
 	for _, sg := range signers {
-		log.Info("host key", "type", sg.PublicKey().Type(), "fingerprint", gossh.FingerprintSHA256(sg.PublicKey()))
+		log.Info("host key", logkey.Type, sg.PublicKey().Type(), logkey.Fingerprint, gossh.FingerprintSHA256(sg.PublicKey()))
 	}
 
 	files, filesBefore, err := raiseFileLimit()
 	if err != nil {
-		log.Warn("raise the open-file limit", "limit", filesBefore, "err", err)
+		log.Warn("raise the open-file limit", logkey.Limit, filesBefore, logkey.Err, err)
 	} else if files != filesBefore {
-		log.Info("open-file limit raised", "from", filesBefore, "to", files)
+		log.Info("open-file limit raised", logkey.From, filesBefore, logkey.To, files)
 	}
 
 	reg := prometheus.NewRegistry()
@@ -154,7 +155,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	if err != nil {
 		return a.fail("listen for SSH on %s: %v", *sshAddr, err)
 	}
-	log.Info("ssh listening", "addr", ln.Addr().String(), "data", *data)
+	log.Info("ssh listening", logkey.Addr, ln.Addr().String(), logkey.Data, *data)
 	// Tests start serve on port 0 and read the address from this line.
 	fmt.Fprintf(a.stdout, "ssh listening on %s\n", ln.Addr())
 	sshErr := make(chan error, 1)
@@ -166,7 +167,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		return a.fail("%v", err)
 	}
 
-	stopScheduler, err := startScheduler(ctx, a, db, log, loc, mailOpts,
+	stopScheduler, err := startScheduler(ctx, db, log, loc, mailOpts,
 		&storageJob{db: db, log: log, metrics: storageMetrics, quota: *storageOpts.quota, retentionDays: *storageOpts.retention})
 	if err != nil {
 		ln.Close()
@@ -193,7 +194,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		}
 	}()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, net.ErrClosed) {
-		log.Warn("ssh shutdown", "err", err)
+		log.Warn("ssh shutdown", logkey.Err, err)
 	}
 	if stopHTTP != nil {
 		stopHTTP(sctx)

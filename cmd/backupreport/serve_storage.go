@@ -11,6 +11,7 @@ import (
 
 	"github.com/backupreport/backupreport/server"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // storageOptions are the flags for raw log quotas and retention; serve
@@ -61,12 +62,12 @@ func (j *storageJob) run(ctx context.Context, now time.Time) {
 			return // serve is stopping; the next run goes on
 		}
 		if err != nil {
-			j.log.Error("raw log retention", logErr, err)
+			j.log.Error("raw log retention", logkey.Err, err)
 		}
 	}
 	cs, err := j.db.StorageByCustomer(ctx)
 	if err != nil {
-		j.log.Error("raw log quotas", logErr, err)
+		j.log.Error("raw log quotas", logkey.Err, err)
 		return
 	}
 	for _, c := range cs {
@@ -79,7 +80,7 @@ func (j *storageJob) run(ctx context.Context, now time.Time) {
 			return
 		}
 		if err != nil {
-			j.log.Error("raw log quota", logCustomer, c.Customer, logErr, err)
+			j.log.Error("raw log quota", logkey.Customer, c.Customer, logkey.Err, err)
 		}
 	}
 }

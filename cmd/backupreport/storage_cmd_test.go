@@ -165,19 +165,6 @@ func TestStorageJobAppliesRetentionAndQuotasAndCountsThem(t *testing.T) {
 	}
 }
 
-func TestSchedulerRunsTheStorageJobAtStartUpAndHourly(t *testing.T) {
-	from := time.Date(2026, 3, 20, 9, 30, 0, 0, time.UTC)
-	c := &fakeClock{now: from, stop: from.Add(3*time.Hour + time.Minute)}
-	var runs []string
-	s := &scheduler{checkAt: clock{7, 0}, reportAt: clock{7, 15}, loc: time.UTC, now: c.Now, sleepUntil: c.SleepUntil,
-		check:    func(context.Context, time.Time) {},
-		maintain: func(_ context.Context, now time.Time) { runs = append(runs, now.Format("15:04")) }, maintainEvery: time.Hour}
-	s.run(context.Background())
-	if got, want := strings.Join(runs, " "), "09:30 10:30 11:30 12:30"; got != want {
-		t.Errorf("storage job ran at %s, want %s", got, want)
-	}
-}
-
 // TestQuotaAndBackupWhileServeRuns uploads with real ssh to a serve with a
 // small cap: the oldest logs go, the results stay, and a backup taken
 // while serve runs opens and holds them.
