@@ -8,6 +8,7 @@ import (
 
 	"github.com/backupreport/backupreport/report/password"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // updateUser changes a user's role, email and whether the failure emails
@@ -73,7 +74,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, s *sess
 	_, err := h.db.Authenticate(r.Context(), s.User.Username, r.PostFormValue("old"))
 	if errors.Is(err, store.ErrBadLogin) {
 		h.wm.loginFailures.WithLabelValues(formPassword).Inc()
-		h.log.Info("password change: wrong current password", "username", s.User.Username, "remote_addr", addr)
+		h.log.Info("password change: wrong current password", logkey.Username, s.User.Username, logkey.RemoteAddr, addr)
 		p.Error = "Your current password is wrong."
 		return h.render(w, r, http.StatusBadRequest, "account", p)
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"github.com/backupreport/backupreport/store/logkey"
 	"net"
 	"net/http"
 	"net/netip"
@@ -49,7 +50,7 @@ func (h *Handler) findOrigin(r *http.Request) origin {
 		h.wm.forwardedIgnored.Inc()
 		if h.forwardedWarned.CompareAndSwap(false, true) {
 			h.log.Warn("ignoring X-Forwarded-For and X-Forwarded-Proto from a peer that is not a trusted proxy (set --trusted-proxy if it is one); logged once",
-				"remote_addr", o.Addr)
+				logkey.RemoteAddr, o.Addr)
 		}
 		return o
 	}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/backupreport/backupreport/store/logkey"
 	"github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -153,7 +154,7 @@ func (s *Server) watchSession(srv *ssh.Server, conn *gossh.ServerConn, newChan g
 	defer s.slots.release(id.key.ID)
 	if waited := time.Since(waitStart); waited > time.Second {
 		s.metrics.SessionWaits.Inc()
-		s.log.Info("ssh session waited for a free slot", "customer", id.key.Customer, "waited", waited.Round(time.Millisecond).String())
+		s.log.Info("ssh session waited for a free slot", logkey.Customer, id.key.Customer, logkey.Waited, waited.Round(time.Millisecond).String())
 	}
 	ssh.DefaultSessionHandler(srv, conn, &watchedChannel{NewChannel: newChan, ctx: ctx, s: s}, ctx)
 }

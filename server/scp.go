@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/backupreport/backupreport/store/logkey"
 	"github.com/gliderlabs/ssh"
 )
 
@@ -57,7 +58,7 @@ func (s *Server) handleSCP(sess ssh.Session, id *identity, target string) {
 			break
 		}
 		if err != nil {
-			s.log.Info("scp upload ended early", "remote_addr", sess.RemoteAddr().String(), "err", err)
+			s.log.Info("scp upload ended early", logkey.RemoteAddr, sess.RemoteAddr().String(), logkey.Err, err)
 			sess.Exit(1)
 			return
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/gliderlabs/ssh"
 
 	"github.com/backupreport/backupreport/keys"
+	"github.com/backupreport/backupreport/store/logkey"
 	"github.com/backupreport/backupreport/store/names"
 )
 
@@ -110,7 +111,7 @@ func (s *Server) noteRefusal(sess ssh.Session, err error) {
 		reason = r.reason
 		s.metrics.Refused.WithLabelValues(reason).Inc()
 	}
-	s.log.Info("ssh request refused", "remote_addr", sess.RemoteAddr().String(), "reason", reason, "err", err)
+	s.log.Info("ssh request refused", logkey.RemoteAddr, sess.RemoteAddr().String(), logkey.Reason, reason, logkey.Err, err)
 }
 
 // target resolves an upload path for an identity: the path must name the

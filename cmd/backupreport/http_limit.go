@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/backupreport/backupreport/store/logkey"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -70,7 +71,7 @@ func (l *capListener) note() {
 		l.skipped++
 		return
 	}
-	l.log.Warn("http connection refused: too many open", "max", l.max, "similar_since_last_line", l.skipped)
+	l.log.Warn("http connection refused: too many open", logkey.Max, l.max, logkey.SimilarSinceLastLine, l.skipped)
 	l.lastNote, l.skipped = time.Now(), 0
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/backupreport/backupreport/report"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // httpOptions are serve's flags for the web interface.
@@ -116,7 +117,7 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("http listening", "addr", ln.Addr().String(), "trusted_proxies", o.trustedProxies.String())
+	log.Info("http listening", logkey.Addr, ln.Addr().String(), logkey.TrustedProxies, o.trustedProxies.String())
 	// Tests start serve on port 0 and read the address from this line.
 	fmt.Fprintf(a.stdout, "http listening on %s\n", ln.Addr())
 	tok, err := report.PrepareFirstRun(ctx, db)
@@ -137,7 +138,7 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 	}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server", "err", err)
+			log.Error("http server", logkey.Err, err)
 		}
 	}()
 	// On shutdown, let a background re-evaluation finish its work (it is
