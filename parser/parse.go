@@ -178,6 +178,9 @@ func (lr *lineReader) next() (line []byte, cont, cr, ok bool) {
 	}
 	// line is buf[x:x+len(line)]; its capacity tells x.
 	x := cap(lr.buf) - cap(line)
+	if i := x + len(line); lr.crNext < 0 && i <= lr.crTo {
+		return line, cont, false, true // the common case, without a call
+	}
 	return line, cont, lr.hasCR(x, x+len(line)), true
 }
 
