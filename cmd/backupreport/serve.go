@@ -168,7 +168,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	}
 
 	stopScheduler, err := startScheduler(ctx, db, log, loc, mailOpts,
-		&storageJob{db: db, log: log, metrics: storageMetrics, quota: *storageOpts.quota, retentionDays: *storageOpts.retention})
+		&server.StorageJob{DB: db, Log: log, Metrics: storageMetrics, Quota: *storageOpts.quota, RetentionDays: *storageOpts.retention})
 	if err != nil {
 		ln.Close()
 		return a.fail("%v", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/backupreport/backupreport/report/email"
 	"github.com/backupreport/backupreport/report/notify"
 	"github.com/backupreport/backupreport/report/webhook"
+	"github.com/backupreport/backupreport/server"
 	"github.com/backupreport/backupreport/store"
 )
 
@@ -96,7 +97,7 @@ func addMailFlags(fs *flag.FlagSet) *mailOptions {
 
 // startScheduler turns serve's flags into a notify.Config and starts the
 // schedule; see notify.Start for the returned function.
-func startScheduler(ctx context.Context, db *store.DB, log *slog.Logger, loc *time.Location, o *mailOptions, storage *storageJob) (func(context.Context), error) {
+func startScheduler(ctx context.Context, db *store.DB, log *slog.Logger, loc *time.Location, o *mailOptions, storage *server.StorageJob) (func(context.Context), error) {
 	checkAt, err := notify.ParseClock(*o.checkAt)
 	if err != nil {
 		return nil, fmt.Errorf("--check-at: %w", err)
@@ -139,7 +140,7 @@ func startScheduler(ctx context.Context, db *store.DB, log *slog.Logger, loc *ti
 			Client: &webhook.Client{Secret: secret, UserAgent: "backupreport/" + version}}
 	}
 	if storage != nil {
-		c.Maintain, c.MaintainEvery = storage.run, storageEvery
+		c.Maintain, c.MaintainEvery = storage.Run, storageEvery
 	}
 	return notify.Start(ctx, c), nil
 }
