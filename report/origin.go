@@ -2,11 +2,12 @@ package report
 
 import (
 	"context"
-	"github.com/backupreport/backupreport/store/logkey"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // origin is where a request came from, as far as it can be trusted: the

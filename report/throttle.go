@@ -3,11 +3,12 @@ package report
 import (
 	"container/list"
 	"fmt"
-	"github.com/backupreport/backupreport/store/logkey"
 	"log/slog"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // LoginLimits bound password guessing, at /login and on the password

@@ -9,9 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/backupreport/backupreport/store/logkey"
 	"github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // Defaults of the per-connection and per-session limits.

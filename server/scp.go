@@ -8,8 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/backupreport/backupreport/store/logkey"
 	"github.com/gliderlabs/ssh"
+
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // scpSinkTarget recognises the command a legacy scp client (scp -O, or any

@@ -12,9 +12,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/backupreport/backupreport/store/logkey"
 	"github.com/gliderlabs/ssh"
 	"github.com/pkg/sftp"
+
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // maxPending bounds the out-of-order SFTP writes held in memory per file.

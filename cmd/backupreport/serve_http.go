@@ -42,7 +42,7 @@ func addHTTPFlags(fs *flag.FlagSet) *httpOptions {
 	d := report.DefaultLoginLimits
 	o := &httpOptions{
 		addr:     fs.String("http-addr", ":8080", "address the web interface listens on (empty: no web interface)"),
-		maxConns: fs.Int("http-max-connections", defaultHTTPMaxConns, "web connections open at once; more are closed at accept (0: no cap)"),
+		maxConns: fs.Int("http-max-connections", report.DefaultMaxConns, "web connections open at once; more are closed at accept (0: no cap)"),
 		cookieSecure: fs.Bool("cookie-secure", false, "always mark cookies Secure (set it behind a TLS proxy that does not send X-Forwarded-Proto;\n"+
 			"without it, cookies are Secure only on requests that came over TLS, directly or through a --trusted-proxy)"),
 		sessionTTL: fs.Duration("session-ttl", 12*time.Hour, "how long a login lasts"),
@@ -107,7 +107,7 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 	if err != nil {
 		return nil, fmt.Errorf("listen for HTTP on %s: %w", *o.addr, err)
 	}
-	ln = newCapListener(ln, *o.maxConns, log, reg)
+	ln = report.CapListener(ln, *o.maxConns, log, reg)
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -231,15 +231,15 @@ func addImport(t *testing.T, src []byte, self bool) []byte {
 	if err != nil || len(f.Imports) == 0 {
 		t.Fatalf("add import: %v", err)
 	}
-	// After the last project import, or else after the last import.
-	at := f.Imports[len(f.Imports)-1]
+	// After the last project import, or else in a group of its own after
+	// the last import.
+	at, line := f.Imports[len(f.Imports)-1], "\n\n\t"+q
 	for _, im := range f.Imports {
 		if strings.HasPrefix(im.Path.Value, `"github.com/backupreport/`) {
-			at = im
+			at, line = im, "\n\t"+q
 		}
 	}
 	off := fset.Position(at.End()).Offset
-	line := "\n\t" + q
 	if len(f.Imports) == 1 && f.Decls[0].(*ast.GenDecl).Lparen == token.NoPos {
 		// import "x" without parentheses
 		start := fset.Position(f.Decls[0].Pos()).Offset
