@@ -29,7 +29,7 @@ func TestResultDoesNotDependOnHowReadsSplitTheInput(t *testing.T) {
 		t.Fatalf("no testdata logs: %v", err)
 	}
 	inputs := map[string][]byte{
-		"progress updates with an error between them": []byte("sending incremental file list\na.pst\n  1,024  50%\r  2,048 100%\rrsync: read errors mapping \"/E/a.pst\": Permission denied (13)\r\n" + sentLine + totalLine + code23),
+		"progress updates with an error between them":  []byte("sending incremental file list\na.pst\n  1,024  50%\r  2,048 100%\rrsync: read errors mapping \"/E/a.pst\": Permission denied (13)\r\n" + sentLine + totalLine + code23),
 		"an over-long line with a final line glued on": []byte("sending incremental file list\n" + strings.Repeat("x", MaxLineLength+100) + code23),
 		"carriage returns only":                        []byte("a\rb\rc\r" + sentLine + totalLine + code23),
 	}
