@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints the start-up figures (issue 11): the whole-process time of
 # `backupreport version` and of `backupreport parse` on an empty log (what
-# every command pays before doing its work; target < 5 ms), and of
+# every command pays before doing its work; target < 5 ms; a Go hello-world
+# is timed too, as the floor of the machine), and of
 # `backupreport parse --json` on a generated ~100 MB log against `wc -l`
 # on the same file (target: ratio >= 0.5). Several runs each, file in the
 # page cache; hyperfine is used when installed (apt install hyperfine),
@@ -29,6 +30,14 @@ log=$dir/rsync-1150000-files.log
 if [ ! -f "$log" ]; then
 	# The parser's benchmark writes the log (and reuses it from there).
 	BACKUPREPORT_BENCH_DIR=$dir go test ./parser -run '^$' -bench 'Parse100MB' -benchtime 1x -count 1 >/dev/null
+fi
+# The floor: a Go hello-world, started the same way on the same machine.
+hello=$dir/hello-bin
+if [ ! -f "$hello" ]; then
+	mkdir -p "$dir/hello-src"
+	printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello") }\n' >"$dir/hello-src/main.go"
+	printf 'module hello\n' >"$dir/hello-src/go.mod"
+	(cd "$dir/hello-src" && go build -o "$hello" .)
 fi
 empty=$dir/empty.log
 : >"$empty"
@@ -58,6 +67,7 @@ mean() {
 	echo "$(echo "$sum / $runs / 1000000000" | bc -l) $(echo "$min / 1000000000" | bc -l)"
 }
 
+read -r h hmin < <(mean "$hello")
 read -r v vmin < <(mean "$bin" version)
 read -r e emin < <(mean "$bin" parse --json "$empty")
 read -r w wmin < <(mean wc -l "$log")
@@ -66,6 +76,7 @@ mb=$(printf '%.0f' "$(echo "$(stat -c %s "$log") / 1000000" | bc -l)")
 ms() { printf '%.2f' "$(echo "$1 * 1000" | bc -l)"; }
 
 printf '%-40s %10s %10s\n' command mean-ms min-ms
+printf '%-40s %10s %10s\n' "Go hello-world (the floor)" "$(ms "$h")" "$(ms "$hmin")"
 printf '%-40s %10s %10s\n' "backupreport version" "$(ms "$v")" "$(ms "$vmin")"
 printf '%-40s %10s %10s\n' "backupreport parse --json (empty log)" "$(ms "$e")" "$(ms "$emin")"
 printf '%-40s %10s %10s\n' "wc -l ($mb MB)" "$(ms "$w")" "$(ms "$wmin")"
