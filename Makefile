@@ -23,6 +23,7 @@ test-deps:
 # Print the speed figures each issue asks for.
 bench: build
 	./scripts/bench-parser.sh
+	./scripts/bench-startup.sh
 	./scripts/bench-ingest.sh
 	./scripts/bench-memory.sh
 

@@ -10,15 +10,16 @@ import (
 	"testing"
 )
 
-// The benchmarks parse generated logs of 100,000 files (about 9 MB) and of
-// about 1 GB. The files are written to $BACKUPREPORT_BENCH_DIR when it is
+// The benchmarks parse generated logs of 100,000 files (about 9 MB), of
+// 1,150,000 files (about 100 MB) and of about 1 GB. The files are written to $BACKUPREPORT_BENCH_DIR when it is
 // set (and reused from there: scripts/bench-parser.sh times `wc -l` on the
 // same files), otherwise to a temporary directory. They report MB/s,
 // allocations per line and heap growth; they assert nothing about time.
 
 const (
-	files9MB = 100_000
-	files1GB = 11_500_000
+	files9MB   = 100_000
+	files100MB = 1_150_000
+	files1GB   = 11_500_000
 )
 
 func benchLog(b *testing.B, files int) string {
@@ -49,6 +50,15 @@ func benchLog(b *testing.B, files int) string {
 
 func BenchmarkParse9MB(b *testing.B) {
 	path := benchLog(b, files9MB)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchParse(b, func() io.Reader { return bytes.NewReader(data) }, int64(len(data)))
+}
+
+func BenchmarkParse100MB(b *testing.B) {
+	path := benchLog(b, files100MB)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		b.Fatal(err)

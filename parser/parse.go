@@ -178,12 +178,30 @@ func (lr *lineReader) hasCR(s, i int) bool {
 // whether it holds a '\r', and false at the end of the input. The slice is
 // valid until the next call.
 func (lr *lineReader) next() (line []byte, cont, cr, ok bool) {
+	// The common case, without a call: a whole line of at most
+	// MaxLineLength in the buffer, no cut line pending. It does what next1
+	// does for it.
+	if !lr.partial {
+		if nl := bytes.IndexByte(lr.buf[lr.scanned:lr.end], '\n'); nl >= 0 {
+			nl += lr.scanned
+			if s := lr.start; nl-s <= MaxLineLength {
+				lr.start, lr.scanned = nl+1, nl+1
+				if lr.crNext < 0 && nl <= lr.crTo {
+					return lr.buf[s:nl], false, false, true
+				}
+				return lr.buf[s:nl], false, lr.hasCR(s, nl), true
+			}
+		}
+	}
 	line, cont, ok = lr.next1()
 	if !ok {
 		return nil, false, false, false
 	}
 	// line is buf[x:x+len(line)]; its capacity tells x.
 	x := cap(lr.buf) - cap(line)
+	if i := x + len(line); lr.crNext < 0 && i <= lr.crTo {
+		return line, cont, false, true // the common case, without a call
+	}
 	return line, cont, lr.hasCR(x, x+len(line)), true
 }
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/backupreport/backupreport/report/password"
 	"github.com/backupreport/backupreport/store"
 )
 
@@ -218,7 +219,7 @@ func (h *Handler) addUser(w http.ResponseWriter, r *http.Request, s *session) er
 	pw := r.PostFormValue("password")
 	generated := pw == ""
 	if generated {
-		pw = GeneratePassword()
+		pw = password.Generate()
 	}
 	u, err := h.db.AddUser(r.Context(), "web:"+s.User.Username, store.User{Username: r.PostFormValue("username"), Role: r.PostFormValue("role"),
 		Email: r.PostFormValue("email")}, pw)

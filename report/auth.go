@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // Cookie names.
@@ -115,7 +116,7 @@ func (h *Handler) authenticate(r *http.Request, allowToken bool) *session {
 	s, err := h.db.SessionByToken(r.Context(), c.Value)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
-			h.log.Error("load session", "err", err)
+			h.log.Error("load session", logkey.Err, err)
 		}
 		return nil
 	}
@@ -200,7 +201,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, _ *session) erro
 	u, err := h.db.Authenticate(r.Context(), username, password)
 	if errors.Is(err, store.ErrBadLogin) {
 		h.wm.loginFailures.WithLabelValues(formLogin).Inc()
-		h.log.Info("login failed", "username", username, "remote_addr", addr)
+		h.log.Info("login failed", logkey.Username, username, logkey.RemoteAddr, addr)
 		p.Error = "Wrong username or password."
 		return h.render(w, r, http.StatusUnauthorized, "login", p)
 	}
@@ -217,7 +218,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, _ *session) erro
 	if err := h.startSession(w, r, u); err != nil {
 		return err
 	}
-	h.log.Info("login", "username", u.Username, "remote_addr", addr)
+	h.log.Info("login", logkey.Username, u.Username, logkey.RemoteAddr, addr)
 	http.Redirect(w, r, p.Next, http.StatusSeeOther)
 	return nil
 }
@@ -332,7 +333,7 @@ func (h *Handler) setup(w http.ResponseWriter, r *http.Request, _ *session) erro
 		p.Error = err.Error()
 		return h.render(w, r, http.StatusBadRequest, "setup", p)
 	}
-	h.log.Info("first admin created", "username", u.Username, "remote_addr", h.originOf(r).Addr)
+	h.log.Info("first admin created", logkey.Username, u.Username, logkey.RemoteAddr, h.originOf(r).Addr)
 	if err := h.startSession(w, r, u); err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/backupreport/backupreport/parser"
+	"github.com/backupreport/backupreport/report/demo"
 	"github.com/backupreport/backupreport/store"
 )
 
@@ -49,7 +50,7 @@ func newEnvWith(t *testing.T, change func(*Config)) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	db.PasswordCost = bcrypt.MinCost
-	res, err := SeedDemo(ctx, db, DemoOptions{Nights: 14, Now: testNow, Location: time.UTC, Seed: 1})
+	res, err := demo.Seed(ctx, db, demo.Options{Nights: 14, Now: testNow, Location: time.UTC, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // reevalWait is how long an exception change waits for the re-evaluation
@@ -49,10 +50,10 @@ func (h *Handler) reevaluate(e store.Exception, s *session, reason string) bool 
 		st, err := h.db.Reevaluate(ctx, store.ReevalOptions{Since: h.cfg.Now().Add(-store.ReevalWindow), OnlyFileErrors: true, ServerID: e.ServerID, CustomerID: e.CustomerID,
 			Actor: actor(s), Reason: reason})
 		if err != nil {
-			h.log.Error("reevaluate", "exception", e.ID, "err", err)
+			h.log.Error("reevaluate", logkey.Exception, e.ID, logkey.Err, err)
 			return
 		}
-		h.log.Info("reevaluated", "exception", e.ID, "results", st.Results, "changed", st.Changed, "duration", st.Duration)
+		h.log.Info("reevaluated", logkey.Exception, e.ID, logkey.Results, st.Results, logkey.Changed, st.Changed, logkey.Duration, st.Duration)
 	}()
 	select {
 	case <-done:

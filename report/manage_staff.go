@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/backupreport/backupreport/report/password"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // updateUser changes a user's role, email and whether the failure emails
@@ -37,7 +39,7 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, s *sessi
 	if err != nil {
 		return err
 	}
-	pw := GeneratePassword()
+	pw := password.Generate()
 	if err := h.db.SetPassword(r.Context(), actor(s), id, pw); err != nil {
 		return err
 	}
@@ -62,7 +64,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, s *sess
 	_, err := h.db.Authenticate(r.Context(), s.User.Username, r.PostFormValue("old"))
 	if errors.Is(err, store.ErrBadLogin) {
 		h.wm.loginFailures.WithLabelValues(formPassword).Inc()
-		h.log.Info("password change: wrong current password", "username", s.User.Username, "remote_addr", addr)
+		h.log.Info("password change: wrong current password", logkey.Username, s.User.Username, logkey.RemoteAddr, addr)
 		p.Error = "Your current password is wrong."
 		return h.renderAccount(w, r, s, http.StatusBadRequest, p, "")
 	}

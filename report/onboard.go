@@ -9,6 +9,7 @@ import (
 
 	"github.com/backupreport/backupreport/keys"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 	"github.com/backupreport/backupreport/store/names"
 )
 
@@ -93,8 +94,8 @@ func (h *Handler) onboardKey(r *http.Request, s *session, f onboardForm) (string
 	if err != nil {
 		return "", err
 	}
-	h.log.Info("onboarded", "customer", o.Customer.Slug, "server", o.Server.Name, "fingerprint", o.Key.Fingerprint,
-		"new_customer", o.NewCustomer, "new_server", o.NewServer)
+	h.log.Info("onboarded", logkey.Customer, o.Customer.Slug, logkey.Server, o.Server.Name, logkey.Fingerprint, o.Key.Fingerprint,
+		logkey.NewCustomer, o.NewCustomer, logkey.NewServer, o.NewServer)
 	var did []string
 	if o.NewCustomer {
 		did = append(did, "customer "+o.Customer.Slug)

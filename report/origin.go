@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // origin is where a request came from, as far as it can be trusted: the
@@ -49,7 +51,7 @@ func (h *Handler) findOrigin(r *http.Request) origin {
 		h.wm.forwardedIgnored.Inc()
 		if h.forwardedWarned.CompareAndSwap(false, true) {
 			h.log.Warn("ignoring X-Forwarded-For and X-Forwarded-Proto from a peer that is not a trusted proxy (set --trusted-proxy if it is one); logged once",
-				"remote_addr", o.Addr)
+				logkey.RemoteAddr, o.Addr)
 		}
 		return o
 	}

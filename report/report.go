@@ -28,6 +28,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // Config holds the web interface's settings; cmd fills it from flags.
@@ -316,7 +317,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, s *session, asJSO
 	case errors.Is(err, context.Canceled):
 		return
 	default:
-		h.log.Error("http request", "method", r.Method, "path", r.URL.Path, "err", err)
+		h.log.Error("http request", logkey.Method, r.Method, logkey.Path, r.URL.Path, logkey.Err, err)
 	}
 	if asJSON {
 		writeJSON(w, status, map[string]string{"error": msg})
@@ -374,7 +375,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", data); err != nil {
-		h.log.Error("render page", "page", name, "path", r.URL.Path, "err", err)
+		h.log.Error("render page", logkey.Page, name, logkey.Path, r.URL.Path, logkey.Err, err)
 		http.Error(w, "the page could not be drawn; the error was logged", http.StatusInternalServerError)
 		return nil
 	}
@@ -389,7 +390,7 @@ func (h *Handler) healthz(w http.ResponseWriter, r *http.Request, _ *session) er
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	if err := h.db.Ping(ctx); err != nil {
-		h.log.Error("healthz", "err", err)
+		h.log.Error("healthz", logkey.Err, err)
 		return writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "error", "error": "database does not answer"})
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

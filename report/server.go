@@ -12,6 +12,7 @@ import (
 
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // historyPageSize is how many results a server page lists at a time.
@@ -230,7 +231,7 @@ func (h *Handler) resultPage(w http.ResponseWriter, r *http.Request, s *session)
 		p.LogStored, p.LogTruncated, p.LogBytes = true, raw.Truncated, raw.OriginalBytes
 		p.Log, p.LogCut, err = readLog(raw, errLines)
 		if err != nil {
-			h.log.Warn("read raw log", "result_id", res.ID, "err", err)
+			h.log.Warn("read raw log", logkey.ResultID, res.ID, logkey.Err, err)
 		}
 	}
 	return h.render(w, r, http.StatusOK, "result", p)
@@ -302,7 +303,7 @@ func (h *Handler) rawLog(w http.ResponseWriter, r *http.Request, _ *session) err
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	if _, err := io.Copy(w, zr); err != nil {
-		h.log.Warn("send raw log", "result_id", res.ID, "err", err)
+		h.log.Warn("send raw log", logkey.ResultID, res.ID, logkey.Err, err)
 	}
 	return nil
 }

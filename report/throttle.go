@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // LoginLimits bound password guessing, at /login and on the password
@@ -151,8 +153,8 @@ func (t *throttle) take(form, username, addr string) time.Duration {
 		if !e.started {
 			e.started = true
 			t.m.throttleStarts.WithLabelValues(c.tab.scope).Inc()
-			t.log.Warn("login throttled", "scope", c.tab.scope, "form", form, "username", truncate(username, maxThrottledName), "remote_addr", addr,
-				"failures", e.fails, "wait", time.Duration(retrySeconds(d))*time.Second)
+			t.log.Warn("login throttled", logkey.Scope, c.tab.scope, logkey.Form, form, logkey.Username, truncate(username, maxThrottledName), logkey.RemoteAddr, addr,
+				logkey.Failures, e.fails, logkey.Wait, time.Duration(retrySeconds(d))*time.Second)
 		}
 	}
 	if wait > 0 {
@@ -170,7 +172,7 @@ func (t *throttle) fail(tab *backoffTable, key string, now time.Time) {
 		t.m.throttleEvicted.WithLabelValues(tab.scope).Inc()
 		if !tab.full {
 			tab.full = true
-			t.log.Warn("login throttle full; forgetting the oldest entries", "scope", tab.scope, "max", tab.max)
+			t.log.Warn("login throttle full; forgetting the oldest entries", logkey.Scope, tab.scope, logkey.Max, tab.max)
 		}
 	}
 	t.gauges()

@@ -20,6 +20,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // The second factor for staff is TOTP (RFC 6238: 30-second steps, six
@@ -105,7 +106,7 @@ func (c *challenges) evictHead(now time.Time) bool {
 	c.wm.pendingDropped.Inc()
 	if !c.full {
 		c.full = true
-		c.log.Warn("logins waiting for their code: full; dropping the oldest", "max", c.max)
+		c.log.Warn("logins waiting for their code: full; dropping the oldest", logkey.Max, c.max)
 	}
 	return true
 }
@@ -291,7 +292,7 @@ func (h *Handler) enrolTOTP(w http.ResponseWriter, r *http.Request, s *session) 
 	if err := h.db.EnableTOTP(r.Context(), actor(s), s.User.ID, secret, step, hashes); err != nil {
 		return err
 	}
-	h.log.Info("second factor enrolled", "username", s.User.Username)
+	h.log.Info("second factor enrolled", logkey.Username, s.User.Username)
 	p.Codes, p.Enrolled = codes, true
 	return h.renderAccount(w, r, s, http.StatusOK, p, "")
 }
@@ -341,7 +342,7 @@ func (h *Handler) resetTOTP(w http.ResponseWriter, r *http.Request, s *session) 
 	if err := h.db.ResetTOTP(r.Context(), actor(s), id); err != nil {
 		return err
 	}
-	h.log.Info("second factor reset", "username", s.User.Username, "user_id", id)
+	h.log.Info("second factor reset", logkey.Username, s.User.Username, logkey.UserID, id)
 	if id == s.User.ID {
 		if err := h.startSession(w, r, s.User); err != nil {
 			return err
@@ -447,7 +448,7 @@ func (h *Handler) loginCode(w http.ResponseWriter, r *http.Request, _ *session) 
 	}
 	if !ok {
 		h.wm.loginFailures.WithLabelValues(formCode).Inc()
-		h.log.Info("login code wrong", "username", ch.username, "remote_addr", addr)
+		h.log.Info("login code wrong", logkey.Username, ch.username, logkey.RemoteAddr, addr)
 		if h.codes.failed(key) >= h.cfg.LoginCodeTries {
 			h.codes.drop(key)
 			p.NeedCode = false
@@ -469,7 +470,7 @@ func (h *Handler) loginCode(w http.ResponseWriter, r *http.Request, _ *session) 
 	if err := h.startSession(w, r, u); err != nil {
 		return err
 	}
-	h.log.Info("login", "username", u.Username, "remote_addr", addr, "second_factor", true)
+	h.log.Info("login", logkey.Username, u.Username, logkey.RemoteAddr, addr, logkey.SecondFactor, true)
 	http.Redirect(w, r, ch.next, http.StatusSeeOther)
 	return nil
 }

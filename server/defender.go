@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // Defaults of DefenderConfig, in the spirit of fail2ban's sshd jail and
@@ -313,12 +314,12 @@ func (d *Defender) Fail(ip netip.Addr, score int, kind eventKind) bool {
 	d.mu.Unlock()
 
 	d.bansStarted.Inc()
-	d.log.Warn("ssh address banned", "remote_addr", b.Address, "score", b.Score, "duration", dur.String(), "level", b.Level,
-		"until", b.Until.UTC().Format(time.RFC3339), "reason", b.Reason)
+	d.log.Warn("ssh address banned", logkey.RemoteAddr, b.Address, logkey.Score, b.Score, logkey.Duration, dur.String(), logkey.Level, b.Level,
+		logkey.Until, b.Until.UTC().Format(time.RFC3339), logkey.Reason, b.Reason)
 	if d.db != nil {
 		if err := d.db.SaveBan(context.Background(), b); err != nil {
 			// It stays pending, so reloads keep it here all the same.
-			d.log.Warn("save ssh ban", "remote_addr", b.Address, "err", err)
+			d.log.Warn("save ssh ban", logkey.RemoteAddr, b.Address, logkey.Err, err)
 			return true
 		}
 	}
@@ -544,7 +545,7 @@ func (d *Defender) Lift(ctx context.Context, actor, address string) error {
 	if storeErr != nil && !(had && errors.Is(storeErr, store.ErrNotFound)) {
 		return storeErr
 	}
-	d.log.Info("ssh ban lifted", "remote_addr", key, "actor", actor)
+	d.log.Info("ssh ban lifted", logkey.RemoteAddr, key, logkey.Actor, actor)
 	return nil
 }
 
@@ -580,7 +581,7 @@ func (d *Defender) Load(ctx context.Context) error {
 	for _, b := range bs {
 		k, err := parseKey(b.Address)
 		if err != nil {
-			d.log.Warn("ssh ban in the store has a bad address", "remote_addr", b.Address, "err", err)
+			d.log.Warn("ssh ban in the store has a bad address", logkey.RemoteAddr, b.Address, logkey.Err, err)
 			continue
 		}
 		fresh[k] = &banRecord{Ban: b}
@@ -616,13 +617,13 @@ func (d *Defender) Run(ctx context.Context) {
 		case <-t.C:
 		}
 		if err := d.Load(ctx); err != nil && ctx.Err() == nil {
-			d.log.Warn("reload ssh bans", "err", err)
+			d.log.Warn("reload ssh bans", logkey.Err, err)
 		}
 		d.summarize()
 		if now := d.now(); d.db != nil && now.Sub(lastPurge) >= time.Hour {
 			lastPurge = now
 			if _, err := d.db.PurgeBans(ctx, now.Add(-d.cfg.Memory)); err != nil && ctx.Err() == nil {
-				d.log.Warn("purge ssh bans", "err", err)
+				d.log.Warn("purge ssh bans", logkey.Err, err)
 			}
 		}
 	}
@@ -643,7 +644,7 @@ func (d *Defender) summarize() {
 	clear(d.refusals)
 	d.mu.Unlock()
 	if n > 0 {
-		d.log.Info("ssh connections refused while banned", "count", n, "addresses", addrs, "busiest", formatKey(top), "busiest_count", topN)
+		d.log.Info("ssh connections refused while banned", logkey.Count, n, logkey.Addresses, addrs, logkey.Busiest, formatKey(top), logkey.BusiestCount, topN)
 	}
 }
 

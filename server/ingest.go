@@ -12,6 +12,7 @@ import (
 
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 	"github.com/backupreport/backupreport/store/names"
 )
 
@@ -91,7 +92,7 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	case errors.Is(err, store.ErrNotFound):
 		return "", refuse("unknown_server", "server %q is not registered for customer %q; ask your MSP to add it", name, customer)
 	case err != nil:
-		s.log.Error("find server for upload", "customer", customer, "server", name, "err", err)
+		s.log.Error("find server for upload", logkey.Customer, customer, logkey.Server, name, logkey.Err, err)
 		return "", errStoreFailed
 	}
 	// Names are compared the way the database compares them (ASCII case
@@ -106,7 +107,7 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		exs, err = s.db.ExceptionsFor(ctx, srv.ID)
 	}
 	if err != nil {
-		s.log.Error("load exceptions for upload", "customer", srv.Customer, "server", srv.Name, "err", err)
+		s.log.Error("load exceptions for upload", logkey.Customer, srv.Customer, logkey.Server, srv.Name, logkey.Err, err)
 		return "", errStoreFailed
 	}
 
@@ -119,16 +120,16 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	held, waited, err := s.budget.acquire(ctx, need)
 	if err != nil {
 		if errors.Is(err, errBusy) {
-			s.log.Warn("upload refused: upload memory budget spent", "customer", srv.Customer, "server", srv.Name,
-				"waited", s.budget.wait.String(), "limit_bytes", s.budget.limit, "remote_addr", ctx.RemoteAddr().String())
+			s.log.Warn("upload refused: upload memory budget spent", logkey.Customer, srv.Customer, logkey.Server, srv.Name,
+				logkey.Waited, s.budget.wait.String(), logkey.LimitBytes, s.budget.limit, logkey.RemoteAddr, ctx.RemoteAddr().String())
 			return "", err
 		}
 		return "", errStoreFailed // the client left while it waited
 	}
 	defer s.budget.release(held)
 	if waited {
-		s.log.Info("upload waited for the upload memory budget", "customer", srv.Customer, "server", srv.Name,
-			"limit_bytes", s.budget.limit, "remote_addr", ctx.RemoteAddr().String())
+		s.log.Info("upload waited for the upload memory budget", logkey.Customer, srv.Customer, logkey.Server, srv.Name,
+			logkey.LimitBytes, s.budget.limit, logkey.RemoteAddr, ctx.RemoteAddr().String())
 	}
 	if src.granted != nil {
 		src.granted()
@@ -140,7 +141,7 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	defer func() {
 		if !stored {
 			if err := keeper.discard(); err != nil {
-				s.log.Error("discard log of upload not stored", "customer", srv.Customer, "server", srv.Name, "err", err)
+				s.log.Error("discard log of upload not stored", logkey.Customer, srv.Customer, logkey.Server, srv.Name, logkey.Err, err)
 			}
 		}
 	}()
@@ -169,8 +170,8 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		refused = refuse("time_limit", "upload refused: it took longer than the %s limit (--max-upload-time); recorded as failed", s.cfg.MaxUploadTime)
 	case src.failed != nil && src.failed() != nil:
 		err := src.failed()
-		s.log.Info("upload ended by the client with an error; nothing stored", "customer", srv.Customer, "server", srv.Name,
-			"protocol", src.protocol, "remote_addr", u.RemoteAddr, "err", err)
+		s.log.Info("upload ended by the client with an error; nothing stored", logkey.Customer, srv.Customer, logkey.Server, srv.Name,
+			logkey.Protocol, src.protocol, logkey.RemoteAddr, u.RemoteAddr, logkey.Err, err)
 		return "", err
 	case readErr != nil || (src.complete != nil && !src.complete()):
 		if s.isClosing() {
@@ -190,7 +191,7 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	u.Result = res
 	if u.Log, err = keeper.finish(); err != nil {
 		s.metrics.Uploads.WithLabelValues("error").Inc()
-		s.log.Error("store upload log", "customer", srv.Customer, "server", srv.Name, "err", err)
+		s.log.Error("store upload log", logkey.Customer, srv.Customer, logkey.Server, srv.Name, logkey.Err, err)
 		return "", errStoreFailed
 	}
 	// A key revoked while it uploaded stores nothing.
@@ -203,7 +204,7 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	saved, err := s.db.StoreUpload(saveCtx, u)
 	if err != nil {
 		s.metrics.Uploads.WithLabelValues("error").Inc()
-		s.log.Error("store upload", "customer", srv.Customer, "server", srv.Name, "err", err)
+		s.log.Error("store upload", logkey.Customer, srv.Customer, logkey.Server, srv.Name, logkey.Err, err)
 		return "", errStoreFailed
 	}
 	stored = true
@@ -212,7 +213,7 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		srv = saved.Server
 	}
 	if saved.Registered {
-		s.log.Info("server registered by upload", "customer", srv.Customer, "server", srv.Name)
+		s.log.Info("server registered by upload", logkey.Customer, srv.Customer, logkey.Server, srv.Name)
 	}
 	s.metrics.ParseDuration.Observe(time.Since(start).Seconds())
 	s.enforceQuota(ctx, id.key.CustomerID)
@@ -222,9 +223,9 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	}
 	s.metrics.Uploads.WithLabelValues(label).Inc()
 	failing, excepted, vanished := store.CountFileErrors(res.FileErrors)
-	s.log.Info("report stored", "customer", srv.Customer, "server", srv.Name, "result_id", resultID, "code", res.Code,
-		"status", res.Status, "file_errors", failing, "excepted_errors", excepted, "bytes", capped.n,
-		"interrupted", u.Interrupted, "protocol", src.protocol, "remote_addr", u.RemoteAddr)
+	s.log.Info("report stored", logkey.Customer, srv.Customer, logkey.Server, srv.Name, logkey.ResultID, resultID, logkey.Code, res.Code,
+		logkey.Status, res.Status, logkey.FileErrors, failing, logkey.ExceptedErrors, excepted, logkey.Bytes, capped.n,
+		logkey.Interrupted, u.Interrupted, logkey.Protocol, src.protocol, logkey.RemoteAddr, u.RemoteAddr)
 	if refused != nil {
 		return "", refused
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // Defaults of the per-connection and per-session limits.
@@ -153,7 +155,7 @@ func (s *Server) watchSession(srv *ssh.Server, conn *gossh.ServerConn, newChan g
 	defer s.slots.release(id.key.ID)
 	if waited := time.Since(waitStart); waited > time.Second {
 		s.metrics.SessionWaits.Inc()
-		s.log.Info("ssh session waited for a free slot", "customer", id.key.Customer, "waited", waited.Round(time.Millisecond).String())
+		s.log.Info("ssh session waited for a free slot", logkey.Customer, id.key.Customer, logkey.Waited, waited.Round(time.Millisecond).String())
 	}
 	ssh.DefaultSessionHandler(srv, conn, &watchedChannel{NewChannel: newChan, ctx: ctx, s: s}, ctx)
 }

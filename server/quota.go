@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // StorageMetrics count what quotas and retention delete. Both the SSH side
@@ -66,6 +67,6 @@ func (s *Server) enforceQuota(ctx context.Context, customerID int64) {
 	st, err := s.db.EnforceLogQuota(ctx, customerID, max(s.cfg.LogQuota, 0), store.PruneOptions{})
 	s.cfg.StorageMetrics.Record(s.log, st)
 	if err != nil {
-		s.log.Warn("log quota", "customer", st.Customer, "err", err)
+		s.log.Warn("log quota", logkey.Customer, st.Customer, logkey.Err, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // DefaultRevokeCheck is how often open connections' keys are checked for
@@ -116,7 +117,7 @@ func (s *Server) watchRevocations(ctx context.Context) {
 			}
 			if n := s.logins.closeKey(keyID); n > 0 {
 				s.metrics.RevokedClosed.Add(float64(n))
-				s.log.Info("ssh connections closed: key revoked", "fingerprint", fp, "connections", n)
+				s.log.Info("ssh connections closed: key revoked", logkey.Fingerprint, fp, logkey.Connections, n)
 			}
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/gliderlabs/ssh"
+
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // scpSinkTarget recognises the command a legacy scp client (scp -O, or any
@@ -70,7 +72,7 @@ func (s *Server) handleSCP(sess ssh.Session, id *identity, target string) {
 			break
 		}
 		if err != nil {
-			s.log.Info("scp upload ended early", "remote_addr", sess.RemoteAddr().String(), "err", err)
+			s.log.Info("scp upload ended early", logkey.RemoteAddr, sess.RemoteAddr().String(), logkey.Err, err)
 			sess.Exit(1)
 			return
 		}

@@ -21,6 +21,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // Config holds the SSH endpoint's settings. cmd fills it from flags.
@@ -169,7 +170,7 @@ func New(db *store.DB, cfg Config) *Server {
 		// message first.
 		MaxTimeout: backstop(cfg.MaxUploadTime, cfg.LoginGraceTime),
 		ConnectionFailedCallback: func(conn net.Conn, err error) {
-			s.log.Info("ssh handshake failed", "remote_addr", conn.RemoteAddr().String(), "err", err)
+			s.log.Info("ssh handshake failed", logkey.RemoteAddr, conn.RemoteAddr().String(), logkey.Err, err)
 		},
 	}
 	for _, h := range cfg.HostSigners {
@@ -250,8 +251,8 @@ func (s *Server) acceptKey(ctx ssh.Context, key ssh.PublicKey) bool {
 			reason = err.Error()
 		}
 		s.metrics.AuthFailures.Inc()
-		s.log.Info("ssh key refused", "remote_addr", ctx.RemoteAddr().String(), "client_version", ctx.ClientVersion(),
-			"key_type", key.Type(), "fingerprint", fp, "reason", reason)
+		s.log.Info("ssh key refused", logkey.RemoteAddr, ctx.RemoteAddr().String(), logkey.ClientVersion, ctx.ClientVersion(),
+			logkey.KeyType, key.Type(), logkey.Fingerprint, fp, logkey.Reason, reason)
 		if err == nil || errors.Is(err, store.ErrNotFound) { // not a database failure
 			s.scoreRefusedKey(ctx)
 		}
@@ -267,11 +268,11 @@ func (s *Server) recordLogin(ctx ssh.Context, conn gossh.ConnMetadata, k store.K
 		alg := am.Algorithms()
 		l.Kex, l.Cipher, l.MAC = alg.KeyExchange, alg.Read.Cipher, alg.Read.MAC
 	}
-	s.log.Info("ssh login", "customer", k.Customer, "server", k.Server, "fingerprint", k.Fingerprint, "key_type", k.Type,
-		"signature_algorithm", sigAlgo, "client_version", l.ClientVersion, "kex", l.Kex, "cipher", l.Cipher, "mac", l.MAC,
-		"remote_addr", l.RemoteAddr)
+	s.log.Info("ssh login", logkey.Customer, k.Customer, logkey.Server, k.Server, logkey.Fingerprint, k.Fingerprint, logkey.KeyType, k.Type,
+		logkey.SignatureAlgorithm, sigAlgo, logkey.ClientVersion, l.ClientVersion, logkey.Kex, l.Kex, logkey.Cipher, l.Cipher, logkey.MAC, l.MAC,
+		logkey.RemoteAddr, l.RemoteAddr)
 	if err := s.db.RecordLogin(context.WithoutCancel(ctx), k.Fingerprint, l); err != nil {
-		s.log.Warn("record login", "fingerprint", k.Fingerprint, "err", err)
+		s.log.Warn("record login", logkey.Fingerprint, k.Fingerprint, logkey.Err, err)
 	}
 }
 

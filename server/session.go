@@ -8,6 +8,7 @@ import (
 	"github.com/gliderlabs/ssh"
 
 	"github.com/backupreport/backupreport/keys"
+	"github.com/backupreport/backupreport/store/logkey"
 	"github.com/backupreport/backupreport/store/names"
 )
 
@@ -113,8 +114,8 @@ func (s *Server) forcedCommand(sess ssh.Session, id *identity, raw string) (Comm
 	if len(raw) > 200 {
 		raw = raw[:200] + "..."
 	}
-	s.log.Info("ssh forced command", "remote_addr", sess.RemoteAddr().String(), "customer", id.key.Customer, "server", id.key.Server,
-		"fingerprint", id.key.Fingerprint, "client_command", raw, "forced_command", id.key.ForcedCommand)
+	s.log.Info("ssh forced command", logkey.RemoteAddr, sess.RemoteAddr().String(), logkey.Customer, id.key.Customer, logkey.Server, id.key.Server,
+		logkey.Fingerprint, id.key.Fingerprint, logkey.ClientCommand, raw, logkey.ForcedCommand, id.key.ForcedCommand)
 	return Command{Path: "/reports/" + id.key.Customer + "/" + id.key.Server + ".out"}, nil
 }
 
@@ -143,7 +144,7 @@ func (s *Server) noteRefusal(sess ssh.Session, err error) {
 		reason = r.reason
 		s.metrics.Refused.WithLabelValues(reason).Inc()
 	}
-	s.log.Info("ssh request refused", "remote_addr", sess.RemoteAddr().String(), "reason", reason, "err", err)
+	s.log.Info("ssh request refused", logkey.RemoteAddr, sess.RemoteAddr().String(), logkey.Reason, reason, logkey.Err, err)
 }
 
 // target resolves an upload path for an identity: the path must name the

@@ -15,6 +15,8 @@ import (
 
 	"github.com/gliderlabs/ssh"
 	"github.com/pkg/sftp"
+
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // maxPending bounds the out-of-order SFTP writes held in memory per file.
@@ -67,7 +69,7 @@ func (s *Server) handleSFTP(sess ssh.Session) {
 	h := sftp.Handlers{FileGet: j, FilePut: j, FileCmd: j, FileList: j}
 	rs := sftp.NewRequestServer(ch, h, sftp.WithStartDirectory("/reports/"+id.key.Customer))
 	if err := rs.Serve(); err != nil && !errors.Is(err, io.EOF) {
-		s.log.Info("sftp session ended", "remote_addr", sess.RemoteAddr().String(), "err", err)
+		s.log.Info("sftp session ended", logkey.RemoteAddr, sess.RemoteAddr().String(), logkey.Err, err)
 	}
 	// Not rs.Close(): it would close the channel before the exit status,
 	// and scp (in SFTP mode) counts a missing exit status as a failure.
@@ -261,7 +263,7 @@ type uploadFile struct {
 func (f uploadFile) ReadAt([]byte, int64) (int, error) {
 	f.j.s.metrics.Refused.WithLabelValues("sftp_read").Inc()
 	if f.j.readLogged.CompareAndSwap(false, true) { // once per session: a client may read in a loop
-		f.j.s.log.Info("sftp read on an upload handle refused", "remote_addr", f.j.sess.RemoteAddr().String())
+		f.j.s.log.Info("sftp read on an upload handle refused", logkey.RemoteAddr, f.j.sess.RemoteAddr().String())
 	}
 	return 0, errReadUpload
 }
@@ -270,7 +272,7 @@ func (j *jail) openUpload(r *sftp.Request) (*orderedWriter, error) {
 	p := path.Clean(r.Filepath)
 	if _, _, err := j.s.target(j.id, p); err != nil {
 		j.s.metrics.Refused.WithLabelValues(err.(*refusal).reason).Inc()
-		j.s.log.Info("sftp upload refused", "remote_addr", j.sess.RemoteAddr().String(), "path", p, "err", err)
+		j.s.log.Info("sftp upload refused", logkey.RemoteAddr, j.sess.RemoteAddr().String(), logkey.Path, p, logkey.Err, err)
 		return nil, fmt.Errorf("%w: %v", sftp.ErrSSHFxPermissionDenied, err)
 	}
 	if !j.busy.CompareAndSwap(false, true) {

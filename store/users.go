@@ -196,8 +196,11 @@ func (db *DB) SetUserActive(ctx context.Context, actor string, userID int64, act
 }
 
 // dummyHash is compared against when a username is unknown, so that a
-// failed login takes as long whether or not the user exists.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("backupreport-dummy-password"), bcrypt.DefaultCost)
+// failed login takes as long whether or not the user exists. It is a
+// bcrypt hash at bcrypt.DefaultCost written out here, not computed: a
+// computed one cost every command ~50 ms at start, and a lazily computed
+// one would make the first unknown-user login slower than the others.
+var dummyHash = []byte("$2a$10$.w1LjxsokdK25bys2nOt3OmMV2JWB/fuNWO5z9uf9IovhX48MmGJG")
 
 // Authenticate checks a username (ignoring case) and password. It returns
 // ErrBadLogin for every kind of refusal.

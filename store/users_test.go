@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestAddUserAndAuthenticate(t *testing.T) {
@@ -121,5 +123,17 @@ func TestSessionsAndTokens(t *testing.T) {
 	}
 	if _, err := db.UserByAPIToken(ctx, api); !errors.Is(err, ErrNotFound) {
 		t.Errorf("revoked token still works: %v", err)
+	}
+}
+
+// The unknown-user comparison must cost what a real one does: the
+// written-out dummy hash is a valid bcrypt hash at the default cost.
+func TestDummyHashIsDefaultCost(t *testing.T) {
+	cost, err := bcrypt.Cost(dummyHash)
+	if err != nil || cost != bcrypt.DefaultCost {
+		t.Fatalf("bcrypt.Cost(dummyHash) = %d, %v; want %d", cost, err, bcrypt.DefaultCost)
+	}
+	if err := bcrypt.CompareHashAndPassword(dummyHash, []byte("backupreport-dummy-password")); err != nil {
+		t.Fatalf("dummy hash does not match its password: %v", err)
 	}
 }

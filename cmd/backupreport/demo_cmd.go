@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	web "github.com/backupreport/backupreport/report"
+	"github.com/backupreport/backupreport/report/demo"
 	"github.com/backupreport/backupreport/store"
 )
 
@@ -54,7 +54,7 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 		}
 		return a.fail("%s holds demo data already; delete the folder to start over, or pass --if-new", *data)
 	}
-	res, err := web.SeedDemo(ctx, db, web.DemoOptions{Nights: *nights, Location: loc})
+	res, err := demo.Seed(ctx, db, demo.Options{Nights: *nights, Location: loc})
 	if err != nil {
 		return a.fail("demo: %v", err)
 	}

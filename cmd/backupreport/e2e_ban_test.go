@@ -27,7 +27,7 @@ func TestBanAfterFailedLogins(t *testing.T) {
 	good := in.newKey("good", "ed25519", 0)
 	in.addKey("acme", good)
 	stranger := in.newKey("stranger", "ed25519", 0)
-	rep := report(t, "real-success")
+	rep := statsOut(t, "real-success")
 	const cmd = "cat > /reports/acme/exch01.out"
 	if r := in.upload(good, cmd, rep); r.code != 0 {
 		t.Fatalf("the good key before any ban: exit %d\n%s", r.code, r.stderr)

@@ -42,7 +42,7 @@ func newMatrix(t *testing.T) *matrix {
 		m.keys[typ] = in.newKey("id_"+typ, typ, bits)
 		in.addKey("acme", m.keys[typ])
 	}
-	os.WriteFile(m.src, report(t, "real-success"), 0o600)
+	os.WriteFile(m.src, statsOut(t, "real-success"), 0o600)
 	m.hostFP = strings.Fields(run(t, nil, "ssh-keygen", "-lf", filepath.Join(in.data, "ssh_host_ed25519_key")).stdout)[1]
 	return m
 }
@@ -154,7 +154,7 @@ func testLibssh(t *testing.T, m *matrix) {
 	for typ, key := range m.keys {
 		t.Run("exec with "+typ, func(t *testing.T) {
 			server := "libssh-exec-" + typ
-			r := run(t, bytes.NewReader(report(t, "real-success")), client, "exec", "127.0.0.1", m.sshPort, key, "cat > /reports/acme/"+server+".out")
+			r := run(t, bytes.NewReader(statsOut(t, "real-success")), client, "exec", "127.0.0.1", m.sshPort, key, "cat > /reports/acme/"+server+".out")
 			if r.code != 0 || !strings.Contains(r.stderr, "backupreport: stored acme/"+server) {
 				t.Fatalf("exit %d, stderr %q\n%s", r.code, r.stderr, m.logs.String())
 			}
@@ -163,7 +163,7 @@ func testLibssh(t *testing.T, m *matrix) {
 		t.Run("scp with "+typ, func(t *testing.T) {
 			// libssh sends scp -t '/reports/acme/...'.
 			server := "libssh-scp-" + typ
-			r := run(t, bytes.NewReader(report(t, "real-success")), client, "scp", "127.0.0.1", m.sshPort, key, "/reports/acme/"+server+".out")
+			r := run(t, bytes.NewReader(statsOut(t, "real-success")), client, "scp", "127.0.0.1", m.sshPort, key, "/reports/acme/"+server+".out")
 			if r.code != 0 {
 				t.Fatalf("exit %d, stderr %q\n%s", r.code, r.stderr, m.logs.String())
 			}
@@ -215,7 +215,7 @@ c.close()
 // testParamiko uploads with paramiko's SFTPClient.put and exec_command.
 func testParamiko(t *testing.T, m *matrix) {
 	py := python(t)
-	size := len(report(t, "real-success"))
+	size := len(statsOut(t, "real-success"))
 	for typ, key := range m.keys {
 		t.Run("put and exec with "+typ, func(t *testing.T) {
 			name := "paramiko-" + typ
@@ -270,7 +270,7 @@ func testPsftpAndPlinkCommandFile(t *testing.T, m *matrix) {
 			server := "plink-m-" + typ
 			cmds := filepath.Join(m.dir, "cmd-"+typ+".txt")
 			os.WriteFile(cmds, []byte("cat > /reports/acme/"+server+".out\r\n\r\n"), 0o600)
-			r := run(t, bytes.NewReader(report(t, "real-success")), "plink", "-batch", "-ssh", "-P", m.sshPort, "-i", ppk, "-hostkey", m.hostFP,
+			r := run(t, bytes.NewReader(statsOut(t, "real-success")), "plink", "-batch", "-ssh", "-P", m.sshPort, "-i", ppk, "-hostkey", m.hostFP,
 				"-m", cmds, "backup@127.0.0.1")
 			if r.code != 0 {
 				t.Fatalf("plink -m: exit %d, stderr %q\n%s", r.code, r.stderr, m.logs.String())
@@ -307,7 +307,7 @@ func TestForcedCommandKeys(t *testing.T) {
 		t.Errorf("key list --json = %+v, want the imported key's forced command and none on the other", ks)
 	}
 
-	rep := report(t, "real-success")
+	rep := statsOut(t, "real-success")
 	n := 0
 	for _, c := range []struct{ name, command string }{
 		{"no command (a shell request with stdin)", ""},

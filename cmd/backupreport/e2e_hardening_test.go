@@ -38,7 +38,7 @@ func TestRealSSHUploadTimeLimit(t *testing.T) {
 	in.mustCLI("customer", "add", "acme")
 	key := in.newKey("id_ed25519", "ed25519", 0)
 	in.addKey("acme", key)
-	lines := strings.SplitAfter(string(report(t, "hand-cygwin-ssh-code23")), "\n")
+	lines := strings.SplitAfter(string(statsOut(t, "hand-cygwin-ssh-code23")), "\n")
 	args := append(in.sshArgs(key), "backup@127.0.0.1", "cat > /reports/acme/slow01.out")
 	r := run(t, &slowReader{lines: lines, pause: 200 * time.Millisecond}, "ssh", args...)
 	if r.code != 1 || !strings.Contains(r.stderr, "took longer than the 1s limit") {
@@ -119,7 +119,7 @@ func TestRealSSHUploadsWhileStrangersHoldConnections(t *testing.T) {
 	if dropped != 35 {
 		t.Errorf("%d of 40 silent connections from one source dropped, want 35", dropped)
 	}
-	if r := in.upload(key, "cat > /reports/acme/fs01.out", report(t, "hand-cygwin-ssh-code23")); r.code != 0 {
+	if r := in.upload(key, "cat > /reports/acme/fs01.out", statsOut(t, "hand-cygwin-ssh-code23")); r.code != 0 {
 		t.Fatalf("upload beside 5 silent connections: exit %d\n%s", r.code, r.stderr)
 	}
 	if !strings.Contains(in.logs.String(), "ssh connection dropped at accept") {

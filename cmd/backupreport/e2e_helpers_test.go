@@ -290,8 +290,8 @@ func (in *instance) historyLen(server string) int {
 	return len(rows)
 }
 
-// report reads a stats.out from testdata.
-func report(t *testing.T, name string) []byte {
+// statsOut reads a stats.out from testdata.
+func statsOut(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "rsync", name, "stats.out"))
 	if err != nil {

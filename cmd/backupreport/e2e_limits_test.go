@@ -50,7 +50,7 @@ func TestInterruptedUploadIsKept(t *testing.T) {
 	in.mustCLI("customer", "add", "acme")
 	key := in.newKey("k", "ed25519", 0)
 	in.addKey("acme", key)
-	full := report(t, "hand-cygwin-ssh-code23")
+	full := statsOut(t, "hand-cygwin-ssh-code23")
 	cut := bytes.Index(full, []byte("\nsent ")) // before the summary and the final line
 	for _, c := range []struct {
 		name, server string
@@ -98,7 +98,7 @@ func TestUploadCap(t *testing.T) {
 		t.Errorf("over the cap stored as %+v", rows[0])
 	}
 	// Under the upload cap but over the log cap: parsed whole, stored.
-	long := append(bytes.Repeat([]byte("/cygdrive/E/shares/x.txt\n"), 600), report(t, "real-success")...)
+	long := append(bytes.Repeat([]byte("/cygdrive/E/shares/x.txt\n"), 600), statsOut(t, "real-success")...)
 	r = in.upload(key, "cat > /reports/acme/long.out", long)
 	if r.code != 0 {
 		t.Fatalf("long log: exit %d %q", r.code, r.stderr)
@@ -124,7 +124,7 @@ func TestLegacyCrypto(t *testing.T) {
 		in.addKey("acme", key)
 		for _, cipher := range []string{"aes128-cbc", "3des-cbc"} {
 			opts := append(append([]string{}, old...), "-o", "Ciphers="+cipher)
-			r := in.upload(key, "cat > /reports/acme/old.out", report(t, "real-success"), opts...)
+			r := in.upload(key, "cat > /reports/acme/old.out", statsOut(t, "real-success"), opts...)
 			if legacy && r.code != 0 {
 				t.Errorf("--legacy-crypto with %s: exit %d %q", cipher, r.code, r.stderr)
 			}
@@ -158,7 +158,7 @@ func TestHostKeysPersistAndImport(t *testing.T) {
 	for _, h := range hostKeys {
 		flags = append(flags, "--host-key", h.file)
 	}
-	rep := report(t, "real-success")
+	rep := statsOut(t, "real-success")
 	// strict uploads with known_hosts holding only pub, for algorithm alg.
 	strict := func(in *instance, key, pub, alg string) runResult {
 		pubKey, _ := os.ReadFile(pub)
@@ -212,7 +212,7 @@ func TestShutdownLetsUploadsFinish(t *testing.T) {
 	in.mustCLI("customer", "add", "acme")
 	key := in.newKey("k", "ed25519", 0)
 	in.addKey("acme", key)
-	rep := report(t, "hand-cygwin-ssh-code23")
+	rep := statsOut(t, "hand-cygwin-ssh-code23")
 	cmd := exec.Command("ssh", append(in.sshArgs(key), "x@127.0.0.1", "cat > /reports/acme/slow.out")...)
 	stdin, _ := cmd.StdinPipe()
 	var stderr bytes.Buffer
@@ -267,7 +267,7 @@ func TestKeyImport(t *testing.T) {
 		t.Errorf("import: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	// The imported DSA key uploads as before.
-	if r := in.upload(b, "cat > /reports/bigcorp/fs1.out", report(t, "real-success"), "-o", "PubkeyAcceptedAlgorithms=+ssh-dss"); r.code != 0 {
+	if r := in.upload(b, "cat > /reports/bigcorp/fs1.out", statsOut(t, "real-success"), "-o", "PubkeyAcceptedAlgorithms=+ssh-dss"); r.code != 0 {
 		t.Errorf("imported DSA key: exit %d %q", r.code, r.stderr)
 	}
 	if got := in.status()["bigcorp/fs1"]; got.Status != "ok" {

@@ -20,7 +20,7 @@ func TestNamingRule(t *testing.T) {
 	in.mustCLI("server", "add", "acme/Büro")
 	key := in.newKey("acme", "ed25519", 0)
 	in.addKey("acme", key)
-	rep := report(t, "real-success")
+	rep := statsOut(t, "real-success")
 
 	t.Run("the CLI refuses", func(t *testing.T) {
 		for _, c := range []struct {

@@ -24,7 +24,7 @@ func TestUploadLikeBackupBat(t *testing.T) {
 	in.addKey("acme", key)
 	in.mustCLI("exception", "add", "acme", "*.pst", "--note", "Outlook is backed up by VSS")
 
-	r := in.upload(key, "cat > /reports/acme/exch01.out", report(t, "hand-cygwin-ssh-code23"))
+	r := in.upload(key, "cat > /reports/acme/exch01.out", statsOut(t, "hand-cygwin-ssh-code23"))
 	if r.code != 0 {
 		t.Fatalf("upload: exit %d, stderr %q\nserver log:\n%s", r.code, r.stderr, in.logs.String())
 	}
@@ -63,7 +63,7 @@ func TestCommandVariants(t *testing.T) {
 	in.addKey("acme", key)
 	key2 := in.newKey("k2", "ed25519", 0)
 	in.addKey("Big Corp", key2)
-	ok := report(t, "real-success")
+	ok := statsOut(t, "real-success")
 	for i, c := range []struct{ key, command, server string }{
 		{key, "cat >/reports/acme/s1.out", "acme/s1"},
 		{key, "cat>/reports/acme/s2.out", "acme/s2"},
@@ -102,7 +102,7 @@ func TestRefusals(t *testing.T) {
 	revoked := in.newKey("revoked", "ecdsa", 256)
 	fp := in.addKey("acme", revoked)
 	in.mustCLI("key", "revoke", fp)
-	rep := report(t, "real-success")
+	rep := statsOut(t, "real-success")
 
 	cases := []struct {
 		name, key, command string
@@ -188,12 +188,12 @@ func TestAutoRegisterOff(t *testing.T) {
 	in.mustCLI("customer", "add", "acme")
 	key := in.newKey("k", "ed25519", 0)
 	in.addKey("acme", key)
-	r := in.upload(key, "cat > /reports/acme/newbox.out", report(t, "real-success"))
+	r := in.upload(key, "cat > /reports/acme/newbox.out", statsOut(t, "real-success"))
 	if r.code != 1 || !strings.Contains(r.stderr, "not registered") {
 		t.Fatalf("exit %d, stderr %q; want a refusal", r.code, r.stderr)
 	}
 	in.mustCLI("server", "add", "acme/newbox")
-	if r := in.upload(key, "cat > /reports/acme/newbox.out", report(t, "real-success")); r.code != 0 {
+	if r := in.upload(key, "cat > /reports/acme/newbox.out", statsOut(t, "real-success")); r.code != 0 {
 		t.Fatalf("registered server refused: %q", r.stderr)
 	}
 }
@@ -207,7 +207,7 @@ func TestOldClients(t *testing.T) {
 	in.addKey("acme", dsa)
 	rsa := in.newKey("id_rsa", "rsa", 2048)
 	in.addKey("acme", rsa)
-	rep := report(t, "real-success")
+	rep := statsOut(t, "real-success")
 	for _, c := range []struct {
 		name, key, server, sigAlgo string
 		opts                       []string
@@ -244,7 +244,7 @@ func TestSFTPAndSCP(t *testing.T) {
 	key := in.newKey("k", "ed25519", 0)
 	in.addKey("acme", key)
 	src := filepath.Join(in.dir, "stats.out")
-	os.WriteFile(src, report(t, "hand-cygwin-ssh-code23"), 0o600)
+	os.WriteFile(src, statsOut(t, "hand-cygwin-ssh-code23"), 0o600)
 
 	batch := filepath.Join(in.dir, "batch")
 	os.WriteFile(batch, []byte("put "+src+" /reports/acme/viasftp.out\nput "+src+" relative.out\n"), 0o600)
@@ -325,7 +325,7 @@ func TestPlink(t *testing.T) {
 			in.mustCLI("server", "add", "acme/"+typ+"box")
 			in.mustCLI("key", "add", "acme/"+typ+"box", ppk)
 			hostFP := strings.Fields(run(t, nil, "ssh-keygen", "-lf", filepath.Join(in.data, "ssh_host_ed25519_key")).stdout)[1]
-			r := run(t, bytes.NewReader(report(t, "real-success")), "plink", "-batch", "-ssh", "-P", in.sshPort, "-i", ppk, "-hostkey", hostFP,
+			r := run(t, bytes.NewReader(statsOut(t, "real-success")), "plink", "-batch", "-ssh", "-P", in.sshPort, "-i", ppk, "-hostkey", hostFP,
 				"backup@127.0.0.1", "cat > /reports/acme/"+typ+"box.out")
 			if r.code != 0 {
 				t.Fatalf("plink: exit %d, stderr %q\n%s", r.code, r.stderr, in.logs.String())
@@ -360,7 +360,7 @@ func TestOfferedKeyIsNotIdentity(t *testing.T) {
 		t.Fatalf("ssh-add: %v %s", err, out)
 	}
 
-	rep := report(t, "real-success")
+	rep := statsOut(t, "real-success")
 	attack := func(path string) runResult {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
@@ -397,7 +397,7 @@ func TestConcurrentUploads(t *testing.T) {
 	in.mustCLI("customer", "add", "acme")
 	key := in.newKey("k", "ed25519", 0)
 	in.addKey("acme", key)
-	rep := report(t, "hand-cygwin-ssh-code23")
+	rep := statsOut(t, "hand-cygwin-ssh-code23")
 	var wg sync.WaitGroup
 	errs := make(chan string, 50)
 	for i := 0; i < 50; i++ {

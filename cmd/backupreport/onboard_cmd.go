@@ -12,7 +12,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/backupreport/backupreport/keys"
-	web "github.com/backupreport/backupreport/report"
+	"github.com/backupreport/backupreport/report"
 	"github.com/backupreport/backupreport/store"
 )
 
@@ -139,7 +139,7 @@ func runOnboard(ctx context.Context, a *app, args []string) int {
 	for _, sg := range signers {
 		pubs = append(pubs, sg.PublicKey())
 	}
-	in := web.NewInstructions(h, p, o.Server.Customer, o.Server.Name, pubs, web.ClientFiles{KeyFile: *clientKey, ReportFile: *reportFile})
+	in := report.NewInstructions(h, p, o.Server.Customer, o.Server.Name, pubs, report.ClientFiles{KeyFile: *clientKey, ReportFile: *reportFile})
 	fmt.Fprintf(w, "\nUpload lines (each stores a report at %s on %s, port %d):\n", in.Target, in.Host, in.Port)
 	for _, l := range in.Lines {
 		fmt.Fprintf(w, "  %s:\n    %s\n", l.Client, l.Line)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/backupreport/backupreport/report/email"
+	"github.com/backupreport/backupreport/report/notify"
 	"github.com/backupreport/backupreport/store"
 )
 
@@ -50,22 +51,22 @@ func runReportSend(ctx context.Context, a *app, args []string) int {
 					return a.fail("--at %q: want an RFC 3339 time", *at)
 				}
 			}
-			m := &mailer{db: db, log: slog.New(slog.NewTextHandler(a.stderr, nil)), loc: loc, team: splitList(sf.reportTo),
-				baseURL: *sf.baseURL, backoff: sf.backoff(), dryRun: *dryRun, out: a.stdout}
+			m := &notify.Mailer{DB: db, Log: slog.New(slog.NewTextHandler(a.stderr, nil)), Location: loc, Team: splitList(sf.reportTo),
+				BaseURL: *sf.baseURL, Backoff: sf.backoff(), DryRun: *dryRun, Out: a.stdout}
 			if *dryRun {
-				m.cfg.From = *sf.from
-				if m.cfg.From == "" {
-					m.cfg.From = "backupreport@localhost"
+				m.SMTP.From = *sf.from
+				if m.SMTP.From == "" {
+					m.SMTP.From = "backupreport@localhost"
 				}
 			} else {
 				if *sf.addr == "" {
 					return a.fail("--smtp-addr is required (or --dry-run)")
 				}
-				if m.cfg, err = sf.config(); err != nil {
+				if m.SMTP, err = sf.config(); err != nil {
 					return a.fail("%v", err)
 				}
 			}
-			if err := m.sendReport(ctx, kind, now, splitList(to)); err != nil {
+			if err := m.Send(ctx, kind, now, splitList(to)); err != nil {
 				if errors.Is(err, context.Canceled) {
 					return a.fail("%s report: stopped", kind)
 				}

@@ -14,9 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	gossh "golang.org/x/crypto/ssh"
 
-	web "github.com/backupreport/backupreport/report"
+	"github.com/backupreport/backupreport/report"
 	"github.com/backupreport/backupreport/server"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 func init() {
@@ -89,7 +90,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	if n, err := db.DeleteUnlinkedChunks(ctx); err != nil {
 		return a.fail("%v", err)
 	} else if n > 0 {
-		log.Info("deleted pieces of logs of uploads never stored", "chunks", n)
+		log.Info("deleted pieces of logs of uploads never stored", logkey.Chunks, n)
 	}
 
 	signers, err := offeredHostKeys(*data, hostKeys)
@@ -97,14 +98,14 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		return a.fail("%v", err)
 	}
 	for _, sg := range signers {
-		log.Info("host key", "type", sg.PublicKey().Type(), "fingerprint", gossh.FingerprintSHA256(sg.PublicKey()))
+		log.Info("host key", logkey.Type, sg.PublicKey().Type(), logkey.Fingerprint, gossh.FingerprintSHA256(sg.PublicKey()))
 	}
 
 	files, filesBefore, err := raiseFileLimit()
 	if err != nil {
-		log.Warn("raise the open-file limit", "limit", filesBefore, "err", err)
+		log.Warn("raise the open-file limit", logkey.Limit, filesBefore, logkey.Err, err)
 	} else if files != filesBefore {
-		log.Info("open-file limit raised", "from", filesBefore, "to", files)
+		log.Info("open-file limit raised", logkey.From, filesBefore, logkey.To, files)
 	}
 
 	reg := prometheus.NewRegistry()
@@ -136,7 +137,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	// The one line per listener, on stdout; tests start serve on port 0
 	// and read the address from it. The log (stderr) has the details.
 	fmt.Fprintf(a.stdout, "ssh listening on %s\n", ln.Addr())
-	log.Debug("ssh listener", "addr", ln.Addr().String(), "data", *data)
+	log.Debug("ssh listener", logkey.Addr, ln.Addr().String(), logkey.Data, *data)
 	for _, sg := range signers {
 		httpOpts.hostKeys = append(httpOpts.hostKeys, sg.PublicKey())
 	}
@@ -152,8 +153,8 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		return a.fail("%v", err)
 	}
 
-	stopScheduler, err := startScheduler(ctx, a, db, log, loc, mailOpts,
-		&storageJob{db: db, log: log, metrics: storageMetrics, quota: *storageOpts.quota, retentionDays: *storageOpts.retention})
+	stopScheduler, err := startScheduler(ctx, db, log, loc, mailOpts,
+		&server.StorageJob{DB: db, Log: log, Metrics: storageMetrics, Quota: *storageOpts.quota, RetentionDays: *storageOpts.retention})
 	if err != nil {
 		ln.Close()
 		return a.fail("%v", err)
@@ -179,7 +180,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		}
 	}()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, net.ErrClosed) {
-		log.Warn("ssh shutdown", "err", err)
+		log.Warn("ssh shutdown", logkey.Err, err)
 	}
 	if stopHTTP != nil {
 		stopHTTP(sctx)
@@ -194,7 +195,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 // time.Local.
 func loadLocation(name string) (*time.Location, error) {
 	if name == "" {
-		if n := web.LocalZoneName(); n != "" {
+		if n := report.LocalZoneName(); n != "" {
 			if loc, err := time.LoadLocation(n); err == nil {
 				return loc, nil
 			}

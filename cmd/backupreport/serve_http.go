@@ -14,8 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	gossh "golang.org/x/crypto/ssh"
 
-	web "github.com/backupreport/backupreport/report"
+	"github.com/backupreport/backupreport/report"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // httpOptions are serve's flags for the web interface.
@@ -37,17 +38,17 @@ type httpOptions struct {
 	sshPort  int
 }
 
-// loginFlags are the limits of web.LoginLimits.
+// loginFlags are the limits of report.LoginLimits.
 type loginFlags struct {
 	pairFailures, addressFailures, tracked *int
 	delay, maxDelay                        *time.Duration
 }
 
 func addHTTPFlags(fs *flag.FlagSet) *httpOptions {
-	d := web.DefaultLoginLimits
+	d := report.DefaultLoginLimits
 	o := &httpOptions{
 		addr:     fs.String("http-addr", ":8080", "address the web interface listens on (empty: no web interface)"),
-		maxConns: fs.Int("http-max-connections", defaultHTTPMaxConns, "web connections open at once; more are closed at accept (0: no cap)"),
+		maxConns: fs.Int("http-max-connections", report.DefaultMaxConns, "web connections open at once; more are closed at accept (0: no cap)"),
 		cookieSecure: fs.Bool("cookie-secure", false, "always mark cookies Secure (set it behind a TLS proxy that does not send X-Forwarded-Proto;\n"+
 			"without it, cookies are Secure only on requests that came over TLS, directly or through a --trusted-proxy)"),
 		sessionTTL: fs.Duration("session-ttl", 12*time.Hour, "how long a login lasts"),
@@ -70,8 +71,8 @@ func addHTTPFlags(fs *flag.FlagSet) *httpOptions {
 }
 
 // loginLimits checks the throttle's flags and returns them as limits.
-func (o *httpOptions) loginLimits() (web.LoginLimits, error) {
-	l := web.LoginLimits{PairFailures: *o.login.pairFailures, AddressFailures: *o.login.addressFailures,
+func (o *httpOptions) loginLimits() (report.LoginLimits, error) {
+	l := report.LoginLimits{PairFailures: *o.login.pairFailures, AddressFailures: *o.login.addressFailures,
 		Delay: *o.login.delay, MaxDelay: *o.login.maxDelay, MaxTracked: *o.login.tracked}
 	switch {
 	case l.PairFailures < 0:
@@ -100,7 +101,7 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 	if *o.hstsMaxAge < 0 {
 		return nil, fmt.Errorf("--hsts-max-age %v is negative", *o.hstsMaxAge)
 	}
-	cfg := web.Config{DB: db, Location: loc, Logger: log, Gatherer: reg, Registerer: reg, CookieSecure: *o.cookieSecure,
+	cfg := report.Config{DB: db, Location: loc, Logger: log, Gatherer: reg, Registerer: reg, CookieSecure: *o.cookieSecure,
 		SessionTTL: *o.sessionTTL, TrustedProxies: o.trustedProxies, HSTSMaxAge: *o.hstsMaxAge, NoHSTS: *o.hstsMaxAge == 0, LoginLimits: limits,
 		LiftBan: o.liftBan, HostKeys: o.hostKeys, SSHPort: o.sshPort, PendingLogins: *o.pendingLogins, LoginCodeTries: *o.codeTries}
 	if *o.pendingLogins < 1 || *o.codeTries < 1 {
@@ -112,7 +113,7 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 	if so != nil {
 		cfg.LogQuota, cfg.RawLogRetentionDays = *so.quota, *so.retention
 	}
-	h, err := web.New(cfg)
+	h, err := report.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("web interface: %w", err)
 	}
@@ -120,7 +121,7 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 	if err != nil {
 		return nil, fmt.Errorf("listen for HTTP on %s: %w", *o.addr, err)
 	}
-	ln = newCapListener(ln, *o.maxConns, log, reg)
+	ln = report.CapListener(ln, *o.maxConns, log, reg)
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -133,8 +134,8 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 	// The one line per listener, on stdout; tests start serve on port 0
 	// and read the address from it. The log (stderr) has the details.
 	fmt.Fprintf(a.stdout, "http listening on %s\n", ln.Addr())
-	log.Debug("http listener", "addr", ln.Addr().String(), "trusted_proxies", o.trustedProxies.String())
-	tok, err := web.PrepareFirstRun(ctx, db)
+	log.Debug("http listener", logkey.Addr, ln.Addr().String(), logkey.TrustedProxies, o.trustedProxies.String())
+	tok, err := report.PrepareFirstRun(ctx, db)
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("first run: %w", err)
@@ -152,7 +153,7 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 	}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server", "err", err)
+			log.Error("http server", logkey.Err, err)
 		}
 	}()
 	// On shutdown, let a background re-evaluation finish its work (it is

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/backupreport/backupreport/server"
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
 // limitOptions are serve's flags for the SSH side's connection and
@@ -67,10 +68,10 @@ func (o *limitOptions) apply(cfg *server.Config, files uint64, log *slog.Logger)
 	cfg.LoginGraceTime, cfg.SessionQueueTime = *o.grace, *o.queueTime
 	cfg.MaxSessions, cfg.MaxOpenSessions, cfg.MaxSessionsPerKey = *o.maxSessions, *o.maxOpenSessions, *o.maxSessionsPerKey
 	cfg.CommandTimeout, cfg.IdleTimeout, cfg.MaxUploadTime, cfg.RevokeCheck = *o.commandTimeout, *o.idleTimeout, *o.maxUploadTime, *o.revokeCheck
-	log.Info("ssh limits", "max_startups", cfg.MaxStartups.String(), "max_startups_per_source", cfg.MaxStartupsPerSource,
-		"max_connections", cfg.MaxConnections, "file_limit", files, "login_grace_time", cfg.LoginGraceTime.String(),
-		"max_sessions", cfg.MaxSessions, "max_open_sessions", cfg.MaxOpenSessions, "max_sessions_per_key", cfg.MaxSessionsPerKey,
-		"idle_timeout", cfg.IdleTimeout.String(), "max_upload_time", cfg.MaxUploadTime.String())
+	log.Info("ssh limits", logkey.MaxStartups, cfg.MaxStartups.String(), logkey.MaxStartupsPerSource, cfg.MaxStartupsPerSource,
+		logkey.MaxConnections, cfg.MaxConnections, logkey.FileLimit, files, logkey.LoginGraceTime, cfg.LoginGraceTime.String(),
+		logkey.MaxSessions, cfg.MaxSessions, logkey.MaxOpenSessions, cfg.MaxOpenSessions, logkey.MaxSessionsPerKey, cfg.MaxSessionsPerKey,
+		logkey.IdleTimeout, cfg.IdleTimeout.String(), logkey.MaxUploadTime, cfg.MaxUploadTime.String())
 	return nil
 }
 

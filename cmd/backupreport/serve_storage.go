@@ -4,12 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/backupreport/backupreport/server"
 	"github.com/backupreport/backupreport/store"
 )
 
@@ -40,49 +38,6 @@ func (o *storageOptions) validate() error {
 
 // storageEvery is how often serve's storage job runs.
 const storageEvery = time.Hour
-
-// storageJob deletes raw logs older than the retention and those of
-// customers over their cap (a lowered cap, or what an upload's own check
-// left undone). Each deletion is a short transaction; see store.PruneOptions.
-type storageJob struct {
-	db            *store.DB
-	log           *slog.Logger
-	metrics       *server.StorageMetrics
-	quota         int64 // the default cap
-	retentionDays int
-	opts          store.PruneOptions
-}
-
-func (j *storageJob) run(ctx context.Context, now time.Time) {
-	if j.retentionDays > 0 {
-		st, err := j.db.PruneRawLogsBefore(ctx, now.AddDate(0, 0, -j.retentionDays), j.opts)
-		j.metrics.Record(j.log, st)
-		if ctx.Err() != nil {
-			return // serve is stopping; the next run goes on
-		}
-		if err != nil {
-			j.log.Error("raw log retention", logErr, err)
-		}
-	}
-	cs, err := j.db.StorageByCustomer(ctx)
-	if err != nil {
-		j.log.Error("raw log quotas", logErr, err)
-		return
-	}
-	for _, c := range cs {
-		if q := store.EffectiveLogQuota(c.QuotaOverride, j.quota); q == 0 || c.StoredBytes <= q {
-			continue
-		}
-		st, err := j.db.EnforceLogQuota(ctx, c.CustomerID, j.quota, j.opts)
-		j.metrics.Record(j.log, st)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			j.log.Error("raw log quota", logCustomer, c.Customer, logErr, err)
-		}
-	}
-}
 
 // registerSpaceGauges adds the database's sizes and the free disk space to
 // /metrics, read at each scrape.

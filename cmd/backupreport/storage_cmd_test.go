@@ -5,28 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/backupreport/backupreport/parser"
-	"github.com/backupreport/backupreport/server"
 	"github.com/backupreport/backupreport/store"
 )
-
-// counterValue reads a counter.
-func counterValue(c prometheus.Counter) float64 {
-	var m dto.Metric
-	c.Write(&m)
-	return m.GetCounter().GetValue()
-}
 
 // randomLog is an rsync report padded with n random bytes as hex lines,
 // so that it compresses to a known order of size.
@@ -134,47 +121,6 @@ func TestStorageCommandShowsUseAgainstTheCap(t *testing.T) {
 	}
 	if code, _, errOut := runApp(t, "", "storage", "--customer-log-quota", "-1", "--data", data); code != exitFailure || !strings.Contains(errOut, "--customer-log-quota") {
 		t.Errorf("a negative cap: %d %s", code, errOut)
-	}
-}
-
-func TestStorageJobAppliesRetentionAndQuotasAndCountsThem(t *testing.T) {
-	now := time.Date(2026, 3, 20, 8, 0, 0, 0, time.UTC)
-	var at []time.Time
-	for i := 0; i < 6; i++ { // 500, 400 and 2..5 days old
-		at = append(at, now.AddDate(0, 0, -[]int{500, 401, 5, 4, 3, 2}[i]))
-	}
-	_, db, srv := seedLogs(t, at...)
-	u, _ := db.LogUsage(context.Background(), srv.CustomerID)
-	reg := prometheus.NewRegistry()
-	m := server.NewStorageMetrics(reg)
-	j := &storageJob{db: db, log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: m, quota: u.StoredBytes / 3, retentionDays: 400,
-		opts: store.PruneOptions{Pause: -1}}
-	j.run(context.Background(), now)
-	after, _ := db.LogUsage(context.Background(), srv.CustomerID)
-	if after.Logs != 2 || after.StoredBytes > u.StoredBytes/3 {
-		t.Errorf("after the job: %+v, want the 2 newest logs within a third of %d bytes", after, u.StoredBytes)
-	}
-	if got := counterValue(m.LogsPruned.WithLabelValues(store.PruneRetention)); got != 2 {
-		t.Errorf("retention counted %v logs, want 2", got)
-	}
-	if got := counterValue(m.LogsPruned.WithLabelValues(store.PruneQuota)); got != 2 {
-		t.Errorf("quota counted %v logs, want 2", got)
-	}
-	if got := counterValue(m.BytesPruned.WithLabelValues(store.PruneQuota)); got <= 0 {
-		t.Errorf("quota counted %v bytes", got)
-	}
-}
-
-func TestSchedulerRunsTheStorageJobAtStartUpAndHourly(t *testing.T) {
-	from := time.Date(2026, 3, 20, 9, 30, 0, 0, time.UTC)
-	c := &fakeClock{now: from, stop: from.Add(3*time.Hour + time.Minute)}
-	var runs []string
-	s := &scheduler{checkAt: clock{7, 0}, reportAt: clock{7, 15}, loc: time.UTC, now: c.Now, sleepUntil: c.SleepUntil,
-		check:    func(context.Context, time.Time) {},
-		maintain: func(_ context.Context, now time.Time) { runs = append(runs, now.Format("15:04")) }, maintainEvery: time.Hour}
-	s.run(context.Background())
-	if got, want := strings.Join(runs, " "), "09:30 10:30 11:30 12:30"; got != want {
-		t.Errorf("storage job ran at %s, want %s", got, want)
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 	"os"
 	"strings"
 
-	web "github.com/backupreport/backupreport/report"
+	"github.com/backupreport/backupreport/report/password"
 	"github.com/backupreport/backupreport/store"
 )
 
@@ -49,7 +49,7 @@ func (a *app) readPassword(file string) (pw string, generated bool, err error) {
 			return "", false, fmt.Errorf("--password-file %s is empty", file)
 		}
 	}
-	return web.GeneratePassword(), true, nil
+	return password.Generate(), true, nil
 }
 
 func stdinIsTerminal(r io.Reader) bool {

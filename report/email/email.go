@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 
@@ -25,9 +26,15 @@ import (
 //go:embed templates/*.tmpl
 var templateFS embed.FS
 
+// The templates are parsed on first use, not at init: every command
+// links this package, and only serve and "report send" render emails.
 var (
-	htmlTmpl = htmltemplate.Must(htmltemplate.New("report.html.tmpl").ParseFS(templateFS, "templates/report.html.tmpl"))
-	textTmpl = texttemplate.Must(texttemplate.New("report.txt.tmpl").ParseFS(templateFS, "templates/report.txt.tmpl"))
+	htmlTmpl = sync.OnceValue(func() *htmltemplate.Template {
+		return htmltemplate.Must(htmltemplate.New("report.html.tmpl").ParseFS(templateFS, "templates/report.html.tmpl"))
+	})
+	textTmpl = sync.OnceValue(func() *texttemplate.Template {
+		return texttemplate.Must(texttemplate.New("report.txt.tmpl").ParseFS(templateFS, "templates/report.txt.tmpl"))
+	})
 )
 
 // Report is what one failure email says.
@@ -167,12 +174,12 @@ func Render(r Report) (Message, error) {
 		m.Subject += ", " + strconv.Itoa(len(v.Recovered)) + " recovered"
 	}
 	var buf bytes.Buffer
-	if err := textTmpl.Execute(&buf, v); err != nil {
+	if err := textTmpl().Execute(&buf, v); err != nil {
 		return Message{}, err
 	}
 	m.Text = buf.String()
 	buf.Reset()
-	if err := htmlTmpl.Execute(&buf, v); err != nil {
+	if err := htmlTmpl().Execute(&buf, v); err != nil {
 		return Message{}, err
 	}
 	m.HTML = buf.String()

@@ -13,9 +13,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
 )
@@ -69,60 +71,52 @@ func Verify(secret, body []byte, header string) bool {
 type Client struct {
 	Secret []byte
 	// HTTP sends the requests; nil uses a client with a 10-second timeout.
-	HTTP *http.Client
-	// Attempts per URL (at least 1), and the wait after the first failure,
-	// doubled after each further one up to MaxWait (0: no limit).
-	Attempts  int
-	FirstWait time.Duration
-	MaxWait   time.Duration
+	HTTP      *http.Client
 	UserAgent string
 }
 
-// Post delivers ev to url, retrying on network errors, 5xx and 429
-// answers; 4xx answers other than 429 are final. onAttempt (optional)
-// hears of every finished attempt, final on the last. It returns nil once
-// the receiver answered 2xx.
-func (c *Client) Post(ctx context.Context, url string, ev Event, onAttempt func(n int, err error, final bool)) error {
+// Post makes one attempt to deliver ev to url. It returns nil once the
+// receiver answered 2xx; an error Final reports on (a 4xx other than 408
+// and 429) is the receiver's last word, others (network errors, 5xx, 408,
+// 429) may pass on another attempt. Retrying is the caller's job
+// (notify.Retry).
+func (c *Client) Post(ctx context.Context, url string, ev Event) error {
 	body, err := json.Marshal(ev)
 	if err != nil {
-		return fmt.Errorf("webhook body: %w", err)
+		return finalError{fmt.Errorf("webhook body: %w", err)}
 	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
-	attempts := max(c.Attempts, 1)
-	wait := c.FirstWait
-	for n := 1; ; n++ {
-		retry, err := c.post(ctx, hc, url, ev.Event, body)
-		final := err == nil || !retry || n >= attempts || ctx.Err() != nil
-		if onAttempt != nil {
-			onAttempt(n, err, final)
-		}
-		if final {
-			if err != nil && n > 1 {
-				err = fmt.Errorf("gave up after %d attempts: %w", n, err)
-			}
-			return err
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("webhook %s: %w (after %d attempts: %v)", url, ctx.Err(), n, err)
-		case <-t.C:
-		}
-		if wait *= 2; c.MaxWait > 0 && wait > c.MaxWait {
-			wait = c.MaxWait
-		}
+	retry, err := c.post(ctx, hc, url, ev.Event, body)
+	if err != nil && !retry {
+		return finalError{err}
 	}
+	return err
+}
+
+// finalError is an error another attempt would not change.
+type finalError struct{ err error }
+
+func (e finalError) Error() string { return e.err.Error() }
+func (e finalError) Unwrap() error { return e.err }
+
+// Final reports whether err, from Post, is one that another attempt would
+// not change. Final(nil) is false.
+func Final(err error) bool {
+	var f finalError
+	return errors.As(err, &f)
 }
 
 // post makes one attempt; retry tells whether another may help.
 func (c *Client) post(ctx context.Context, hc *http.Client, url, event string, body []byte) (retry bool, err error) {
+	// A webhook URL is often a secret itself (Slack, Teams): errors, which
+	// end up in logs and the delivery log, name its host only.
+	shown := Redact(url)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return false, fmt.Errorf("webhook %s: %w", url, err)
+		return false, fmt.Errorf("webhook %s: %w", shown, withoutURL(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(SignatureHeader, Sign(c.Secret, body))
@@ -134,7 +128,7 @@ func (c *Client) post(ctx context.Context, hc *http.Client, url, event string, b
 	req.Header.Set("User-Agent", ua)
 	resp, err := hc.Do(req)
 	if err != nil {
-		return true, fmt.Errorf("webhook %s: %w", url, err)
+		return true, fmt.Errorf("webhook %s: %w", shown, withoutURL(err))
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
@@ -142,5 +136,27 @@ func (c *Client) post(ctx context.Context, hc *http.Client, url, event string, b
 		return false, nil
 	}
 	retry = resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout
-	return retry, fmt.Errorf("webhook %s: HTTP %s", url, resp.Status)
+	return retry, fmt.Errorf("webhook %s: HTTP %s", shown, resp.Status)
+}
+
+// Redact keeps a URL's scheme and host and hides the rest, which may
+// carry a token.
+func Redact(u string) string {
+	p, err := neturl.Parse(u)
+	if err != nil || p.Host == "" {
+		return "(webhook URL)"
+	}
+	if p.Path == "" || p.Path == "/" {
+		return p.Scheme + "://" + p.Host + "/"
+	}
+	return p.Scheme + "://" + p.Host + "/…"
+}
+
+// withoutURL drops the URL net/http and net/url put in their errors.
+func withoutURL(err error) error {
+	var ue *neturl.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }

@@ -6,24 +6,19 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 )
 
-func TestPostSignsThePayloadAndRetriesAfter500s(t *testing.T) {
+func TestPostSignsThePayload(t *testing.T) {
 	secret := []byte("s3cret")
-	var calls atomic.Int32
 	var got Event
 	var sigOK bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := calls.Add(1)
 		body, _ := io.ReadAll(r.Body)
-		if n < 3 {
-			http.Error(w, "busy", http.StatusInternalServerError)
-			return
-		}
 		sigOK = Verify(secret, body, r.Header.Get(SignatureHeader)) && r.Header.Get(EventHeader) == EventStateChanged &&
 			r.Header.Get("Content-Type") == "application/json" && r.Method == http.MethodPost
 		json.Unmarshal(body, &got)
@@ -33,13 +28,9 @@ func TestPostSignsThePayloadAndRetriesAfter500s(t *testing.T) {
 	at := time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)
 	ev := Event{Event: EventStateChanged, Customer: "acme", Server: "<b>x</b>", From: "ok", To: "failed", Code: 23, ResultID: &id,
 		URL: "https://b.example/results/7", At: at}
-	c := &Client{Secret: secret, Attempts: 5, FirstWait: time.Millisecond}
-	var finals []bool
-	if err := c.Post(context.Background(), srv.URL, ev, func(n int, err error, final bool) { finals = append(finals, final) }); err != nil {
+	c := &Client{Secret: secret}
+	if err := c.Post(context.Background(), srv.URL, ev); err != nil {
 		t.Fatal(err)
-	}
-	if calls.Load() != 3 || len(finals) != 3 || finals[1] || !finals[2] {
-		t.Errorf("calls = %d, finals = %v; want 3 calls, the last final", calls.Load(), finals)
 	}
 	if !sigOK {
 		t.Error("signature, event header or content type did not verify")
@@ -50,27 +41,49 @@ func TestPostSignsThePayloadAndRetriesAfter500s(t *testing.T) {
 	}
 }
 
-func TestPostGivesUpWithAClearError(t *testing.T) {
-	var calls atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		w.WriteHeader(http.StatusBadGateway)
-	}))
-	defer srv.Close()
-	c := &Client{Secret: []byte("k"), Attempts: 3, FirstWait: time.Millisecond}
-	err := c.Post(context.Background(), srv.URL, Event{Event: EventStateChanged}, nil)
-	if err == nil || !strings.Contains(err.Error(), "502") || !strings.Contains(err.Error(), "gave up after 3 attempts") || calls.Load() != 3 {
-		t.Errorf("err = %v after %d calls; want a 502 after 3 attempts", err, calls.Load())
+func TestPostErrorsSayWhetherAnotherAttemptMayHelp(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	tests := []struct {
+		name   string
+		status int // 0: nobody listening
+		final  bool
+	}{
+		{"a 502 may pass later", http.StatusBadGateway, false},
+		{"a 500 may pass later", http.StatusInternalServerError, false},
+		{"a 429 may pass later", http.StatusTooManyRequests, false},
+		{"a 408 may pass later", http.StatusRequestTimeout, false},
+		{"a 401 is the receiver's final word", http.StatusUnauthorized, true},
+		{"a 404 is the receiver's final word", http.StatusNotFound, true},
+		{"nobody listening may pass later", 0, false},
 	}
-	// A 4xx other than 429 is the receiver's final word: no retry.
-	calls.Store(0)
-	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		w.WriteHeader(http.StatusUnauthorized)
-	}))
-	defer bad.Close()
-	if err := c.Post(context.Background(), bad.URL, Event{}, nil); err == nil || calls.Load() != 1 {
-		t.Errorf("401: err %v after %d calls, want one call", err, calls.Load())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			url := closed.URL + "/hook/SECRET"
+			if tt.status != 0 {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					calls.Add(1)
+					w.WriteHeader(tt.status)
+				}))
+				defer srv.Close()
+				url = srv.URL + "/hook/SECRET"
+			}
+			c := &Client{Secret: []byte("k")}
+			err := c.Post(context.Background(), url, Event{Event: EventStateChanged})
+			if err == nil || Final(err) != tt.final {
+				t.Fatalf("err = %v, Final = %v; want an error, Final %v", err, Final(err), tt.final)
+			}
+			if strings.Contains(err.Error(), "SECRET") {
+				t.Errorf("err = %v names the URL's path, which may be a token", err)
+			}
+			if tt.status != 0 && (!strings.Contains(err.Error(), strconv.Itoa(tt.status)) || calls.Load() != 1) {
+				t.Errorf("err = %v after %d calls; want one call and an error naming %d", err, calls.Load(), tt.status)
+			}
+		})
+	}
+	if Final(nil) {
+		t.Error("Final(nil) = true")
 	}
 }
 
@@ -89,6 +102,18 @@ func TestVerifyRejectsTamperingAndOtherSecrets(t *testing.T) {
 	} {
 		if !ok {
 			t.Errorf("verify with %s went wrong", name)
+		}
+	}
+}
+
+func TestRedactHidesTokens(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://hooks.slack.com/services/T000/B000/XXXXSECRET": "https://hooks.slack.com/…",
+		"https://psa.example.com/":                              "https://psa.example.com/",
+		"not a url":                                             "(webhook URL)",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -1,13 +1,15 @@
-package report
+// Package password makes passwords for accounts whose password nobody chose
+// (a new member of staff, the demo staff).
+package password
 
 import (
 	"crypto/rand"
 	"math/big"
 )
 
-// GeneratePassword returns a random 20-character password without
+// Generate returns a random 20-character password without
 // look-alike characters, for accounts whose password nobody chose.
-func GeneratePassword() string {
+func Generate() string {
 	const alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 	b := make([]byte, 20)
 	for i := range b {

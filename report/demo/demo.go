@@ -1,4 +1,6 @@
-package report
+// Package demo fills an empty database with made-up customers, staff and
+// nights of results for trying the product; see Seed.
+package demo
 
 import (
 	"context"
@@ -8,26 +10,27 @@ import (
 	"time"
 
 	"github.com/backupreport/backupreport/parser"
+	"github.com/backupreport/backupreport/report/password"
 	"github.com/backupreport/backupreport/store"
 )
 
-// DemoOptions shape the demo data.
-type DemoOptions struct {
+// Options shape the demo data.
+type Options struct {
 	Nights   int            // nights of results; 90 when 0
 	Now      time.Time      // the present; time.Now when zero
 	Location *time.Location // nights are counted here; time.Local when nil
 	Seed     uint64         // the same seed gives the same data
 }
 
-// DemoStaff is a member of staff the demo made, with their password.
-type DemoStaff struct {
+// Staff is a member of staff the demo made, with their password.
+type Staff struct {
 	Username, Role, Password string
 }
 
-// DemoResult says what SeedDemo made.
-type DemoResult struct {
+// Result says what Seed made.
+type Result struct {
 	Customers, Servers, Results int
-	Staff                       []DemoStaff
+	Staff                       []Staff
 }
 
 type demoServer struct {
@@ -57,14 +60,14 @@ var demoStaff = []struct{ name, role, email string }{
 	{"erin", store.RoleCSR, "erin@msp.example"},
 }
 
-// SeedDemo fills an empty database with demo customers, servers, staff
+// Seed fills an empty database with demo customers, servers, staff
 // and nights of results. Each result is made the way a real upload is:
 // rsync output is generated, parsed by parser.Parse, judged against the
 // exceptions and stored with its compressed raw log. Everything is marked demo
 // (customers.demo and the "demo" setting). It refuses a database that
 // holds anything but demo data, and one that already holds demo data.
-func SeedDemo(ctx context.Context, db *store.DB, o DemoOptions) (DemoResult, error) {
-	var res DemoResult
+func Seed(ctx context.Context, db *store.DB, o Options) (Result, error) {
+	var res Result
 	kind, err := db.DataKind(ctx)
 	if err != nil {
 		return res, err
@@ -91,14 +94,14 @@ func SeedDemo(ctx context.Context, db *store.DB, o DemoOptions) (DemoResult, err
 	}
 	ids := map[string]*int64{}
 	for _, s := range demoStaff {
-		pw := GeneratePassword()
+		pw := password.Generate()
 		u, err := db.AddUser(ctx, actor, store.User{Username: s.name, Role: s.role, Email: s.email}, pw)
 		if err != nil {
 			return res, fmt.Errorf("demo staff: %w", err)
 		}
 		id := u.ID
 		ids[s.name] = &id
-		res.Staff = append(res.Staff, DemoStaff{Username: s.name, Role: s.role, Password: pw})
+		res.Staff = append(res.Staff, Staff{Username: s.name, Role: s.role, Password: pw})
 	}
 	lastNight, _ := time.Parse(time.DateOnly, lastCompleteNight(o.Now, o.Location))
 	firstNight := lastNight.AddDate(0, 0, -(o.Nights - 1))
@@ -288,4 +291,16 @@ func demoRefused(rng *rand.Rand) string {
 	return fmt.Sprintf("ssh: connect to host backup.msp.example port 22: Connection timed out\n"+
 		"rsync: connection unexpectedly closed (0 bytes received so far) [sender]\n"+
 		"rsync error: unexplained error (code 255) at io.c(%d) [sender=3.1.3]\n", 200+rng.IntN(100))
+}
+
+// lastCompleteNight and noonOf are the report package's night arithmetic
+// (report/view.go), copied while nights are strings; they go when the
+// Night type of issue 11 carries them.
+func lastCompleteNight(now time.Time, loc *time.Location) string {
+	return store.Night(now.Add(-12*time.Hour), loc)
+}
+
+func noonOf(night string, loc *time.Location) time.Time {
+	d, _ := time.ParseInLocation(time.DateOnly, night, loc)
+	return time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, loc)
 }

@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"errors"
@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/backupreport/backupreport/store/logkey"
 )
 
-// defaultHTTPMaxConns bounds the web side's open connections. Staff are a
+// DefaultMaxConns bounds the web side's open connections. Staff are a
 // handful of browsers; the bound keeps a flood of idle connections from
 // taking the file handles the SSH side and /healthz need.
-const defaultHTTPMaxConns = 1024
+const DefaultMaxConns = 1024
 
 // capListener closes connections beyond max at once, rather than leaving
 // them queued in the kernel, and never stops on a temporary accept error.
@@ -30,7 +32,11 @@ type capListener struct {
 	skipped  int
 }
 
-func newCapListener(ln net.Listener, max int, log *slog.Logger, reg prometheus.Registerer) *capListener {
+// CapListener wraps ln so that at most max connections (0: no cap) are
+// open at once; the ones beyond are closed at accept, counted in
+// backupreport_http_connections_refused_total (registered with reg, which
+// may be nil) and logged at most once every 10 seconds.
+func CapListener(ln net.Listener, max int, log *slog.Logger, reg prometheus.Registerer) net.Listener {
 	c := &capListener{Listener: ln, max: int64(max), log: log, refused: prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "backupreport_http_connections_refused_total", Help: "Web connections closed at accept because --http-max-connections were open.",
 	})}
@@ -70,7 +76,7 @@ func (l *capListener) note() {
 		l.skipped++
 		return
 	}
-	l.log.Warn("http connection refused: too many open", "max", l.max, "similar_since_last_line", l.skipped)
+	l.log.Warn("http connection refused: too many open", logkey.Max, l.max, logkey.SimilarSinceLastLine, l.skipped)
 	l.lastNote, l.skipped = time.Now(), 0
 }
 

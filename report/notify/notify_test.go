@@ -1,16 +1,11 @@
-package main
+package notify
 
 import (
 	"context"
-	"io"
-	"net"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-smtp"
 
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
@@ -49,7 +44,7 @@ func runScheduler(t *testing.T, loc *time.Location, from, to time.Time, check fu
 	t.Helper()
 	c := &fakeClock{now: from, stop: to}
 	var evs []event
-	s := &scheduler{checkAt: clock{7, 0}, reportAt: clock{7, 15}, loc: loc, now: c.Now, sleepUntil: c.SleepUntil,
+	s := &scheduler{checkAt: Clock{7, 0}, reportAt: Clock{7, 15}, loc: loc, now: c.Now, sleepUntil: c.SleepUntil,
 		check: func(ctx context.Context, now time.Time) {
 			evs = append(evs, event{"check", now})
 			if check != nil {
@@ -92,12 +87,12 @@ func TestNextAtSpringGapAndStrictlyAfter(t *testing.T) {
 	tests := []struct {
 		name string
 		now  time.Time
-		c    clock
+		c    Clock
 		want string
 	}{
-		{"later today", time.Date(2026, 3, 7, 6, 0, 0, 0, ny), clock{7, 0}, "2026-03-07 07:00 EST"},
-		{"exactly now goes to tomorrow", time.Date(2026, 3, 7, 7, 0, 0, 0, ny), clock{7, 0}, "2026-03-08 07:00 EDT"},
-		{"a skipped time moves forward", time.Date(2026, 3, 8, 0, 0, 0, 0, ny), clock{2, 30}, "2026-03-08 03:30 EDT"},
+		{"later today", time.Date(2026, 3, 7, 6, 0, 0, 0, ny), Clock{7, 0}, "2026-03-07 07:00 EST"},
+		{"exactly now goes to tomorrow", time.Date(2026, 3, 7, 7, 0, 0, 0, ny), Clock{7, 0}, "2026-03-08 07:00 EDT"},
+		{"a skipped time moves forward", time.Date(2026, 3, 8, 0, 0, 0, 0, ny), Clock{2, 30}, "2026-03-08 03:30 EDT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,67 +161,15 @@ func TestSchedulerRestartsNeverDoubleAMissingNight(t *testing.T) {
 	}
 }
 
-// testSMTP is a go-smtp server on 127.0.0.1 that keeps messages and can
-// refuse one recipient.
-type testSMTP struct {
-	addr   string
-	mu     sync.Mutex
-	msgs   []testMsg
-	reject string
-}
-
-type testMsg struct {
-	to   []string
-	data string
-}
-
-func startTestSMTP(t *testing.T) *testSMTP {
-	t.Helper()
-	ts := &testSMTP{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &testSession{ts: ts}, nil }))
-	srv.Domain, srv.AllowInsecureAuth = "localhost", true
-	srv.ErrorLog = slogLogger{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+func TestSchedulerRunsTheStorageJobAtStartUpAndHourly(t *testing.T) {
+	from := time.Date(2026, 3, 20, 9, 30, 0, 0, time.UTC)
+	c := &fakeClock{now: from, stop: from.Add(3*time.Hour + time.Minute)}
+	var runs []string
+	s := &scheduler{checkAt: Clock{7, 0}, reportAt: Clock{7, 15}, loc: time.UTC, now: c.Now, sleepUntil: c.SleepUntil,
+		check:    func(context.Context, time.Time) {},
+		maintain: func(_ context.Context, now time.Time) { runs = append(runs, now.Format("15:04")) }, maintainEvery: time.Hour}
+	s.run(context.Background())
+	if got, want := strings.Join(runs, " "), "09:30 10:30 11:30 12:30"; got != want {
+		t.Errorf("storage job ran at %s, want %s", got, want)
 	}
-	ts.addr = ln.Addr().String()
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return ts
-}
-
-type slogLogger struct{}
-
-func (slogLogger) Printf(string, ...any) {}
-func (slogLogger) Println(...any)        {}
-
-type testSession struct {
-	ts  *testSMTP
-	cur testMsg
-}
-
-func (s *testSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *testSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if to == s.ts.reject {
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
-	}
-	s.cur.to = append(s.cur.to, to)
-	return nil
-}
-func (s *testSession) Data(r io.Reader) error {
-	b, _ := io.ReadAll(r)
-	s.cur.data = string(b)
-	s.ts.mu.Lock()
-	s.ts.msgs = append(s.ts.msgs, s.cur)
-	s.ts.mu.Unlock()
-	return nil
-}
-func (s *testSession) Reset()        { s.cur = testMsg{} }
-func (s *testSession) Logout() error { return nil }
-
-func (ts *testSMTP) messages() []testMsg {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	return append([]testMsg(nil), ts.msgs...)
 }
