@@ -32,6 +32,10 @@ func TestMigratesAnOldDatabase(t *testing.T) {
 		`INSERT INTO customers (slug, name, created_at) VALUES ('acme', 'Acme', '2026-01-01T00:00:00.000000Z')`,
 		`INSERT INTO servers (customer_id, name, created_at) VALUES (1, 'exch01', '2026-01-01T00:00:00.000000Z')`,
 		`INSERT INTO results (server_id, received_at, night, source, status, code) VALUES (1, '2026-01-02T01:00:00.000000Z', '2026-01-01', 'upload', 'ok', 0)`,
+		// How these uploads ended was only in the reason's text or the flag.
+		`INSERT INTO results (server_id, received_at, night, source, status, code, reason) VALUES (1, '2026-01-03T01:00:00.000000Z', '2026-01-02', 'upload', 'failed', 23, 'upload larger than the 10-byte limit; parsing stopped there')`,
+		`INSERT INTO results (server_id, received_at, night, source, status, code, reason) VALUES (1, '2026-01-04T01:00:00.000000Z', '2026-01-03', 'upload', 'failed', 0, 'upload took longer than the 4h0m0s limit; parsing stopped there')`,
+		`INSERT INTO results (server_id, received_at, night, source, status, code, interrupted, reason) VALUES (1, '2026-01-05T01:00:00.000000Z', '2026-01-04', 'upload', 'failed', -2, 1, 'the connection ended before the upload was complete')`,
 	} {
 		if _, err := raw.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%.60s: %v", q, err)
@@ -55,8 +59,20 @@ func TestMigratesAnOldDatabase(t *testing.T) {
 		t.Errorf("customer lost: %v", err)
 	}
 	rows, err := db.History(ctx, 1, 10, 0)
-	if err != nil || len(rows) != 1 {
+	if err != nil || len(rows) != 4 {
 		t.Errorf("history after migration: %v, %d rows", err, len(rows))
+	}
+	var ended []string
+	if rs, err := db.db.QueryContext(ctx, `SELECT ended FROM results ORDER BY id`); err == nil {
+		for rs.Next() {
+			var e string
+			rs.Scan(&e)
+			ended = append(ended, e)
+		}
+		rs.Close()
+	}
+	if got := strings.Join(ended, " "); got != "complete too_large time_limit interrupted" {
+		t.Errorf("migration 15 read the ends as %q, want complete too_large time_limit interrupted", got)
 	}
 	var idx int
 	db.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'results_received_cover'`).Scan(&idx)

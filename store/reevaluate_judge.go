@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/backupreport/backupreport/parser"
 )
@@ -21,12 +20,6 @@ func exceptionID(ex []Exception, pattern string) *int64 {
 }
 
 func sameID(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
-
-// forcedFailed reports a failure that no exception can lift: an upload
-// cut at the size limit (see server.ingest).
-func (it *reevalItem) forcedFailed() bool {
-	return strings.HasPrefix(it.reason, "upload larger than")
-}
 
 // judge is one worker's state: its decompressor, reused for every log,
 // and the exceptions of the servers it met.
@@ -158,15 +151,8 @@ func (j *judge) parse(it *reevalItem, data []byte) {
 			return
 		}
 	}
-	res.Apply(Patterns(it.ex))
-	if it.interrupted && res.Role == "" && res.RsyncVersion == "" {
-		res.Code = parser.CodeMissing
-		res.Status = parser.Verdict(res.Code, res.FileErrors)
-	}
+	parser.Judge(res, parser.Facts{End: it.end}, Patterns(it.ex))
 	it.newCode, it.newDone, it.newStatus = res.Code, res.Complete, string(res.Status)
-	if it.forcedFailed() {
-		it.newStatus = string(parser.StatusFailed)
-	}
 	f, e, v := CountFileErrors(res.FileErrors)
 	it.newCounts = [3]int{f, e, v}
 	it.newErrs = res.FileErrors
@@ -206,21 +192,21 @@ func (it *reevalItem) judgeStored() {
 	ex := it.ex
 	it.newCode, it.newDone = it.code, it.complete
 	errs := make([]parser.FileError, len(it.stored))
-	old := make([]parser.FileError, len(it.stored))
 	it.newEx = make([]*int64, len(it.stored))
 	for i, s := range it.stored {
 		errs[i] = parser.FileError{Line: s.line, Kind: parser.Kind(s.kind), Path: s.path}
-		old[i] = errs[i]
-		old[i].Excepted = s.excepted
 	}
+	// The stored code already went through Judge: for an upload cut off,
+	// a code other than CodeMissing came from rsync's final line.
 	r := parser.Result{Code: it.code, FileErrors: errs}
-	r.Apply(Patterns(ex))
-	it.newStatus = string(r.Status)
-	// A failure the stored rows do not explain (dropped errors, the size
-	// limit) stays.
-	if it.status == string(parser.StatusFailed) && parser.Verdict(it.code, old) == parser.StatusOK || it.forcedFailed() {
-		it.newStatus = string(parser.StatusFailed)
+	if it.code != parser.CodeMissing {
+		r.CodeLine = -1 // arrived; its number is not stored
 	}
+	if it.dropped > 0 {
+		r.Dropped = map[parser.Kind]int{parser.KindOther: it.dropped}
+	}
+	parser.Judge(&r, parser.Facts{End: it.end}, Patterns(ex))
+	it.newCode, it.newStatus = r.Code, string(r.Status)
 	f, e, v := CountFileErrors(r.FileErrors)
 	it.newCounts = [3]int{f, e, v}
 	it.newDigest = digestOf(r.FileErrors, ex)

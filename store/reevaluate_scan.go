@@ -17,8 +17,8 @@ type reevalItem struct {
 	status       string
 	code         int
 	complete     bool
-	interrupted  bool
-	reason       string
+	end          parser.End // how the upload ended (results.ended)
+	dropped      int        // file errors dropped by the parser, not vanished
 	counts       [3]int // failing, excepted, vanished as stored
 	truncated    bool
 	digest       sql.NullInt64 // of the stored file errors; NULL: unknown
@@ -130,7 +130,7 @@ type batchQueries struct {
 func (db *DB) prepareBatch(ctx context.Context, from, where string, lookup bool) (*batchQueries, error) {
 	q := &batchQueries{lookup: lookup}
 	var err error
-	q.results, err = db.db.PrepareContext(ctx, `SELECT r.id, r.server_id, r.received_at, r.status, r.code, r.complete, r.interrupted, r.reason,
+	q.results, err = db.db.PrepareContext(ctx, `SELECT r.id, r.server_id, r.received_at, r.status, r.code, r.complete, r.ended, r.dropped_errors,
 			r.file_errors, r.excepted_errors, r.vanished, r.file_errors_digest
 		FROM `+from+` WHERE `+where+` AND r.id > ? AND r.id <= ? ORDER BY r.id`)
 	if err != nil {
@@ -167,7 +167,7 @@ func (q *batchQueries) readBatch(ctx context.Context, args []any, onLog func(it 
 	var all []*reevalItem
 	for rows.Next() {
 		it := &reevalItem{}
-		if err := rows.Scan(&it.id, &it.serverID, &it.receivedAt, &it.status, &it.code, &it.complete, &it.interrupted, &it.reason,
+		if err := rows.Scan(&it.id, &it.serverID, &it.receivedAt, &it.status, &it.code, &it.complete, &it.end, &it.dropped,
 			&it.counts[0], &it.counts[1], &it.counts[2], &it.digest); err != nil {
 			rows.Close()
 			return nil, err

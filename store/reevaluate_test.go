@@ -256,7 +256,8 @@ func TestReevaluateKeepsFailuresTheLogDoesNotExplain(t *testing.T) {
 	log := readCase(t, "real-ssh-unreadable")
 	u := uploadOf(t, db, srv.ID, log, reevalNow.Add(-time.Hour))
 	u.Reason = "upload larger than the 10-byte limit; parsing stopped there"
-	u.Result.Status = parser.StatusFailed
+	u.End = parser.EndTooLarge
+	parser.Judge(u.Result, parser.Facts{End: u.End}, nil)
 	big, _ := db.SaveUpload(ctx, u)
 	u = uploadOf(t, db, srv.ID, log, reevalNow.Add(-2*time.Hour))
 	u.Log.Truncated = true // judged from the stored rows
