@@ -19,7 +19,7 @@ type reevalItem struct {
 	complete     bool
 	end          parser.End // how the upload ended (results.ended)
 	dropped      int        // file errors dropped by the parser, not vanished
-	counts       [3]int // failing, excepted, vanished as stored
+	counts       [3]int     // failing, excepted, vanished as stored
 	truncated    bool
 	digest       sql.NullInt64 // of the stored file errors; NULL: unknown
 	compression  string
