@@ -15,6 +15,7 @@ import (
 
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/reeval"
 )
 
 // cutCase is one upload of the proof below: a real log, whole or cut.
@@ -132,7 +133,7 @@ func TestReevaluatingUploadsChangesNothing(t *testing.T) {
 			t.Errorf("%s: stored code %d %s (interrupted %v), want code %d %s (%s)", k.name, got.Code, got.Status, got.Interrupted, want.Code, want.Status, k.end)
 		}
 	}
-	st, err := ts.db.Reevaluate(ctx, store.ReevalOptions{Actor: "test", Reason: "reevaluate --all"})
+	st, err := reeval.Run(ctx, ts.db, reeval.Options{Actor: "test", Reason: "reevaluate --all"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/reeval"
 )
 
 // noPause prunes without waiting between transactions: tests have no
@@ -246,7 +247,7 @@ func TestReevaluationKeepsTheVerdictOfAPrunedLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, only := range []bool{false, true} {
-		st, err := db.Reevaluate(ctx, store.ReevalOptions{OnlyFileErrors: only, Actor: "t", Reason: "test"})
+		st, err := reeval.Run(ctx, db, reeval.Options{OnlyFileErrors: only, Actor: "t", Reason: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}

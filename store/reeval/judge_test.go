@@ -1,4 +1,4 @@
-package store_test
+package reeval_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/reeval"
 )
 
 // TestReevaluatingStoredFactsChangesNothing stores every real log of
@@ -31,7 +32,7 @@ func TestReevaluatingStoredFactsChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dirs, _ := filepath.Glob(filepath.Join("..", "testdata", "rsync", "*"))
+	dirs, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "rsync", "*"))
 	if len(dirs) == 0 {
 		t.Fatal("no test logs")
 	}
@@ -65,7 +66,7 @@ func TestReevaluatingStoredFactsChangesNothing(t *testing.T) {
 	if err := db.SaveUploads(ctx, us); err != nil {
 		t.Fatal(err)
 	}
-	st, err := db.Reevaluate(ctx, store.ReevalOptions{Actor: "t", Reason: "reevaluate --all"})
+	st, err := reeval.Run(ctx, db, reeval.Options{Actor: "t", Reason: "reevaluate --all"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestReevaluatingStoredFactsChangesNothing(t *testing.T) {
 	if _, err := db.AddException(ctx, "t", "global", "*", ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Reevaluate(ctx, store.ReevalOptions{Actor: "t", Reason: "everything excepted"}); err != nil {
+	if _, err := reeval.Run(ctx, db, reeval.Options{Actor: "t", Reason: "everything excepted"}); err != nil {
 		t.Fatal(err)
 	}
 	h, err := db.History(ctx, srv.ID, len(us), 0)
