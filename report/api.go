@@ -57,7 +57,7 @@ func (h *Handler) csvStatus(w http.ResponseWriter, r *http.Request, _ *session) 
 		if x.ResultID != nil {
 			id = strconv.FormatInt(*x.ResultID, 10)
 		}
-		status := x.Status
+		status := string(x.Status)
 		if x.Verdict.Class == "okx" {
 			status = "ok_with_exceptions"
 		}

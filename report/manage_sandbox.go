@@ -54,7 +54,7 @@ func (h *Handler) sandbox(w http.ResponseWriter, r *http.Request, s *session) er
 	// A pasted log is a whole upload.
 	parser.Judge(res, parser.Facts{End: parser.EndComplete}, store.Patterns(p.Exceptions))
 	_, excepted, _ := store.CountFileErrors(res.FileErrors)
-	p.Result, p.Verdict = res, verdictOf(string(res.Status), excepted)
+	p.Result, p.Verdict = res, verdictOf(res.Status, excepted)
 	if p.Code, err = h.db.CodeInfo(ctx, res.Code); err != nil {
 		return err
 	}

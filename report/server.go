@@ -86,11 +86,7 @@ func (h *Handler) serverPage(w http.ResponseWriter, r *http.Request, s *session)
 	p := &serverPage{base: h.base(r, s, srv.Customer+"/"+srv.Name), Server: srv, Customer: cust, Total: total, Page: pg, Pages: pages,
 		URL: serverURL(srv.Customer, srv.Name), APIURL: "/api/v1" + serverURL(srv.Customer, srv.Name) + "/results"}
 	for _, row := range rows {
-		ci, ok := codes[row.Code]
-		if !ok {
-			ci = parser.LookupCode(row.Code)
-		}
-		p.Results = append(p.Results, resultView{ResultRow: row, Verdict: verdictOf(row.Status, row.ExceptedErrors), CodeName: ci.Name})
+		p.Results = append(p.Results, resultView{ResultRow: row, Verdict: verdictOf(row.Status, row.ExceptedErrors), CodeName: codes.Lookup(row.Code).Name})
 	}
 	ids := make([]int64, len(rows))
 	for i, row := range rows {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
 )
 
@@ -48,16 +49,16 @@ type verdict struct {
 	Icon  string
 }
 
-func verdictOf(status string, excepted int) verdict {
+func verdictOf(status parser.Status, excepted int) verdict {
 	switch status {
-	case "ok":
+	case parser.StatusOK:
 		if excepted > 0 {
 			return verdict{"okx", "OK with exceptions", "!"}
 		}
 		return verdict{"ok", "OK", "✔"}
-	case "failed":
+	case parser.StatusFailed:
 		return verdict{"failed", "FAILED", "✖"}
-	case store.StatusMissing:
+	case parser.StatusMissing:
 		return verdict{"missing", "MISSING", "?"}
 	}
 	return verdict{"none", "no report expected", "·"}

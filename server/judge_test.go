@@ -129,7 +129,7 @@ func TestReevaluatingUploadsChangesNothing(t *testing.T) {
 		}
 		want, _ := parser.Parse(bytes.NewReader(k.body))
 		parser.Judge(want, parser.Facts{End: k.end}, patterns)
-		if got.Code != want.Code || got.Status != string(want.Status) || got.Interrupted != (k.end == parser.EndInterrupted) {
+		if got.Code != want.Code || got.Status != want.Status || got.Interrupted != (k.end == parser.EndInterrupted) {
 			t.Errorf("%s: stored code %d %s (interrupted %v), want code %d %s (%s)", k.name, got.Code, got.Status, got.Interrupted, want.Code, want.Status, k.end)
 		}
 	}

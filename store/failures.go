@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/backupreport/backupreport/parser"
 )
 
 // Report kinds for FailureReport.
@@ -23,7 +25,7 @@ type FailureEntry struct {
 	ServerID   int64
 	Customer   string
 	Server     string
-	Status     string // failed, missing; ok on the recovered list
+	Status     parser.Status // failed, missing; ok on the recovered list
 	Code       int
 	ResultID   *int64 // nil for a missing night that was not recorded yet
 	ReceivedAt *time.Time
@@ -41,14 +43,14 @@ type FailureEntry struct {
 // received_at), or missing when none came by the night's deadline.
 type nightVerdict struct {
 	night      string
-	status     string
+	status     parser.Status
 	code       int
 	resultID   *int64
 	receivedAt *time.Time
 	fileErrors int
 }
 
-func (v nightVerdict) bad() bool { return v.status != "ok" }
+func (v nightVerdict) bad() bool { return v.status != parser.StatusOK }
 
 // FailureReport returns the servers of the daily or three-day failure
 // report as of now, sorted by customer then server (ignoring case). Only
@@ -80,7 +82,7 @@ func (db *DB) FailureReport(ctx context.Context, kind string, now time.Time, loc
 			return nil, fmt.Errorf("daily failure report: %w", err)
 		}
 		for _, r := range rows {
-			if r.Status == "ok" {
+			if r.Status == parser.StatusOK {
 				continue
 			}
 			vs := verdicts[r.ServerID]
@@ -129,7 +131,7 @@ func (db *DB) Recovered(ctx context.Context, now time.Time, loc *time.Location) 
 	var out []FailureEntry
 	for _, r := range rows {
 		vs := verdicts[r.ServerID]
-		if r.Status != "ok" || len(vs) < 2 || vs[0].bad() || !vs[1].bad() {
+		if r.Status != parser.StatusOK || len(vs) < 2 || vs[0].bad() || !vs[1].bad() {
 			continue
 		}
 		e := FailureEntry{ServerID: r.ServerID, Customer: r.Customer, Server: r.Server, Status: r.Status, Code: r.Code,
@@ -312,7 +314,7 @@ func (db *DB) TakeStateChanges(ctx context.Context, now time.Time) ([]StateChang
 				continue
 			}
 			prev, seen := known[r.ServerID]
-			if seen && prev == r.Status {
+			if seen && prev == string(r.Status) {
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO notified_states (server_id, state, result_id, changed_at) VALUES (?, ?, ?, ?)
@@ -321,12 +323,12 @@ func (db *DB) TakeStateChanges(ctx context.Context, now time.Time) ([]StateChang
 				return err
 			}
 			if !seen {
-				if firstRun || r.Status == "ok" {
+				if firstRun || r.Status == parser.StatusOK {
 					continue
 				}
 				prev = "new"
 			}
-			out = append(out, StateChange{ServerID: r.ServerID, Customer: r.Customer, Server: r.Server, From: prev, To: r.Status,
+			out = append(out, StateChange{ServerID: r.ServerID, Customer: r.Customer, Server: r.Server, From: prev, To: string(r.Status),
 				Code: r.Code, ResultID: r.ResultID, At: now.UTC()})
 		}
 		return nil

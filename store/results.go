@@ -17,7 +17,7 @@ const (
 )
 
 // StatusMissing is the status of a night whose report never came.
-const StatusMissing = "missing"
+const StatusMissing = parser.StatusMissing
 
 // RawLog is an upload's text as stored: compressed (see NewLogWriter and
 // Open), and cut in the middle (head and tail kept, with a marker) when it
@@ -176,7 +176,7 @@ func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, er
 			u.Exceptions = now
 		}
 	}
-	status := string(r.Status)
+	status := r.Status
 	if u.Source == SourceMissing {
 		status = StatusMissing
 	}

@@ -6,17 +6,19 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/backupreport/backupreport/parser"
 )
 
 // VerdictChange is an earlier verdict of a result that re-evaluation
 // replaced, with why.
 type VerdictChange struct {
-	ResultID  int64     `json:"result_id"`
-	ChangedAt time.Time `json:"changed_at"`
-	OldStatus string    `json:"old_status"`
-	NewStatus string    `json:"new_status"`
-	Reason    string    `json:"reason"`
-	ChangedBy string    `json:"changed_by"`
+	ResultID  int64         `json:"result_id"`
+	ChangedAt time.Time     `json:"changed_at"`
+	OldStatus parser.Status `json:"old_status"`
+	NewStatus parser.Status `json:"new_status"`
+	Reason    string        `json:"reason"`
+	ChangedBy string        `json:"changed_by"`
 }
 
 // VerdictChanges returns the verdict changes of the given results, oldest

@@ -75,7 +75,7 @@ func TestExceptionChangesAndReevaluateCommand(t *testing.T) {
 		db, _ := store.OpenDir(ctx, data)
 		defer db.Close()
 		r, _, _ := db.Result(ctx, id)
-		return r.Status
+		return string(r.Status)
 	}
 
 	code, out, errOut := runApp(t, "", "exception", "add", "acme/fs01", "*/Mail/archive.pst", "--note", "VSS copy", "--data", data)

@@ -64,7 +64,7 @@ func TestReevaluateReadsChunkedLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Updated != 1 || r.ExceptedErrors != 1 || r.Status != string(parser.StatusOK) {
+	if st.Updated != 1 || r.ExceptedErrors != 1 || r.Status != parser.StatusOK {
 		t.Errorf("after re-evaluation: updated %d, excepted %d, status %s; want the file error excepted and ok", st.Updated, r.ExceptedErrors, r.Status)
 	}
 }

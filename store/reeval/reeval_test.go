@@ -121,7 +121,7 @@ func TestReevaluateAppliesNewAndRemovedExceptions(t *testing.T) {
 	if st.Results != 1 || st.Changed != 1 {
 		t.Errorf("stats = %+v, want 1 result judged (the missing night and the old one skipped), 1 changed", st)
 	}
-	check := func(id int64, wantStatus string, wantExcepted int) {
+	check := func(id int64, wantStatus parser.Status, wantExcepted int) {
 		t.Helper()
 		r, fes, err := db.Result(ctx, id)
 		if err != nil {
