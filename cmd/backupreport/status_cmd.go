@@ -95,5 +95,3 @@ func runHistory(ctx context.Context, a *app, args []string) int {
 			return exitOK
 		})
 }
-
-
