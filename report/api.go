@@ -211,7 +211,7 @@ func (h *Handler) addUser(w http.ResponseWriter, r *http.Request, s *session) er
 	if generated {
 		pw = GeneratePassword()
 	}
-	u, err := h.db.AddUser(r.Context(), "web:"+s.User.Username, store.User{Username: r.PostFormValue("username"), Role: r.PostFormValue("role"),
+	u, err := h.db.AddUser(r.Context(), "web:"+s.User.Username, store.User{Username: r.PostFormValue("username"), Role: store.Role(r.PostFormValue("role")),
 		Email: r.PostFormValue("email")}, pw)
 	status := http.StatusOK
 	if err != nil {

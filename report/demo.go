@@ -49,7 +49,11 @@ var demoCustomers = []struct {
 	{"sunrise-school", "Sunrise Primary School", "carol", "tom", []demoServer{{name: "ADMIN-PC", profile: "killed", size: 30 << 30}, {name: "NAS", profile: "new", size: 900 << 30}}, ""},
 }
 
-var demoStaff = []struct{ name, role, email string }{
+var demoStaff = []struct {
+	name  string
+	role  store.Role
+	email string
+}{
 	{"alice", store.RoleAdmin, "alice@msp.example"},
 	{"tom", store.RoleTech, "tom@msp.example"},
 	{"dan", store.RoleTech, "dan@msp.example"},
@@ -98,7 +102,7 @@ func SeedDemo(ctx context.Context, db *store.DB, o DemoOptions) (DemoResult, err
 		}
 		id := u.ID
 		ids[s.name] = &id
-		res.Staff = append(res.Staff, DemoStaff{Username: s.name, Role: s.role, Password: pw})
+		res.Staff = append(res.Staff, DemoStaff{Username: s.name, Role: string(s.role), Password: pw})
 	}
 	lastNight, _ := time.Parse(time.DateOnly, lastCompleteNight(o.Now, o.Location))
 	firstNight := lastNight.AddDate(0, 0, -(o.Nights - 1))
