@@ -92,7 +92,7 @@ func (h *Handler) csvHistory(w http.ResponseWriter, r *http.Request, _ *session)
 	cw := csvName(w, fmt.Sprintf("history-%s-%s.csv", hq.From, hq.To))
 	cw.Write([]string{"customer", "server", "from", "to", "expected_nights", "ok", "ok_with_exceptions", "failed", "missing"})
 	for _, x := range rows {
-		cw.Write([]string{csvSafe(x.Customer), csvSafe(x.Server), hq.From, hq.To, strconv.Itoa(x.Expected), strconv.Itoa(x.OK),
+		cw.Write([]string{csvSafe(x.Customer), csvSafe(x.Server), hq.From.String(), hq.To.String(), strconv.Itoa(x.Expected), strconv.Itoa(x.OK),
 			strconv.Itoa(x.OKExcepted), strconv.Itoa(x.Failed), strconv.Itoa(x.Missing)})
 	}
 	cw.Flush()

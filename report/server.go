@@ -106,10 +106,9 @@ func (h *Handler) serverPage(w http.ResponseWriter, r *http.Request, s *session)
 	for _, d := range []int{1, 2, 3, 4, 5, 6, 0} {
 		p.Days = append(p.Days, weekdayBox{N: d, Name: time.Weekday(d).String()[:3], Checked: srv.Expected(time.Weekday(d))})
 	}
-	last := lastCompleteNight(h.cfg.Now(), h.loc)
-	lastDay, _ := time.Parse(time.DateOnly, last)
-	from := lastDay.AddDate(0, 0, -(calendarNights - 1)).Format(time.DateOnly)
-	nights, err := h.db.NightResults(ctx, srv.ID, noonOf(from, h.loc))
+	last := store.LastCompleteNight(h.cfg.Now(), h.loc)
+	from := last.AddDays(-(calendarNights - 1))
+	nights, err := h.db.NightResults(ctx, srv.ID, from.Noon(h.loc))
 	if err != nil {
 		return err
 	}

@@ -153,7 +153,7 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		RemoteAddr: ctx.RemoteAddr().String(), ClientVersion: ctx.ClientVersion(), KeyType: id.key.Type, UploadBytes: capped.n,
 		Exceptions: exs, Register: register,
 	}
-	u.Night = store.Night(u.ReceivedAt, s.cfg.Location)
+	u.Night = store.NightOf(u.ReceivedAt, s.cfg.Location)
 	// How the upload ended is a fact stored with the result: parser.Judge
 	// turns it and the text into the verdict, here and at every later
 	// judgment.

@@ -42,7 +42,7 @@ type FailureEntry struct {
 // nightVerdict is how one night of a server went: its last result (by
 // received_at), or missing when none came by the night's deadline.
 type nightVerdict struct {
-	night      string
+	night      Night
 	status     parser.Status
 	code       int
 	resultID   *int64
@@ -161,8 +161,7 @@ func streakStart(vs []nightVerdict, loc *time.Location, now time.Time) time.Time
 	if n == 0 {
 		return now.Add(-24 * time.Hour)
 	}
-	d := nightDate(vs[n-1].night)
-	return time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, loc)
+	return vs[n-1].night.Noon(loc)
 }
 
 // verdicts returns, per active server, its known nights newest first, as
@@ -172,11 +171,10 @@ func (db *DB) verdicts(ctx context.Context, now time.Time, loc *time.Location) (
 	if err != nil {
 		return nil, nil, err
 	}
-	current := Night(now, loc)
-	first := nightAdd(current, -streakLookback)
-	d := nightDate(first)
+	current := NightOf(now, loc)
+	first := current.AddDays(-streakLookback)
 	// Every result of a night from first on was received after its noon.
-	from := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
+	from := first.Midnight(loc)
 	rows, err := db.db.QueryContext(ctx, `SELECT id, server_id, night, status, code, received_at, file_errors FROM results
 		WHERE received_at >= ? AND received_at <= ? AND night >= ? ORDER BY server_id, received_at, id`,
 		formatTime(from), formatTime(now), first)
@@ -184,7 +182,7 @@ func (db *DB) verdicts(ctx context.Context, now time.Time, loc *time.Location) (
 		return nil, nil, err
 	}
 	defer rows.Close()
-	last := map[int64]map[string]nightVerdict{}
+	last := map[int64]map[Night]nightVerdict{}
 	for rows.Next() {
 		var v nightVerdict
 		var id, serverID int64
@@ -195,7 +193,7 @@ func (db *DB) verdicts(ctx context.Context, now time.Time, loc *time.Location) (
 		t := parseTime(at)
 		v.resultID, v.receivedAt = &id, &t
 		if last[serverID] == nil {
-			last[serverID] = map[string]nightVerdict{}
+			last[serverID] = map[Night]nightVerdict{}
 		}
 		last[serverID][v.night] = v
 	}
@@ -205,14 +203,14 @@ func (db *DB) verdicts(ctx context.Context, now time.Time, loc *time.Location) (
 	out := map[int64][]nightVerdict{}
 	for _, x := range exps {
 		start := first
-		if c := x.since.In(loc).Format(time.DateOnly); c > start {
+		if c := FirstNight(x.since, loc); c > start {
 			start = c
 		}
 		var vs []nightVerdict
-		for n := current; n >= start; n = nightAdd(n, -1) {
+		for n := current; n >= start; n = n.AddDays(-1) {
 			if v, ok := last[x.srv.ID][n]; ok {
 				vs = append(vs, v)
-			} else if x.srv.Expected(nightWeekday(n)) && !x.deadline(n, loc).After(now) {
+			} else if x.srv.Expected(n.Weekday()) && !x.deadline(n, loc).After(now) {
 				vs = append(vs, nightVerdict{night: n, status: StatusMissing, code: -2})
 			}
 		}

@@ -64,6 +64,6 @@ func uploadOf(t testing.TB, db *store.DB, serverID int64, log []byte, at time.Ti
 		t.Fatal(err)
 	}
 	r.Apply(store.Patterns(exs))
-	return store.Upload{ServerID: serverID, ReceivedAt: at, Night: store.Night(at, time.UTC), Source: store.SourceUpload, Result: r, Exceptions: exs,
+	return store.Upload{ServerID: serverID, ReceivedAt: at, Night: store.NightOf(at, time.UTC), Source: store.SourceUpload, Result: r, Exceptions: exs,
 		Log: store.CompressLog(log)}
 }

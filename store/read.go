@@ -16,7 +16,7 @@ type ResultRow struct {
 	Customer       string        `json:"customer"`
 	Server         string        `json:"server"`
 	ReceivedAt     time.Time     `json:"received_at"`
-	Night          string        `json:"night"`
+	Night          Night         `json:"night"`
 	Source         string        `json:"source"`
 	Protocol       string        `json:"protocol"`
 	Status         parser.Status `json:"status"`

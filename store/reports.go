@@ -217,7 +217,7 @@ func (db *DB) Claims(ctx context.Context) (map[int64]Note, error) {
 // NightResult is the last result of one server's night, for status
 // calendars and trends.
 type NightResult struct {
-	Night          string        `json:"night"`
+	Night          Night         `json:"night"`
 	ResultID       int64         `json:"result_id"`
 	Status         parser.Status `json:"status"`
 	Code           int           `json:"code"`
@@ -238,7 +238,7 @@ func (db *DB) NightResults(ctx context.Context, serverID int64, since time.Time)
 	}
 	defer rows.Close()
 	var out []NightResult
-	idx := map[string]int{}
+	idx := map[Night]int{}
 	for rows.Next() {
 		var n NightResult
 		if err := rows.Scan(&n.Night, &n.ResultID, &n.Status, &n.Code, &n.ExceptedErrors, &n.FileErrors, &n.TotalSize, &n.SentBytes); err != nil {
@@ -277,7 +277,7 @@ type ServerNights struct {
 // the rows read; pass the start of fromNight and the end of the morning
 // after toNight. Nights with no result at all are not counted here: the
 // caller knows which nights were expected (Server.Expected).
-func (db *DB) NightCounts(ctx context.Context, fromNight, toNight string, receivedFrom, receivedTo time.Time) ([]ServerNights, error) {
+func (db *DB) NightCounts(ctx context.Context, fromNight, toNight Night, receivedFrom, receivedTo time.Time) ([]ServerNights, error) {
 	rows, err := db.db.QueryContext(ctx, QueryNightCounts,
 		formatTime(receivedFrom), formatTime(receivedTo), fromNight, toNight)
 	if err != nil {
@@ -349,7 +349,7 @@ const (
 type SeedRow struct {
 	ServerID   int64
 	ReceivedAt time.Time
-	Night      string
+	Night      Night
 	Status     parser.Status
 	Code       int
 	FileErrors int

@@ -15,7 +15,7 @@ func TestNightCountsAndNightResults(t *testing.T) {
 	s, _ := db.AddServer(ctx, "t", "acme", "exch01", false)
 	save := func(at time.Time, status parser.Status, code int, src string) {
 		t.Helper()
-		_, err := db.SaveUpload(ctx, Upload{ServerID: s.ID, ReceivedAt: at, Night: Night(at, time.UTC), Source: src,
+		_, err := db.SaveUpload(ctx, Upload{ServerID: s.ID, ReceivedAt: at, Night: NightOf(at, time.UTC), Source: src,
 			Result: &parser.Result{Code: code, Status: status, FileErrors: []parser.FileError{}}})
 		if err != nil {
 			t.Fatal(err)

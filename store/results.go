@@ -47,7 +47,7 @@ type Upload struct {
 	ServerID      int64
 	KeyID         *int64
 	ReceivedAt    time.Time
-	Night         string // YYYY-MM-DD, see Night
+	Night         Night
 	Source        string
 	Protocol      string // exec, sftp, scp
 	RemoteAddr    string
@@ -87,19 +87,6 @@ type Saved struct {
 	Server   Server // set when the upload registered its server (Upload.Register)
 	// Registered tells that the server was registered by this upload.
 	Registered bool
-}
-
-// Night returns the night a report received at t belongs to: the evening
-// the backup started, in loc. Reports received before noon belong to the
-// previous evening.
-func Night(t time.Time, loc *time.Location) string {
-	// Noon by the local clock, not 12 real hours: on the days the clocks
-	// change, the two differ by an hour.
-	l := t.In(loc)
-	if l.Hour() < 12 {
-		l = l.AddDate(0, 0, -1)
-	}
-	return l.Format(time.DateOnly)
 }
 
 // CountFileErrors returns how many file errors are not excepted (and not

@@ -27,7 +27,7 @@ func randomUpload(t testing.TB, serverID int64, n int, at time.Time) store.Uploa
 	t.Helper()
 	b := make([]byte, n)
 	rand.Read(b)
-	return store.Upload{ServerID: serverID, ReceivedAt: at, Night: store.Night(at, time.UTC), Source: store.SourceUpload,
+	return store.Upload{ServerID: serverID, ReceivedAt: at, Night: store.NightOf(at, time.UTC), Source: store.SourceUpload,
 		Result: &parser.Result{Code: 23, Status: parser.StatusFailed, FileErrors: []parser.FileError{{Line: 1, Kind: parser.KindOpendir, Path: "x/y.pst", Message: "denied"}}},
 		Log:    store.CompressLog(b)}
 }

@@ -74,7 +74,7 @@ func BenchmarkReevaluate(b *testing.B) {
 		}
 		u.ServerID = ids[i%len(ids)]
 		u.ReceivedAt = reevalNow.Add(-time.Duration(i) * time.Second)
-		u.Night = store.Night(u.ReceivedAt, time.UTC)
+		u.Night = store.NightOf(u.ReceivedAt, time.UTC)
 		us = append(us, u)
 		if len(us) == chunk || i == n-1 {
 			if err := db.SaveUploads(ctx, us); err != nil {

@@ -49,7 +49,7 @@ func TestResultsFromBeforeTheDigestGetOne(t *testing.T) {
 	exs, _ := db.ExceptionsFor(ctx, srv.ID)
 	res.Apply(store.Patterns(exs))
 	at := time.Now().Add(-time.Hour)
-	id, err := db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: at, Night: store.Night(at, time.UTC), Source: store.SourceUpload, Result: res,
+	id, err := db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: at, Night: store.NightOf(at, time.UTC), Source: store.SourceUpload, Result: res,
 		Exceptions: exs, Log: store.CompressLog([]byte(log))})
 	if err != nil {
 		t.Fatal(err)

@@ -54,7 +54,7 @@ func TestReevaluatingStoredFactsChangesNothing(t *testing.T) {
 				for _, truncated := range []bool{false, true} {
 					res, _ := parser.Parse(bytes.NewReader(text))
 					parser.Judge(res, parser.Facts{End: end}, store.Patterns(exs))
-					u := store.Upload{ServerID: srv.ID, ReceivedAt: at, Night: store.Night(at, time.UTC), Source: store.SourceUpload,
+					u := store.Upload{ServerID: srv.ID, ReceivedAt: at, Night: store.NightOf(at, time.UTC), Source: store.SourceUpload,
 						End: end, Result: res, Exceptions: exs, Log: store.CompressLog(text), UploadBytes: int64(len(text))}
 					u.Log.Truncated = truncated
 					us = append(us, u)

@@ -75,7 +75,7 @@ func uploadOf(t testing.TB, db *store.DB, serverID int64, log []byte, at time.Ti
 		t.Fatal(err)
 	}
 	r.Apply(store.Patterns(exs))
-	return store.Upload{ServerID: serverID, ReceivedAt: at, Night: store.Night(at, time.UTC), Source: store.SourceUpload, Result: r, Exceptions: exs,
+	return store.Upload{ServerID: serverID, ReceivedAt: at, Night: store.NightOf(at, time.UTC), Source: store.SourceUpload, Result: r, Exceptions: exs,
 		Log: store.CompressLog(log)}
 }
 
@@ -88,7 +88,7 @@ func uploadsOf(t testing.TB, db *store.DB, serverID int64, log []byte, n int) []
 	for i := range us {
 		us[i] = u
 		us[i].ReceivedAt = reevalNow.Add(-time.Duration(i) * time.Minute)
-		us[i].Night = store.Night(us[i].ReceivedAt, time.UTC)
+		us[i].Night = store.NightOf(us[i].ReceivedAt, time.UTC)
 	}
 	return us
 }

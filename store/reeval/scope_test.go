@@ -25,7 +25,7 @@ func TestReevaluateOnlyFileErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		at := db.Now()
-		if _, err := db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: at, Night: store.Night(at, time.UTC), Source: store.SourceUpload, Result: res,
+		if _, err := db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: at, Night: store.NightOf(at, time.UTC), Source: store.SourceUpload, Result: res,
 			Log: store.CompressLog([]byte(log))}); err != nil {
 			t.Fatal(err)
 		}
