@@ -220,7 +220,7 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	failing, excepted, vanished := store.CountFileErrors(res.FileErrors)
 	s.log.Info("report stored", "customer", srv.Customer, "server", srv.Name, "result_id", resultID, "code", res.Code,
 		"status", res.Status, "file_errors", failing, "excepted_errors", excepted, "bytes", capped.n,
-		"interrupted", u.End == parser.EndInterrupted, "protocol", src.protocol, "remote_addr", u.RemoteAddr)
+		"interrupted", u.End == parser.EndInterrupted, "ended", u.End, "protocol", src.protocol, "remote_addr", u.RemoteAddr)
 	if refused != nil {
 		return "", refused
 	}

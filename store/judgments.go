@@ -389,7 +389,7 @@ func (s *ExceptionsSnapshot) Of(serverID, customerID int64) []Exception {
 	return out
 }
 
-// Exceptions reads the exceptions with their version, and the servers'
+// ExceptionsSnapshot reads the exceptions with their version, and the servers'
 // customers.
 func (db *DB) ExceptionsSnapshot(ctx context.Context) (*ExceptionsSnapshot, error) {
 	s := &ExceptionsSnapshot{CustomerOf: map[int64]int64{}}
