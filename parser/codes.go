@@ -45,12 +45,59 @@ func Codes() []CodeInfo {
 	return append([]CodeInfo(nil), codeTable...)
 }
 
-// LookupCode returns the table entry for code. A code that is not in the
-// table gets an "unknown code" entry whose texts still name the number.
-func LookupCode(code int) CodeInfo {
+// CodeTable explains exit codes: staff's own texts (edited in the
+// database) over the built-in table. Its Lookup never misses. The zero
+// CodeTable is the built-in table alone.
+type CodeTable struct {
+	edited map[int]CodeInfo
+}
+
+// NewCodeTable returns the built-in table with edited's entries taking
+// its place. edited is not copied; do not change it afterwards.
+func NewCodeTable(edited map[int]CodeInfo) CodeTable { return CodeTable{edited: edited} }
+
+// Lookup returns the explanation of code: staff's, else the built-in
+// one, else an "unknown code" entry whose texts still name the number.
+func (t CodeTable) Lookup(code int) CodeInfo {
+	if c, ok := t.edited[code]; ok {
+		return c
+	}
+	return LookupCode(code)
+}
+
+// All returns every code the table explains (the built-in ones and staff's
+// own), sorted by code.
+func (t CodeTable) All() []CodeInfo {
+	out := Codes()
+	for i := range out {
+		if c, ok := t.edited[out[i].Code]; ok {
+			out[i] = c
+		}
+	}
+	for code, c := range t.edited {
+		if _, builtin := lookupBuiltin(code); !builtin {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
+}
+
+// lookupBuiltin returns the built-in entry of code, if there is one.
+func lookupBuiltin(code int) (CodeInfo, bool) {
 	i := sort.Search(len(codeTable), func(i int) bool { return codeTable[i].Code >= code })
 	if i < len(codeTable) && codeTable[i].Code == code {
-		return codeTable[i]
+		return codeTable[i], true
+	}
+	return CodeInfo{}, false
+}
+
+// LookupCode returns the built-in table's entry for code (see
+// CodeTable.Lookup for staff's edits too). A code that is not in the table
+// gets an "unknown code" entry whose texts still name the number.
+func LookupCode(code int) CodeInfo {
+	if c, ok := lookupBuiltin(code); ok {
+		return c
 	}
 	return CodeInfo{
 		Code:    code,

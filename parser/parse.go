@@ -716,7 +716,7 @@ func (p *parser) finish() {
 		r.Code = CodeMissing
 	}
 	r.Complete = p.complete
-	r.Status = r.verdict()
+	judge(r, Facts{})
 }
 
 // unquote returns the text between a leading '"' and the last '"'; rsync

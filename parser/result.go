@@ -7,15 +7,32 @@
 // knows rsync, not SSH or SQL, and imports no other package of the project.
 package parser
 
-// Status is the verdict of one run.
+// Status is the verdict of one night: ok or failed for a run that was
+// judged (Judge gives no other), missing for a night whose report never
+// came. Stored, shown and printed as these words, which are a contract
+// (JSON, CSV, the command line).
 type Status string
 
-// The two verdicts a parsed run can have. "missing" exists only higher up,
-// for a report that never arrived.
+// The statuses of a night.
 const (
 	StatusOK     Status = "ok"
 	StatusFailed Status = "failed"
+	// StatusMissing is recorded by the missing-report check, never by
+	// Judge.
+	StatusMissing Status = "missing"
 )
+
+// Order is where a status comes in lists staff read: failures first, then
+// missing nights, then the rest.
+func (s Status) Order() int {
+	switch s {
+	case StatusFailed:
+		return 0
+	case StatusMissing:
+		return 1
+	}
+	return 2
+}
 
 // CodeMissing is the made-up code for a run that left no exit code and did
 // not complete (killed, still running, cut off). rsync never returns it.

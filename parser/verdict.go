@@ -36,25 +36,6 @@ func Verdict(code int, errs []FileError) Status {
 	return StatusFailed
 }
 
-// Apply matches every file error against patterns, in order, and records
-// the first pattern that matches (see Match) in Excepted and Exception;
-// errors that match none are marked not excepted. It then recomputes
-// Status with Verdict. Apply may be called again with other patterns: it
-// replaces what an earlier call set. It does not allocate.
-func (r *Result) Apply(patterns []string) {
-	for i := range r.FileErrors {
-		fe := &r.FileErrors[i]
-		fe.Excepted, fe.Exception = false, ""
-		for _, p := range patterns {
-			if Match(p, fe.Path) {
-				fe.Excepted, fe.Exception = true, p
-				break
-			}
-		}
-	}
-	r.Status = r.verdict()
-}
-
 // verdict is Verdict, made stricter by the file errors that were dropped
 // because FileErrors was full: they cannot be excepted.
 func (r *Result) verdict() Status {

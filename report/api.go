@@ -58,7 +58,7 @@ func (h *Handler) csvStatus(w http.ResponseWriter, r *http.Request, _ *session) 
 		if x.ResultID != nil {
 			id = strconv.FormatInt(*x.ResultID, 10)
 		}
-		status := x.Status
+		status := string(x.Status)
 		if x.Verdict.Class == "okx" {
 			status = "ok_with_exceptions"
 		}
@@ -93,7 +93,7 @@ func (h *Handler) csvHistory(w http.ResponseWriter, r *http.Request, _ *session)
 	cw := csvName(w, fmt.Sprintf("history-%s-%s.csv", hq.From, hq.To))
 	cw.Write([]string{"customer", "server", "from", "to", "expected_nights", "ok", "ok_with_exceptions", "failed", "missing"})
 	for _, x := range rows {
-		cw.Write([]string{csvSafe(x.Customer), csvSafe(x.Server), hq.From, hq.To, strconv.Itoa(x.Expected), strconv.Itoa(x.OK),
+		cw.Write([]string{csvSafe(x.Customer), csvSafe(x.Server), hq.From.String(), hq.To.String(), strconv.Itoa(x.Expected), strconv.Itoa(x.OK),
 			strconv.Itoa(x.OKExcepted), strconv.Itoa(x.Failed), strconv.Itoa(x.Missing)})
 	}
 	cw.Flush()
@@ -221,7 +221,7 @@ func (h *Handler) addUser(w http.ResponseWriter, r *http.Request, s *session) er
 	if generated {
 		pw = password.Generate()
 	}
-	u, err := h.db.AddUser(r.Context(), "web:"+s.User.Username, store.User{Username: r.PostFormValue("username"), Role: r.PostFormValue("role"),
+	u, err := h.db.AddUser(r.Context(), "web:"+s.User.Username, store.User{Username: r.PostFormValue("username"), Role: store.Role(r.PostFormValue("role")),
 		Email: r.PostFormValue("email")}, pw)
 	status := http.StatusOK
 	if err != nil {

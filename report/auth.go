@@ -28,21 +28,8 @@ type session struct {
 	token string // the cookie value, for logout
 }
 
-// roleRank orders roles so that "at least tech" is a comparison.
-func roleRank(role string) int {
-	switch role {
-	case store.RoleAdmin:
-		return 3
-	case store.RoleTech:
-		return 2
-	case store.RoleCSR:
-		return 1
-	}
-	return 0
-}
-
 // can reports whether the user's role reaches role.
-func (s *session) can(role string) bool { return s != nil && roleRank(s.User.Role) >= roleRank(role) }
+func (s *session) can(role store.Role) bool { return s != nil && s.User.Role.AtLeast(role) }
 
 // wrap applies a route's access rules: authentication, role and CSRF.
 func (h *Handler) wrap(rt route) http.Handler {

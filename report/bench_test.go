@@ -71,7 +71,7 @@ func BenchmarkPages(b *testing.B) {
 					if h%50 == 0 { // a missing night
 						continue
 					}
-					*r = store.SeedRow{ServerID: ids[si], ReceivedAt: d.Add(14*time.Hour + time.Duration(h%7200)*time.Second), Night: d.Format(time.DateOnly),
+					*r = store.SeedRow{ServerID: ids[si], ReceivedAt: d.Add(14*time.Hour + time.Duration(h%7200)*time.Second), Night: store.Night(d.Format(time.DateOnly)),
 						Status: "ok", TotalSize: int64(1e10 + h%1e9), SentBytes: int64(h % 1e8)}
 					if h%17 == 0 {
 						r.Status, r.Code, r.FileErrors = "failed", 23, int(h%5+1)

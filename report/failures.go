@@ -44,11 +44,7 @@ func (h *Handler) failures(ctx context.Context, kind string) ([]failureEntry, er
 	}
 	out := make([]failureEntry, 0, len(entries))
 	for _, e := range entries {
-		ci, ok := codes[e.Code]
-		if !ok {
-			ci = parser.LookupCode(e.Code)
-		}
-		out = append(out, failureEntry{FailureEntry: e, Verdict: verdictOf(e.Status, 0), Info: ci, URL: serverURL(e.Customer, e.Server)})
+		out = append(out, failureEntry{FailureEntry: e, Verdict: verdictOf(e.Status, 0), Info: codes.Lookup(e.Code), URL: serverURL(e.Customer, e.Server)})
 	}
 	return out, nil
 }
@@ -81,7 +77,7 @@ func (h *Handler) failuresPage(kind string) func(http.ResponseWriter, *http.Requ
 			p.Groups[i].Entries = append(p.Groups[i].Entries, e)
 		}
 		for _, g := range p.Groups {
-			sort.SliceStable(g.Entries, func(i, j int) bool { return statusRank(g.Entries[i].Status) < statusRank(g.Entries[j].Status) })
+			sort.SliceStable(g.Entries, func(i, j int) bool { return g.Entries[i].Status.Order() < g.Entries[j].Status.Order() })
 		}
 		return h.render(w, r, http.StatusOK, "failures", p)
 	}

@@ -225,7 +225,7 @@ func TestNightlyCSVAndJSONAgree(t *testing.T) {
 		t.Fatalf("JSON has %d servers, CSV %d lines", len(st.Servers), len(recs))
 	}
 	for i, r := range st.Servers {
-		if recs[i+1][1] != r.Server || recs[i+1][2] != r.Status {
+		if recs[i+1][1] != r.Server || recs[i+1][2] != string(r.Status) {
 			t.Errorf("row %d: CSV %v, JSON %s %s", i, recs[i+1], r.Server, r.Status)
 		}
 	}

@@ -150,7 +150,7 @@ func (e *env) upload(customer, server, text string, at time.Time) int64 {
 	exs, _ := e.db.ExceptionsFor(ctx, srv.ID)
 	r, _ := parser.Parse(strings.NewReader(text))
 	r.Apply(store.Patterns(exs))
-	id, err := e.db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: at, Night: store.Night(at, time.UTC), Source: store.SourceUpload,
+	id, err := e.db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: at, Night: store.NightOf(at, time.UTC), Source: store.SourceUpload,
 		Result: r, Exceptions: exs, Log: store.CompressLog([]byte(text))})
 	if err != nil {
 		e.t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/backupreport/backupreport/store"
 )
@@ -25,34 +24,33 @@ type historyRow struct {
 
 // historyQuery is the range and order of the historical report.
 type historyQuery struct {
-	From, To  string
+	From, To  store.Night
 	Sort, Dir string
 }
 
 const maxHistoryNights = 3 * 366
 
 func (h *Handler) historyQueryOf(q url.Values) (historyQuery, error) {
-	last := lastCompleteNight(h.cfg.Now(), h.loc)
-	lastDay, _ := time.Parse(time.DateOnly, last)
-	hq := historyQuery{From: q.Get("from"), To: q.Get("to"), Sort: q.Get("sort"), Dir: q.Get("dir")}
+	last := store.LastCompleteNight(h.cfg.Now(), h.loc)
+	hq := historyQuery{From: store.Night(q.Get("from")), To: store.Night(q.Get("to")), Sort: q.Get("sort"), Dir: q.Get("dir")}
 	if hq.To == "" {
 		hq.To = last
 	}
 	if hq.From == "" {
-		hq.From = lastDay.AddDate(0, 0, -29).Format(time.DateOnly)
+		hq.From = last.AddDays(-29)
 	}
-	f, err1 := time.Parse(time.DateOnly, hq.From)
-	t, err2 := time.Parse(time.DateOnly, hq.To)
+	_, err1 := store.ParseNight(string(hq.From))
+	_, err2 := store.ParseNight(string(hq.To))
 	if err1 != nil || err2 != nil {
 		return hq, errorf(http.StatusBadRequest, "Dates must look like 2026-03-01.")
 	}
-	if t.After(lastDay) {
-		hq.To, t = last, lastDay
+	if hq.To > last {
+		hq.To = last
 	}
-	if f.After(t) {
+	if hq.From > hq.To {
 		return hq, errorf(http.StatusBadRequest, "The range starts after it ends.")
 	}
-	if t.Sub(f) > maxHistoryNights*24*time.Hour {
+	if hq.From.AddDays(maxHistoryNights) < hq.To {
 		return hq, errorf(http.StatusBadRequest, "The range may cover at most %d nights.", maxHistoryNights)
 	}
 	switch hq.Sort {
@@ -68,22 +66,21 @@ func (h *Handler) historyQueryOf(q url.Values) (historyQuery, error) {
 
 // history computes per-server night counts over the range.
 func (h *Handler) history(ctx context.Context, hq historyQuery) ([]historyRow, error) {
-	toDay, _ := time.Parse(time.DateOnly, hq.To)
-	counts, err := h.db.NightCounts(ctx, hq.From, hq.To, noonOf(hq.From, h.loc), noonOf(toDay.AddDate(0, 0, 1).Format(time.DateOnly), h.loc))
+	counts, err := h.db.NightCounts(ctx, hq.From, hq.To, hq.From.Noon(h.loc), hq.To.AddDays(1).Noon(h.loc))
 	if err != nil {
 		return nil, err
 	}
-	nights := nightsBetween(hq.From, hq.To)
+	nights := store.NightsBetween(hq.From, hq.To)
 	var perDay [7]int
 	for _, n := range nights {
-		perDay[weekdayOf(n)]++
+		perDay[n.Weekday()]++
 	}
 	out := make([]historyRow, 0, len(counts))
 	for _, c := range counts {
 		row := historyRow{Customer: c.Customer, Server: c.Server, OK: c.OK, OKExcepted: c.OKExcepted, Failed: c.Failed, URL: serverURL(c.Customer, c.Server)}
-		created := store.Night(c.CreatedAt, h.loc)
+		created := store.FirstNight(c.CreatedAt, h.loc)
 		for _, n := range nights {
-			if n >= created && c.ExpectDays&(1<<uint(weekdayOf(n))) != 0 {
+			if n >= created && c.ExpectDays&(1<<uint(n.Weekday())) != 0 {
 				row.Expected++
 			}
 		}
@@ -140,7 +137,7 @@ func (h *Handler) historyPage(w http.ResponseWriter, r *http.Request, s *session
 		return err
 	}
 	p := &historyPage{base: h.base(r, s, "Historical report"), Q: hq, Rows: rows, Links: map[string]string{},
-		Query: "?" + url.Values{"from": {hq.From}, "to": {hq.To}}.Encode()}
+		Query: "?" + url.Values{"from": {hq.From.String()}, "to": {hq.To.String()}}.Encode()}
 	for _, col := range []string{"customer", "server", "expected", "ok", "okx", "failed", "missing"} {
 		dir := "asc"
 		if col == hq.Sort && hq.Dir == "asc" {
@@ -148,7 +145,7 @@ func (h *Handler) historyPage(w http.ResponseWriter, r *http.Request, s *session
 		} else if col != hq.Sort && col != "customer" && col != "server" {
 			dir = "desc" // counts: biggest first on the first click
 		}
-		p.Links[col] = "?" + url.Values{"from": {hq.From}, "to": {hq.To}, "sort": {col}, "dir": {dir}}.Encode()
+		p.Links[col] = "?" + url.Values{"from": {hq.From.String()}, "to": {hq.To.String()}, "sort": {col}, "dir": {dir}}.Encode()
 	}
 	return h.render(w, r, http.StatusOK, "history", p)
 }

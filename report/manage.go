@@ -8,11 +8,12 @@ import (
 
 	"github.com/backupreport/backupreport/store"
 	"github.com/backupreport/backupreport/store/logkey"
+	"github.com/backupreport/backupreport/store/reeval"
 )
 
 // reevalWait is how long an exception change waits for the re-evaluation
 // of the last 7 days before answering; a longer one goes on in the
-// background (it never blocks uploads: see store.Reevaluate).
+// background (it never blocks uploads: see reeval.Run).
 const reevalWait = 5 * time.Second
 
 // actor names a web user in the audit log.
@@ -47,8 +48,7 @@ func (h *Handler) reevaluate(e store.Exception, s *session, reason string) bool 
 		defer close(done)
 		ctx, cancel := context.WithTimeout(h.bgCtx, time.Hour)
 		defer cancel()
-		st, err := h.db.Reevaluate(ctx, store.ReevalOptions{Since: h.cfg.Now().Add(-store.ReevalWindow), OnlyFileErrors: true, ServerID: e.ServerID, CustomerID: e.CustomerID,
-			Actor: actor(s), Reason: reason})
+		st, err := reeval.AfterExceptionChange(ctx, h.db, e, h.cfg.Now(), actor(s), reason, nil)
 		if err != nil {
 			h.log.Error("reevaluate", logkey.Exception, e.ID, logkey.Err, err)
 			return

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -20,15 +19,11 @@ type codesPage struct {
 }
 
 func (h *Handler) codesPage(w http.ResponseWriter, r *http.Request, s *session) error {
-	m, err := h.db.CodeTable(r.Context())
+	table, err := h.db.CodeTable(r.Context())
 	if err != nil {
 		return err
 	}
-	p := &codesPage{base: h.base(r, s, "Exit codes"), CanManage: s.can(store.RoleTech)}
-	for _, c := range m {
-		p.Codes = append(p.Codes, c)
-	}
-	sort.Slice(p.Codes, func(i, j int) bool { return p.Codes[i].Code < p.Codes[j].Code })
+	p := &codesPage{base: h.base(r, s, "Exit codes"), CanManage: s.can(store.RoleTech), Codes: table.All()}
 	return h.render(w, r, http.StatusOK, "codes", p)
 }
 

@@ -51,9 +51,10 @@ func (h *Handler) sandbox(w http.ResponseWriter, r *http.Request, s *session) er
 		p.Error = err.Error()
 		return h.render(w, r, http.StatusBadRequest, "sandbox", p)
 	}
-	res.Apply(store.Patterns(p.Exceptions))
+	// A pasted log is a whole upload.
+	parser.Judge(res, parser.Facts{End: parser.EndComplete}, store.Patterns(p.Exceptions))
 	_, excepted, _ := store.CountFileErrors(res.FileErrors)
-	p.Result, p.Verdict = res, verdictOf(string(res.Status), excepted)
+	p.Result, p.Verdict = res, verdictOf(res.Status, excepted)
 	if p.Code, err = h.db.CodeInfo(ctx, res.Code); err != nil {
 		return err
 	}

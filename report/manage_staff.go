@@ -18,10 +18,10 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		return errorf(http.StatusNotFound, "No such user.")
 	}
-	if id == s.User.ID && r.PostFormValue("role") != store.RoleAdmin {
+	if id == s.User.ID && store.Role(r.PostFormValue("role")) != store.RoleAdmin {
 		return errorf(http.StatusBadRequest, "You cannot take away your own admin role.")
 	}
-	u := store.User{ID: id, Role: r.PostFormValue("role"), Email: r.PostFormValue("email"), Notify: r.PostFormValue("notify") != ""}
+	u := store.User{ID: id, Role: store.Role(r.PostFormValue("role")), Email: r.PostFormValue("email"), Notify: r.PostFormValue("notify") != ""}
 	if err := h.db.UpdateUser(r.Context(), actor(s), u); err != nil {
 		return badRequest(err)
 	}

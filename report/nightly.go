@@ -41,11 +41,11 @@ func filterOf(q url.Values) nightlyFilter {
 func (f nightlyFilter) match(r *nightlyRow) bool {
 	switch f.Status {
 	case "problems":
-		if r.Status == "ok" {
+		if r.Status == parser.StatusOK {
 			return false
 		}
-	case "ok", "failed", store.StatusMissing:
-		if r.Status != f.Status {
+	case string(parser.StatusOK), string(parser.StatusFailed), string(parser.StatusMissing):
+		if string(r.Status) != f.Status {
 			return false
 		}
 	}
@@ -82,17 +82,6 @@ type nightlyCounts struct {
 	Missing int `json:"missing"`
 }
 
-// statusRank puts failures first, then missing servers, then the rest.
-func statusRank(s string) int {
-	switch s {
-	case "failed":
-		return 0
-	case store.StatusMissing:
-		return 1
-	}
-	return 2
-}
-
 // nightly computes the report once for the page, the JSON and the CSV.
 func (h *Handler) nightly(ctx context.Context, f nightlyFilter) ([]nightlyRow, nightlyCounts, []string, []string, error) {
 	st, err := h.db.Status(ctx, h.cfg.Now(), statusWindow)
@@ -111,12 +100,9 @@ func (h *Handler) nightly(ctx context.Context, f nightlyFilter) ([]nightlyRow, n
 	custSet, staffSet := map[string]bool{}, map[string]bool{}
 	rows := make([]nightlyRow, 0, len(st))
 	for _, s := range st {
-		ci, ok := codes[s.Code]
-		if !ok {
-			ci = parser.LookupCode(s.Code)
-		}
+		ci := codes.Lookup(s.Code)
 		r := nightlyRow{StatusRow: s, Verdict: verdictOf(s.Status, s.ExceptedErrors), CodeName: ci.Name, Meaning: ci.Meaning, URL: serverURL(s.Customer, s.Server)}
-		if n, ok := claims[s.ServerID]; ok && s.Status != "ok" {
+		if n, ok := claims[s.ServerID]; ok && s.Status != parser.StatusOK {
 			r.OnIt = n.Username
 		}
 		c.Total++
@@ -140,7 +126,7 @@ func (h *Handler) nightly(ctx context.Context, f nightlyFilter) ([]nightlyRow, n
 			rows = append(rows, r)
 		}
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return statusRank(rows[i].Status) < statusRank(rows[j].Status) })
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Status.Order() < rows[j].Status.Order() })
 	return rows, c, sortedKeys(custSet), sortedKeys(staffSet), nil
 }
 

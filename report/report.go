@@ -192,7 +192,7 @@ const (
 type route struct {
 	pattern string
 	access  access
-	role    string // the least role allowed; "" is any logged-in role
+	role    store.Role // the least role allowed; "" is any logged-in role
 	handle  func(w http.ResponseWriter, r *http.Request, s *session) error
 }
 
@@ -276,8 +276,8 @@ func (h *Handler) routes() []route {
 type Route struct {
 	Pattern string // "METHOD /path", as given to http.ServeMux
 	Public  bool
-	API     bool   // answers 401 rather than redirecting to the login page
-	Role    string // least role; "" for any
+	API     bool       // answers 401 rather than redirecting to the login page
+	Role    store.Role // least role; "" for any
 }
 
 // Routes lists every route the handler serves.

@@ -87,11 +87,7 @@ func (h *Handler) serverPage(w http.ResponseWriter, r *http.Request, s *session)
 	p := &serverPage{base: h.base(r, s, srv.Customer+"/"+srv.Name), Server: srv, Customer: cust, Total: total, Page: pg, Pages: pages,
 		URL: serverURL(srv.Customer, srv.Name), APIURL: "/api/v1" + serverURL(srv.Customer, srv.Name) + "/results"}
 	for _, row := range rows {
-		ci, ok := codes[row.Code]
-		if !ok {
-			ci = parser.LookupCode(row.Code)
-		}
-		p.Results = append(p.Results, resultView{ResultRow: row, Verdict: verdictOf(row.Status, row.ExceptedErrors), CodeName: ci.Name})
+		p.Results = append(p.Results, resultView{ResultRow: row, Verdict: verdictOf(row.Status, row.ExceptedErrors), CodeName: codes.Lookup(row.Code).Name})
 	}
 	ids := make([]int64, len(rows))
 	for i, row := range rows {
@@ -111,10 +107,9 @@ func (h *Handler) serverPage(w http.ResponseWriter, r *http.Request, s *session)
 	for _, d := range []int{1, 2, 3, 4, 5, 6, 0} {
 		p.Days = append(p.Days, weekdayBox{N: d, Name: time.Weekday(d).String()[:3], Checked: srv.Expected(time.Weekday(d))})
 	}
-	last := lastCompleteNight(h.cfg.Now(), h.loc)
-	lastDay, _ := time.Parse(time.DateOnly, last)
-	from := lastDay.AddDate(0, 0, -(calendarNights - 1)).Format(time.DateOnly)
-	nights, err := h.db.NightResults(ctx, srv.ID, noonOf(from, h.loc))
+	last := store.LastCompleteNight(h.cfg.Now(), h.loc)
+	from := last.AddDays(-(calendarNights - 1))
+	nights, err := h.db.NightResults(ctx, srv.ID, from.Noon(h.loc))
 	if err != nil {
 		return err
 	}

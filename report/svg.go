@@ -42,23 +42,23 @@ type calLabel struct {
 // buildCalendar lays out the nights from..to of a server. A night with
 // no result is missing when a report was expected (by the server's
 // weekdays, and not before it was added), else left grey.
-func buildCalendar(srv store.Server, from, to string, nights []store.NightResult, loc *time.Location) calendar {
-	byNight := map[string]store.NightResult{}
+func buildCalendar(srv store.Server, from, to store.Night, nights []store.NightResult, loc *time.Location) calendar {
+	byNight := map[store.Night]store.NightResult{}
 	for _, n := range nights {
 		byNight[n.Night] = n
 	}
-	created := store.Night(srv.CreatedAt, loc)
-	list := nightsBetween(from, to)
+	created := store.FirstNight(srv.CreatedAt, loc)
+	list := store.NightsBetween(from, to)
 	c := calendar{Counts: map[string]int{}}
 	if len(list) == 0 {
 		return c
 	}
-	offset := int(weekdayOf(list[0]))
+	offset := int(list[0].Weekday())
 	lastMonth := ""
 	for i, night := range list {
 		col, row := (i+offset)/7, (i+offset)%7
 		cell := calCell{X: calLeft + col*(calSize+calGap), Y: calTop + row*(calSize+calGap)}
-		wd := weekdayOf(night).String()[:3]
+		wd := night.Weekday().String()[:3]
 		var v verdict
 		if n, ok := byNight[night]; ok {
 			v = verdictOf(n.Status, n.ExceptedErrors)
@@ -70,7 +70,7 @@ func buildCalendar(srv store.Server, from, to string, nights []store.NightResult
 			if n.ExceptedErrors > 0 {
 				cell.Title += fmt.Sprintf(", %d excepted", n.ExceptedErrors)
 			}
-		} else if night >= created && srv.Expected(weekdayOf(night)) {
+		} else if night >= created && srv.Expected(night.Weekday()) {
 			v = verdictOf(store.StatusMissing, 0)
 			cell.Title = fmt.Sprintf("%s %s: MISSING, no report arrived", wd, night)
 		} else {
@@ -80,7 +80,7 @@ func buildCalendar(srv store.Server, from, to string, nights []store.NightResult
 		cell.Class, cell.Letter = v.Class, v.Icon
 		c.Counts[v.Class]++
 		c.Cells = append(c.Cells, cell)
-		if m := night[:7]; m != lastMonth {
+		if m := night.String()[:7]; m != lastMonth {
 			lastMonth = m
 			// A month starting late in a week is labelled on the next
 			// column; labels never crowd each other.
@@ -89,8 +89,7 @@ func buildCalendar(srv store.Server, from, to string, nights []store.NightResult
 				x += calSize + calGap
 			}
 			if n := len(c.Months); n == 0 || x-c.Months[n-1].X >= 2*(calSize+calGap) {
-				d, _ := time.Parse(time.DateOnly, night)
-				c.Months = append(c.Months, calLabel{X: x, Y: calTop - 5, Text: d.Format("Jan")})
+				c.Months = append(c.Months, calLabel{X: x, Y: calTop - 5, Text: night.Noon(time.UTC).Format("Jan")})
 			}
 		}
 	}
@@ -145,7 +144,7 @@ func lineChart(title string, pts []store.NightResult, val func(store.NightResult
 		t.Empty = true
 		return t
 	}
-	t.Max, t.First, t.Last = humanBytes(maxV), pts[0].Night, pts[len(pts)-1].Night
+	t.Max, t.First, t.Last = humanBytes(maxV), pts[0].Night.String(), pts[len(pts)-1].Night.String()
 	var b strings.Builder
 	span := max(1, len(pts)-1)
 	for i, p := range pts {

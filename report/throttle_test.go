@@ -116,7 +116,7 @@ func newStaffEnv(t *testing.T, change func(*Config)) *env {
 	db.Now = func() time.Time { return testNow }
 	db.PasswordCost = bcrypt.MinCost
 	e := &env{t: t, db: db, staff: map[string]string{}}
-	for name, role := range map[string]string{"alice": store.RoleAdmin, "tom": store.RoleTech, "carol": store.RoleCSR,
+	for name, role := range map[string]store.Role{"alice": store.RoleAdmin, "tom": store.RoleTech, "carol": store.RoleCSR,
 		"user0": store.RoleCSR, "user1": store.RoleCSR, "user2": store.RoleCSR, "user3": store.RoleCSR} {
 		e.staff[name] = name + "'s long password"
 		if _, err := db.AddUser(ctx, "test", store.User{Username: name, Role: role}, e.staff[name]); err != nil {

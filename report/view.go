@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
 )
 
@@ -48,16 +49,16 @@ type verdict struct {
 	Icon  string
 }
 
-func verdictOf(status string, excepted int) verdict {
+func verdictOf(status parser.Status, excepted int) verdict {
 	switch status {
-	case "ok":
+	case parser.StatusOK:
 		if excepted > 0 {
 			return verdict{"okx", "OK with exceptions", "!"}
 		}
 		return verdict{"ok", "OK", "✔"}
-	case "failed":
+	case parser.StatusFailed:
 		return verdict{"failed", "FAILED", "✖"}
-	case store.StatusMissing:
+	case parser.StatusMissing:
 		return verdict{"missing", "MISSING", "?"}
 	}
 	return verdict{"none", "no report expected", "·"}
@@ -126,37 +127,12 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-// lastCompleteNight is the latest night whose reports are due: a night's
-// reports arrive until noon of the next day, so at any moment the night
-// that began more than 12 hours before is the last one to judge.
+// lastCompleteNight and noonOf are store.LastCompleteNight and
+// Night.Noon for the demo seeding, which counts nights as dates.
 func lastCompleteNight(now time.Time, loc *time.Location) string {
-	return store.Night(now.Add(-12*time.Hour), loc)
+	return store.LastCompleteNight(now, loc).String()
 }
 
-// nightsBetween lists nights from..to inclusive, as YYYY-MM-DD.
-func nightsBetween(from, to string) []string {
-	f, err1 := time.Parse(time.DateOnly, from)
-	t, err2 := time.Parse(time.DateOnly, to)
-	if err1 != nil || err2 != nil {
-		return nil
-	}
-	var out []string
-	for d := f; !d.After(t) && len(out) < 4000; d = d.AddDate(0, 0, 1) {
-		out = append(out, d.Format(time.DateOnly))
-	}
-	return out
-}
-
-// noonOf returns noon of a night's date in loc: the start of the window
-// in which that night's reports arrive.
-func noonOf(night string, loc *time.Location) time.Time {
-	d, _ := time.ParseInLocation(time.DateOnly, night, loc)
-	return time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, loc)
-}
-
-func weekdayOf(night string) time.Weekday {
-	d, _ := time.Parse(time.DateOnly, night)
-	return d.Weekday()
-}
+func noonOf(night string, loc *time.Location) time.Time { return store.Night(night).Noon(loc) }
 
 func trimLower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

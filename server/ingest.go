@@ -154,19 +154,20 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		RemoteAddr: ctx.RemoteAddr().String(), ClientVersion: ctx.ClientVersion(), KeyType: id.key.Type, UploadBytes: capped.n,
 		Exceptions: exs, Register: register,
 	}
-	u.Night = store.Night(u.ReceivedAt, s.cfg.Location)
-	res.Apply(store.Patterns(exs))
+	u.Night = store.NightOf(u.ReceivedAt, s.cfg.Location)
+	// How the upload ended is a fact stored with the result: parser.Judge
+	// turns it and the text into the verdict, here and at every later
+	// judgment.
+	u.End = parser.EndComplete
 	var refused error
 	switch {
 	case capped.exceeded:
+		u.End = parser.EndTooLarge
 		u.Reason = fmt.Sprintf("upload larger than the %d-byte limit; parsing stopped there", s.cfg.MaxUploadBytes)
-		res.Status = parser.StatusFailed
-		u.KeepStatus = true
 		refused = refuse("too_large", "upload refused: larger than the %d-byte limit (--max-upload-bytes); recorded as failed", s.cfg.MaxUploadBytes)
 	case errors.Is(readErr, errUploadTime):
+		u.End = parser.EndTimeLimit
 		u.Reason = fmt.Sprintf("upload took longer than the %s limit; parsing stopped there", s.cfg.MaxUploadTime)
-		res.Status = parser.StatusFailed
-		u.KeepStatus = true
 		refused = refuse("time_limit", "upload refused: it took longer than the %s limit (--max-upload-time); recorded as failed", s.cfg.MaxUploadTime)
 	case src.failed != nil && src.failed() != nil:
 		err := src.failed()
@@ -179,15 +180,10 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 			// store nothing; the client sees an error and can retry.
 			return "", errShuttingDown
 		}
-		u.Interrupted = true
+		u.End = parser.EndInterrupted
 		u.Reason = "the connection ended before the upload was complete"
-		// A completion line alone does not prove the run ended there: the
-		// final code line may have been on its way. -2 unless it arrived.
-		if res.CodeLine == 0 {
-			res.Code = parser.CodeMissing
-			res.Status = parser.Verdict(res.Code, res.FileErrors)
-		}
 	}
+	parser.Judge(res, parser.Facts{End: u.End}, store.Patterns(exs))
 	u.Result = res
 	if u.Log, err = keeper.finish(); err != nil {
 		s.metrics.Uploads.WithLabelValues("error").Inc()
@@ -218,14 +214,14 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	s.metrics.ParseDuration.Observe(time.Since(start).Seconds())
 	s.enforceQuota(ctx, id.key.CustomerID)
 	label := string(res.Status)
-	if u.Interrupted {
+	if u.End == parser.EndInterrupted {
 		label = "interrupted"
 	}
 	s.metrics.Uploads.WithLabelValues(label).Inc()
 	failing, excepted, vanished := store.CountFileErrors(res.FileErrors)
 	s.log.Info("report stored", logkey.Customer, srv.Customer, logkey.Server, srv.Name, logkey.ResultID, resultID, logkey.Code, res.Code,
 		logkey.Status, res.Status, logkey.FileErrors, failing, logkey.ExceptedErrors, excepted, logkey.Bytes, capped.n,
-		logkey.Interrupted, u.Interrupted, logkey.Protocol, src.protocol, logkey.RemoteAddr, u.RemoteAddr)
+		logkey.Interrupted, u.End == parser.EndInterrupted, logkey.Ended, u.End, logkey.Protocol, src.protocol, logkey.RemoteAddr, u.RemoteAddr)
 	if refused != nil {
 		return "", refused
 	}

@@ -40,7 +40,7 @@ func seedLogs(t *testing.T, at ...time.Time) (*store.DB, store.Server) {
 			sb.WriteString(h[:min(64, len(h))] + "\n")
 		}
 		sb.WriteString("sent 1,234 bytes  received 56 bytes  2,580.00 bytes/sec\ntotal size is 9,876  speedup is 7.66\n")
-		if _, err := db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: a, Night: store.Night(a, time.UTC), Source: store.SourceUpload,
+		if _, err := db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: a, Night: store.NightOf(a, time.UTC), Source: store.SourceUpload,
 			Result: &parser.Result{Status: parser.StatusOK}, Log: store.CompressLog([]byte(sb.String()))}); err != nil {
 			t.Fatal(err)
 		}

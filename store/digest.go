@@ -73,14 +73,14 @@ func digestOf(errs []parser.FileError, ex []Exception) int64 {
 var noException int64 = -1
 
 // digestOfStored is the digest of stored rows.
-func digestOfStored(rows []storedFE) int64 {
+func digestOfStored(rows []StoredFileError) int64 {
 	d := fnvOffset
 	for _, s := range rows {
-		exID := s.exID
-		if s.excepted && exID == nil {
+		exID := s.ExceptionID
+		if s.Excepted && exID == nil {
 			exID = &noException
 		}
-		d.add(s.line, s.kind, s.path, exID)
+		d.add(s.Line, s.Kind, s.Path, exID)
 	}
 	return d.sum()
 }

@@ -26,25 +26,25 @@ func TestDigestOfNewAndStoredAgree(t *testing.T) {
 		{Line: 5, Kind: parser.KindVanished, Path: "/x/tmp"},
 	}
 	seven := int64(7)
-	rows := []storedFE{
-		{line: 3, kind: string(parser.KindOpenFailed), path: "/x/mail.pst", excepted: true, exID: &seven},
-		{line: 5, kind: string(parser.KindVanished), path: "/x/tmp"},
+	rows := []StoredFileError{
+		{Line: 3, Kind: string(parser.KindOpenFailed), Path: "/x/mail.pst", Excepted: true, ExceptionID: &seven},
+		{Line: 5, Kind: string(parser.KindVanished), Path: "/x/tmp"},
 	}
 	want := digestOf(errs, ex)
 	if got := digestOfStored(rows); got != want {
 		t.Fatalf("stored rows digest %x, judgment %x", got, want)
 	}
 	nine := int64(9)
-	for name, change := range map[string]func(r []storedFE){
-		"line":             func(r []storedFE) { r[1].line = 6 },
-		"kind":             func(r []storedFE) { r[1].kind = string(parser.KindOpenFailed) },
-		"path":             func(r []storedFE) { r[0].path = "/x/mail2.pst" },
-		"exception":        func(r []storedFE) { r[0].exID = &nine },
-		"exception gone":   func(r []storedFE) { r[0].exID = nil },
-		"no longer except": func(r []storedFE) { r[0].excepted, r[0].exID = false, nil },
-		"a row less":       func(r []storedFE) { r[1] = storedFE{} },
+	for name, change := range map[string]func(r []StoredFileError){
+		"line":             func(r []StoredFileError) { r[1].Line = 6 },
+		"kind":             func(r []StoredFileError) { r[1].Kind = string(parser.KindOpenFailed) },
+		"path":             func(r []StoredFileError) { r[0].Path = "/x/mail2.pst" },
+		"exception":        func(r []StoredFileError) { r[0].ExceptionID = &nine },
+		"exception gone":   func(r []StoredFileError) { r[0].ExceptionID = nil },
+		"no longer except": func(r []StoredFileError) { r[0].Excepted, r[0].ExceptionID = false, nil },
+		"a row less":       func(r []StoredFileError) { r[1] = StoredFileError{} },
 	} {
-		c := append([]storedFE{}, rows...)
+		c := append([]StoredFileError{}, rows...)
 		change(c)
 		if name == "a row less" {
 			c = c[:1]
@@ -80,7 +80,7 @@ func TestExceptionsOfMatchesExceptionsFor(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	run, err := db.newReevalRun(ctx)
+	run, err := db.ExceptionsSnapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestExceptionsOfMatchesExceptionsFor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := exceptionsOf(run.exceptions, s.ID, run.customerOf[s.ID])
+		got := run.Of(s.ID, run.CustomerOf[s.ID])
 		if len(got) != len(want) {
 			t.Fatalf("server %d: %d exceptions, ExceptionsFor has %d", s.ID, len(got), len(want))
 		}

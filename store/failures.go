@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/backupreport/backupreport/parser"
 )
 
 // Report kinds for FailureReport.
@@ -23,7 +25,7 @@ type FailureEntry struct {
 	ServerID   int64
 	Customer   string
 	Server     string
-	Status     string // failed, missing; ok on the recovered list
+	Status     parser.Status // failed, missing; ok on the recovered list
 	Code       int
 	ResultID   *int64 // nil for a missing night that was not recorded yet
 	ReceivedAt *time.Time
@@ -40,15 +42,15 @@ type FailureEntry struct {
 // nightVerdict is how one night of a server went: its last result (by
 // received_at), or missing when none came by the night's deadline.
 type nightVerdict struct {
-	night      string
-	status     string
+	night      Night
+	status     parser.Status
 	code       int
 	resultID   *int64
 	receivedAt *time.Time
 	fileErrors int
 }
 
-func (v nightVerdict) bad() bool { return v.status != "ok" }
+func (v nightVerdict) bad() bool { return v.status != parser.StatusOK }
 
 // FailureReport returns the servers of the daily or three-day failure
 // report as of now, sorted by customer then server (ignoring case). Only
@@ -80,7 +82,7 @@ func (db *DB) FailureReport(ctx context.Context, kind string, now time.Time, loc
 			return nil, fmt.Errorf("daily failure report: %w", err)
 		}
 		for _, r := range rows {
-			if r.Status == "ok" {
+			if r.Status == parser.StatusOK {
 				continue
 			}
 			vs := verdicts[r.ServerID]
@@ -129,7 +131,7 @@ func (db *DB) Recovered(ctx context.Context, now time.Time, loc *time.Location) 
 	var out []FailureEntry
 	for _, r := range rows {
 		vs := verdicts[r.ServerID]
-		if r.Status != "ok" || len(vs) < 2 || vs[0].bad() || !vs[1].bad() {
+		if r.Status != parser.StatusOK || len(vs) < 2 || vs[0].bad() || !vs[1].bad() {
 			continue
 		}
 		e := FailureEntry{ServerID: r.ServerID, Customer: r.Customer, Server: r.Server, Status: r.Status, Code: r.Code,
@@ -159,8 +161,7 @@ func streakStart(vs []nightVerdict, loc *time.Location, now time.Time) time.Time
 	if n == 0 {
 		return now.Add(-24 * time.Hour)
 	}
-	d := nightDate(vs[n-1].night)
-	return time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, loc)
+	return vs[n-1].night.Noon(loc)
 }
 
 // verdicts returns, per active server, its known nights newest first, as
@@ -170,11 +171,10 @@ func (db *DB) verdicts(ctx context.Context, now time.Time, loc *time.Location) (
 	if err != nil {
 		return nil, nil, err
 	}
-	current := Night(now, loc)
-	first := nightAdd(current, -streakLookback)
-	d := nightDate(first)
+	current := NightOf(now, loc)
+	first := current.AddDays(-streakLookback)
 	// Every result of a night from first on was received after its noon.
-	from := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
+	from := first.Midnight(loc)
 	rows, err := db.db.QueryContext(ctx, `SELECT id, server_id, night, status, code, received_at, file_errors FROM results
 		WHERE received_at >= ? AND received_at <= ? AND night >= ? ORDER BY server_id, received_at, id`,
 		formatTime(from), formatTime(now), first)
@@ -182,7 +182,7 @@ func (db *DB) verdicts(ctx context.Context, now time.Time, loc *time.Location) (
 		return nil, nil, err
 	}
 	defer rows.Close()
-	last := map[int64]map[string]nightVerdict{}
+	last := map[int64]map[Night]nightVerdict{}
 	for rows.Next() {
 		var v nightVerdict
 		var id, serverID int64
@@ -193,7 +193,7 @@ func (db *DB) verdicts(ctx context.Context, now time.Time, loc *time.Location) (
 		t := parseTime(at)
 		v.resultID, v.receivedAt = &id, &t
 		if last[serverID] == nil {
-			last[serverID] = map[string]nightVerdict{}
+			last[serverID] = map[Night]nightVerdict{}
 		}
 		last[serverID][v.night] = v
 	}
@@ -203,14 +203,14 @@ func (db *DB) verdicts(ctx context.Context, now time.Time, loc *time.Location) (
 	out := map[int64][]nightVerdict{}
 	for _, x := range exps {
 		start := first
-		if c := x.since.In(loc).Format(time.DateOnly); c > start {
+		if c := FirstNight(x.since, loc); c > start {
 			start = c
 		}
 		var vs []nightVerdict
-		for n := current; n >= start; n = nightAdd(n, -1) {
+		for n := current; n >= start; n = n.AddDays(-1) {
 			if v, ok := last[x.srv.ID][n]; ok {
 				vs = append(vs, v)
-			} else if x.srv.Expected(nightWeekday(n)) && !x.deadline(n, loc).After(now) {
+			} else if x.srv.Expected(n.Weekday()) && !x.deadline(n, loc).After(now) {
 				vs = append(vs, nightVerdict{night: n, status: StatusMissing, code: -2})
 			}
 		}
@@ -312,7 +312,7 @@ func (db *DB) TakeStateChanges(ctx context.Context, now time.Time) ([]StateChang
 				continue
 			}
 			prev, seen := known[r.ServerID]
-			if seen && prev == r.Status {
+			if seen && prev == string(r.Status) {
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO notified_states (server_id, state, result_id, changed_at) VALUES (?, ?, ?, ?)
@@ -321,12 +321,12 @@ func (db *DB) TakeStateChanges(ctx context.Context, now time.Time) ([]StateChang
 				return err
 			}
 			if !seen {
-				if firstRun || r.Status == "ok" {
+				if firstRun || r.Status == parser.StatusOK {
 					continue
 				}
 				prev = "new"
 			}
-			out = append(out, StateChange{ServerID: r.ServerID, Customer: r.Customer, Server: r.Server, From: prev, To: r.Status,
+			out = append(out, StateChange{ServerID: r.ServerID, Customer: r.Customer, Server: r.Server, From: prev, To: string(r.Status),
 				Code: r.Code, ResultID: r.ResultID, At: now.UTC()})
 		}
 		return nil

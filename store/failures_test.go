@@ -29,7 +29,7 @@ func (f *fixture) note(s Server, userID int64, kind string, at time.Time) {
 func entryNames(es []FailureEntry) []string {
 	out := []string{}
 	for _, e := range es {
-		out = append(out, e.Server+" "+e.Status)
+		out = append(out, e.Server+" "+string(e.Status))
 	}
 	return out
 }

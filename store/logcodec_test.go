@@ -62,7 +62,7 @@ func TestEmptyLogIsStored(t *testing.T) {
 	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
 	res, _ := parser.Parse(bytes.NewReader(nil))
 	at := db.Now()
-	id, err := db.SaveUpload(ctx, Upload{ServerID: srv.ID, ReceivedAt: at, Night: Night(at, time.UTC), Source: SourceUpload, Result: res, Log: CompressLog(nil)})
+	id, err := db.SaveUpload(ctx, Upload{ServerID: srv.ID, ReceivedAt: at, Night: NightOf(at, time.UTC), Source: SourceUpload, Result: res, Log: CompressLog(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}

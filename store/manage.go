@@ -13,7 +13,7 @@ import (
 
 // UpdateUser changes a user's role, e-mail and notification flag.
 func (db *DB) UpdateUser(ctx context.Context, actor string, u User) error {
-	if !ValidRole(u.Role) {
+	if !u.Role.Valid() {
 		return fmt.Errorf("update user %d: role %q is not admin, tech or csr", u.ID, u.Role)
 	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {

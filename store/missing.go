@@ -24,7 +24,7 @@ type MissingNight struct {
 	ServerID int64  `json:"server_id"`
 	Customer string `json:"customer"`
 	Server   string `json:"server"`
-	Night    string `json:"night"`
+	Night    Night  `json:"night"`
 	// Deadline is when the night's report became overdue; the recorded
 	// result's received_at is this time, so the history keeps its order.
 	Deadline time.Time `json:"deadline"`
@@ -77,14 +77,14 @@ func (db *DB) RecordMissingSince(ctx context.Context, now time.Time, loc *time.L
 		if err != nil {
 			return err
 		}
-		current := Night(now, loc)
+		current := NightOf(now, loc)
 		for _, e := range exps {
-			first := nightAdd(current, -lookback)
-			if c := e.since.In(loc).Format(time.DateOnly); c > first {
+			first := current.AddDays(-lookback)
+			if c := FirstNight(e.since, loc); c > first {
 				first = c
 			}
 			if e.lastUpload != nil {
-				if n := nightAdd(e.lastNight, 1); n > first {
+				if n := e.lastNight.AddDays(1); n > first {
 					first = n
 				}
 			}
@@ -95,8 +95,8 @@ func (db *DB) RecordMissingSince(ctx context.Context, now time.Time, loc *time.L
 			if err != nil {
 				return err
 			}
-			for n := first; n <= current; n = nightAdd(n, 1) {
-				if !e.srv.Expected(nightWeekday(n)) || uploaded[n] {
+			for n := first; n <= current; n = n.AddDays(1) {
+				if !e.srv.Expected(n.Weekday()) || uploaded[n] {
 					continue
 				}
 				dl := e.deadline(n, loc)
@@ -128,7 +128,7 @@ func (db *DB) RecordMissingSince(ctx context.Context, now time.Time, loc *time.L
 
 // insertMissing stores one missing night; ok is false when it was already
 // recorded.
-func (db *DB) insertMissing(ctx context.Context, tx *sql.Tx, serverID int64, night string, at time.Time) (id int64, ok bool, err error) {
+func (db *DB) insertMissing(ctx context.Context, tx *sql.Tx, serverID int64, night Night, at time.Time) (id int64, ok bool, err error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO results (server_id, received_at, night, source, status, code, reason)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		serverID, formatTime(at), night, SourceMissing, StatusMissing, parser.CodeMissing, MissingReason)
@@ -146,16 +146,16 @@ func (db *DB) insertMissing(ctx context.Context, tx *sql.Tx, serverID int64, nig
 type expectation struct {
 	srv        Server
 	lastUpload *time.Time // latest upload received at or before the moment
-	lastNight  string     // that upload's night
+	lastNight  Night      // that upload's night
 	// since is when watching began: the server's creation, or its
 	// return from retirement (or its customer's from inactivity).
 	since time.Time
 }
 
 // deadline returns when night's report is overdue (see RecordMissing).
-func (e expectation) deadline(night string, loc *time.Location) time.Time {
-	d := nightDate(night)
-	closes := time.Date(d.Year(), d.Month(), d.Day()+1, 12, 0, 0, 0, loc)
+func (e expectation) deadline(night Night, loc *time.Location) time.Time {
+	d := night.date()
+	closes := night.AddDays(1).Noon(loc)
 	if e.lastUpload == nil {
 		return closes
 	}
@@ -165,7 +165,7 @@ func (e expectation) deadline(night string, loc *time.Location) time.Time {
 		day++
 	}
 	dl := wallClock(d.Year(), d.Month(), day, c.Hour(), c.Minute(), c.Second(), loc)
-	if opens := time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, loc); dl.Before(opens) {
+	if opens := night.Noon(loc); dl.Before(opens) {
 		dl = opens
 	}
 	if dl.After(closes) {
@@ -214,7 +214,7 @@ func expectations(ctx context.Context, q querier, now time.Time) ([]expectation,
 		if w := nullTime(watched); w != nil && w.After(e.since) {
 			e.since = *w
 		}
-		e.lastUpload, e.lastNight = nullTime(lastAt), lastNight.String
+		e.lastUpload, e.lastNight = nullTime(lastAt), Night(lastNight.String)
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -222,15 +222,15 @@ func expectations(ctx context.Context, q querier, now time.Time) ([]expectation,
 
 // uploadNights returns the nights from first on that have an upload of any
 // time: a night whose report came late is never recorded as missing.
-func uploadNights(ctx context.Context, q querier, serverID int64, first string) (map[string]bool, error) {
+func uploadNights(ctx context.Context, q querier, serverID int64, first Night) (map[Night]bool, error) {
 	rows, err := q.QueryContext(ctx, `SELECT DISTINCT night FROM results WHERE server_id = ? AND source <> 'missing' AND night >= ?`, serverID, first)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]bool{}
+	out := map[Night]bool{}
 	for rows.Next() {
-		var n string
+		var n Night
 		if err := rows.Scan(&n); err != nil {
 			return nil, err
 		}
@@ -238,18 +238,3 @@ func uploadNights(ctx context.Context, q querier, serverID int64, first string) 
 	}
 	return out, rows.Err()
 }
-
-// nightDate reads a YYYY-MM-DD night as a date at midnight UTC; only its
-// calendar fields are used.
-func nightDate(night string) time.Time {
-	t, _ := time.Parse(time.DateOnly, night)
-	return t
-}
-
-// nightAdd returns the night n calendar days after night.
-func nightAdd(night string, n int) string {
-	return nightDate(night).AddDate(0, 0, n).Format(time.DateOnly)
-}
-
-// nightWeekday returns the weekday of a night's evening.
-func nightWeekday(night string) time.Weekday { return nightDate(night).Weekday() }

@@ -63,7 +63,7 @@ func (f *fixture) upload(s Server, at time.Time, code int) int64 {
 	if code != 0 && code != 24 {
 		st = parser.StatusFailed
 	}
-	id, err := f.db.SaveUpload(context.Background(), Upload{ServerID: s.ID, ReceivedAt: at, Night: Night(at, f.loc), Source: SourceUpload,
+	id, err := f.db.SaveUpload(context.Background(), Upload{ServerID: s.ID, ReceivedAt: at, Night: NightOf(at, f.loc), Source: SourceUpload,
 		Result: &parser.Result{Code: code, Status: st}})
 	if err != nil {
 		f.t.Fatal(err)
@@ -83,7 +83,7 @@ func (f *fixture) check(now time.Time) []MissingNight {
 func nightsOf(ms []MissingNight) []string {
 	out := []string{}
 	for _, m := range ms {
-		out = append(out, m.Server+" "+m.Night)
+		out = append(out, m.Server+" "+m.Night.String())
 	}
 	return out
 }

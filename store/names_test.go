@@ -140,7 +140,7 @@ func TestNamesStoredBeforeTheRuleKeepWorking(t *testing.T) {
 	t.Run("an upload stores a result for it", func(t *testing.T) {
 		s, _ := db.ServerByName(ctx, oldCustomer, oldServer)
 		at := time.Date(2026, 3, 2, 3, 0, 0, 0, time.UTC)
-		if _, err := db.SaveUpload(ctx, Upload{ServerID: s.ID, ReceivedAt: at, Night: Night(at, time.UTC), Source: SourceUpload,
+		if _, err := db.SaveUpload(ctx, Upload{ServerID: s.ID, ReceivedAt: at, Night: NightOf(at, time.UTC), Source: SourceUpload,
 			Result: &parser.Result{Code: 0, Status: parser.StatusOK, FileErrors: []parser.FileError{}}}); err != nil {
 			t.Fatal(err)
 		}

@@ -5,41 +5,43 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/backupreport/backupreport/parser"
 )
 
 // ResultRow is one stored result (one upload, or one missing night).
 type ResultRow struct {
-	ID             int64     `json:"id"`
-	ServerID       int64     `json:"server_id"`
-	Customer       string    `json:"customer"`
-	Server         string    `json:"server"`
-	ReceivedAt     time.Time `json:"received_at"`
-	Night          string    `json:"night"`
-	Source         string    `json:"source"`
-	Protocol       string    `json:"protocol"`
-	Status         string    `json:"status"`
-	Code           int       `json:"code"`
-	Complete       bool      `json:"complete"`
-	Interrupted    bool      `json:"interrupted"`
-	Reason         string    `json:"reason"`
-	FileErrors     int       `json:"file_errors"`
-	ExceptedErrors int       `json:"excepted_errors"`
-	Vanished       int       `json:"vanished"`
-	RsyncVersion   string    `json:"rsync_version"`
-	SentBytes      int64     `json:"sent_bytes"`
-	ReceivedBytes  int64     `json:"received_bytes"`
-	TotalSize      int64     `json:"total_size"`
-	Speedup        float64   `json:"speedup"`
-	BytesPerSec    float64   `json:"bytes_per_sec"`
-	DryRun         bool      `json:"dry_run"`
-	Lines          int       `json:"lines"`
-	FilesListed    int       `json:"files_listed"`
-	Deletions      int       `json:"deletions"`
-	UploadBytes    int64     `json:"upload_bytes"`
-	RemoteAddr     string    `json:"remote_addr"`
-	ClientVersion  string    `json:"client_version"`
-	KeyType        string    `json:"key_type"`
-	KeyID          *int64    `json:"key_id,omitempty"`
+	ID             int64         `json:"id"`
+	ServerID       int64         `json:"server_id"`
+	Customer       string        `json:"customer"`
+	Server         string        `json:"server"`
+	ReceivedAt     time.Time     `json:"received_at"`
+	Night          Night         `json:"night"`
+	Source         string        `json:"source"`
+	Protocol       string        `json:"protocol"`
+	Status         parser.Status `json:"status"`
+	Code           int           `json:"code"`
+	Complete       bool          `json:"complete"`
+	Interrupted    bool          `json:"interrupted"`
+	Reason         string        `json:"reason"`
+	FileErrors     int           `json:"file_errors"`
+	ExceptedErrors int           `json:"excepted_errors"`
+	Vanished       int           `json:"vanished"`
+	RsyncVersion   string        `json:"rsync_version"`
+	SentBytes      int64         `json:"sent_bytes"`
+	ReceivedBytes  int64         `json:"received_bytes"`
+	TotalSize      int64         `json:"total_size"`
+	Speedup        float64       `json:"speedup"`
+	BytesPerSec    float64       `json:"bytes_per_sec"`
+	DryRun         bool          `json:"dry_run"`
+	Lines          int           `json:"lines"`
+	FilesListed    int           `json:"files_listed"`
+	Deletions      int           `json:"deletions"`
+	UploadBytes    int64         `json:"upload_bytes"`
+	RemoteAddr     string        `json:"remote_addr"`
+	ClientVersion  string        `json:"client_version"`
+	KeyType        string        `json:"key_type"`
+	KeyID          *int64        `json:"key_id,omitempty"`
 	// RawLogPrunedAt is when the raw log was deleted (by retention or a
 	// quota, RawLogPrunedReason says which); nil while it is kept.
 	RawLogPrunedAt     *time.Time `json:"raw_log_pruned_at,omitempty"`
@@ -152,18 +154,18 @@ func (db *DB) queryResults(ctx context.Context, q string, args ...any) ([]Result
 // StatusRow is one server's line in the nightly report: its latest result
 // within the window, or missing.
 type StatusRow struct {
-	ServerID       int64      `json:"-"`
-	Customer       string     `json:"customer"`
-	Server         string     `json:"server"`
-	Status         string     `json:"status"` // ok, failed, missing
-	Code           int        `json:"code"`
-	ReceivedAt     *time.Time `json:"received_at"`
-	FileErrors     int        `json:"file_errors"`
-	ExceptedErrors int        `json:"excepted_errors"`
-	ResultID       *int64     `json:"result_id"`
-	New            bool       `json:"new"`
-	CSR            string     `json:"csr"`
-	TSR            string     `json:"tsr"`
+	ServerID       int64         `json:"-"`
+	Customer       string        `json:"customer"`
+	Server         string        `json:"server"`
+	Status         parser.Status `json:"status"` // ok, failed, missing
+	Code           int           `json:"code"`
+	ReceivedAt     *time.Time    `json:"received_at"`
+	FileErrors     int           `json:"file_errors"`
+	ExceptedErrors int           `json:"excepted_errors"`
+	ResultID       *int64        `json:"result_id"`
+	New            bool          `json:"new"`
+	CSR            string        `json:"csr"`
+	TSR            string        `json:"tsr"`
 	// LastSeen is the latest upload of any age, for a missing server.
 	LastSeen *time.Time `json:"last_seen"`
 }
@@ -197,16 +199,17 @@ func (db *DB) Status(ctx context.Context, now time.Time, window time.Duration) (
 			return nil, err
 		}
 		t := nullTime(at)
-		if t != nil && status.String != StatusMissing {
+		st := parser.Status(status.String)
+		if t != nil && st != StatusMissing {
 			s.LastSeen = t
 		}
-		if t == nil || t.Before(cutoff) || status.String == StatusMissing {
-			s.Status, s.Code = StatusMissing, -2
-			if status.String == StatusMissing {
+		if t == nil || t.Before(cutoff) || st == StatusMissing {
+			s.Status, s.Code = StatusMissing, parser.CodeMissing
+			if st == StatusMissing {
 				s.ResultID = nullInt(rid)
 			}
 		} else {
-			s.Status, s.Code, s.ReceivedAt, s.ResultID = status.String, int(code.Int64), t, nullInt(rid)
+			s.Status, s.Code, s.ReceivedAt, s.ResultID = st, int(code.Int64), t, nullInt(rid)
 			s.FileErrors, s.ExceptedErrors = int(fe.Int64), int(ee.Int64)
 		}
 		out = append(out, s)

@@ -84,26 +84,26 @@ func (db *DB) CodeInfo(ctx context.Context, code int) (parser.CodeInfo, error) {
 	return c, nil
 }
 
-// CodeTable returns every code's explanation, staff edits first, then the
-// built-in table. Codes in neither are not in the map; use CodeInfo.
-func (db *DB) CodeTable(ctx context.Context) (map[int]parser.CodeInfo, error) {
-	out := map[int]parser.CodeInfo{}
-	for _, c := range parser.Codes() {
-		out[c.Code] = c
-	}
+// CodeTable returns the code table as staff see it: their edits over the
+// built-in table. Its Lookup never misses.
+func (db *DB) CodeTable(ctx context.Context) (parser.CodeTable, error) {
+	edited := map[int]parser.CodeInfo{}
 	rows, err := db.db.QueryContext(ctx, `SELECT code, name, meaning, action FROM codes`)
 	if err != nil {
-		return nil, fmt.Errorf("code table: %w", mapErr(err))
+		return parser.CodeTable{}, fmt.Errorf("code table: %w", mapErr(err))
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var c parser.CodeInfo
 		if err := rows.Scan(&c.Code, &c.Name, &c.Meaning, &c.Action); err != nil {
-			return nil, err
+			return parser.CodeTable{}, fmt.Errorf("code table: %w", err)
 		}
-		out[c.Code] = c
+		edited[c.Code] = c
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return parser.CodeTable{}, fmt.Errorf("code table: %w", mapErr(err))
+	}
+	return parser.NewCodeTable(edited), nil
 }
 
 // Note kinds: a claim says someone is on it, resolved ends the claim.
@@ -217,14 +217,14 @@ func (db *DB) Claims(ctx context.Context) (map[int64]Note, error) {
 // NightResult is the last result of one server's night, for status
 // calendars and trends.
 type NightResult struct {
-	Night          string `json:"night"`
-	ResultID       int64  `json:"result_id"`
-	Status         string `json:"status"`
-	Code           int    `json:"code"`
-	ExceptedErrors int    `json:"excepted_errors"`
-	FileErrors     int    `json:"file_errors"`
-	TotalSize      int64  `json:"total_size"`
-	SentBytes      int64  `json:"sent_bytes"`
+	Night          Night         `json:"night"`
+	ResultID       int64         `json:"result_id"`
+	Status         parser.Status `json:"status"`
+	Code           int           `json:"code"`
+	ExceptedErrors int           `json:"excepted_errors"`
+	FileErrors     int           `json:"file_errors"`
+	TotalSize      int64         `json:"total_size"`
+	SentBytes      int64         `json:"sent_bytes"`
 }
 
 // NightResults returns, for each night of a server with a result received
@@ -238,7 +238,7 @@ func (db *DB) NightResults(ctx context.Context, serverID int64, since time.Time)
 	}
 	defer rows.Close()
 	var out []NightResult
-	idx := map[string]int{}
+	idx := map[Night]int{}
 	for rows.Next() {
 		var n NightResult
 		if err := rows.Scan(&n.Night, &n.ResultID, &n.Status, &n.Code, &n.ExceptedErrors, &n.FileErrors, &n.TotalSize, &n.SentBytes); err != nil {
@@ -277,7 +277,7 @@ type ServerNights struct {
 // the rows read; pass the start of fromNight and the end of the morning
 // after toNight. Nights with no result at all are not counted here: the
 // caller knows which nights were expected (Server.Expected).
-func (db *DB) NightCounts(ctx context.Context, fromNight, toNight string, receivedFrom, receivedTo time.Time) ([]ServerNights, error) {
+func (db *DB) NightCounts(ctx context.Context, fromNight, toNight Night, receivedFrom, receivedTo time.Time) ([]ServerNights, error) {
 	rows, err := db.db.QueryContext(ctx, QueryNightCounts,
 		formatTime(receivedFrom), formatTime(receivedTo), fromNight, toNight)
 	if err != nil {
@@ -349,8 +349,8 @@ const (
 type SeedRow struct {
 	ServerID   int64
 	ReceivedAt time.Time
-	Night      string
-	Status     string
+	Night      Night
+	Status     parser.Status
 	Code       int
 	FileErrors int
 	TotalSize  int64

@@ -15,7 +15,7 @@ func TestNightCountsAndNightResults(t *testing.T) {
 	s, _ := db.AddServer(ctx, "t", "acme", "exch01", false)
 	save := func(at time.Time, status parser.Status, code int, src string) {
 		t.Helper()
-		_, err := db.SaveUpload(ctx, Upload{ServerID: s.ID, ReceivedAt: at, Night: Night(at, time.UTC), Source: src,
+		_, err := db.SaveUpload(ctx, Upload{ServerID: s.ID, ReceivedAt: at, Night: NightOf(at, time.UTC), Source: src,
 			Result: &parser.Result{Code: code, Status: status, FileErrors: []parser.FileError{}}})
 		if err != nil {
 			t.Fatal(err)
@@ -55,8 +55,11 @@ func TestCodeInfoPrefersStaffEdits(t *testing.T) {
 		t.Errorf("CodeInfo(23) = %+v, want the staff-edited action", c)
 	}
 	table, _ := db.CodeTable(ctx)
-	if table[23].Name != "partial" || table[0].Name == "" {
-		t.Errorf("CodeTable: 23 = %+v, 0 = %+v", table[23], table[0])
+	if table.Lookup(23).Name != "partial" || table.Lookup(0).Name == "" || table.Lookup(77).Name != "unknown code" {
+		t.Errorf("CodeTable: 23 = %+v, 0 = %+v, 77 = %+v", table.Lookup(23), table.Lookup(0), table.Lookup(77))
+	}
+	if all := table.All(); len(all) != len(parser.Codes()) || all[0].Code != -2 {
+		t.Errorf("CodeTable.All: %d codes from %d, want the built-in ones sorted with the edit", len(all), all[0].Code)
 	}
 }
 

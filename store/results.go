@@ -17,7 +17,7 @@ const (
 )
 
 // StatusMissing is the status of a night whose report never came.
-const StatusMissing = "missing"
+const StatusMissing = parser.StatusMissing
 
 // RawLog is an upload's text as stored: compressed (see NewLogWriter and
 // Open), and cut in the middle (head and tail kept, with a marker) when it
@@ -47,25 +47,27 @@ type Upload struct {
 	ServerID      int64
 	KeyID         *int64
 	ReceivedAt    time.Time
-	Night         string // YYYY-MM-DD, see Night
+	Night         Night
 	Source        string
 	Protocol      string // exec, sftp, scp
 	RemoteAddr    string
 	ClientVersion string
 	KeyType       string
-	Interrupted   bool   // the connection ended before EOF
-	Reason        string // why, for interrupted or missing results
-	UploadBytes   int64
-	// Result is the parser's verdict with the exceptions already applied.
+	// End is how the upload ended (parser.EndComplete when empty): with
+	// the log, the fact its verdict depends on, stored so that every later
+	// judgment hands parser.Judge the same facts. EndInterrupted sets the
+	// interrupted column.
+	End         parser.End
+	Reason      string // why, for interrupted, refused or missing results
+	UploadBytes int64
+	// Result is the parser's verdict, judged (parser.Judge) with End and
+	// Exceptions.
 	Result *parser.Result
 	// Exceptions are those that were applied, to link file errors to them.
 	// SaveUpload applies the server's exceptions again if they changed
 	// while the upload streamed in, so that an exception added meanwhile
 	// is not missed by both the upload and the re-evaluation it started.
 	Exceptions []Exception
-	// KeepStatus keeps Result.Status as given (an upload failed for its
-	// size, whatever its code says).
-	KeepStatus bool
 	Log        RawLog
 	// Register, when ServerID is 0, names the server of the upload, not
 	// registered yet: StoreUpload registers it (marked pending) in the
@@ -85,19 +87,6 @@ type Saved struct {
 	Server   Server // set when the upload registered its server (Upload.Register)
 	// Registered tells that the server was registered by this upload.
 	Registered bool
-}
-
-// Night returns the night a report received at t belongs to: the evening
-// the backup started, in loc. Reports received before noon belong to the
-// previous evening.
-func Night(t time.Time, loc *time.Location) string {
-	// Noon by the local clock, not 12 real hours: on the days the clocks
-	// change, the two differ by an hour.
-	l := t.In(loc)
-	if l.Hour() < 12 {
-		l = l.AddDate(0, 0, -1)
-	}
-	return l.Format(time.DateOnly)
 }
 
 // CountFileErrors returns how many file errors are not excepted (and not
@@ -157,28 +146,35 @@ func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, er
 	if r == nil {
 		r = &parser.Result{Code: parser.CodeMissing, Status: parser.StatusFailed}
 	}
-	if u.Source == SourceUpload && u.Result != nil && !u.KeepStatus {
+	end := u.End
+	if end == "" {
+		end = parser.EndComplete
+	}
+	if !end.Valid() {
+		return 0, fmt.Errorf("result ended %q: not a known end", end)
+	}
+	if u.Source == SourceUpload && u.Result != nil {
 		now, err := db.queryExceptions(ctx, tx, exceptionsForServer, u.ServerID, u.ServerID)
 		if err != nil {
 			return 0, err
 		}
 		if !sameExceptions(now, u.Exceptions) {
-			r.Apply(Patterns(now))
+			parser.Judge(r, parser.Facts{End: end}, Patterns(now))
 			u.Exceptions = now
 		}
 	}
-	status := string(r.Status)
+	status := r.Status
 	if u.Source == SourceMissing {
 		status = StatusMissing
 	}
 	failing, excepted, vanished := CountFileErrors(r.FileErrors)
 	res, err := tx.ExecContext(ctx, `INSERT INTO results (server_id, key_id, received_at, night, source, protocol, status, code, complete, interrupted, reason,
 		file_errors, excepted_errors, vanished, rsync_version, sent_bytes, received_bytes, total_size, speedup, bytes_per_sec, dry_run, lines, files_listed, deletions,
-		upload_bytes, remote_addr, client_version, key_type, file_errors_digest)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ServerID, u.KeyID, formatTime(u.ReceivedAt), u.Night, u.Source, u.Protocol, status, r.Code, boolInt(r.Complete), boolInt(u.Interrupted), u.Reason,
+		upload_bytes, remote_addr, client_version, key_type, file_errors_digest, ended, dropped_errors)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ServerID, u.KeyID, formatTime(u.ReceivedAt), u.Night, u.Source, u.Protocol, status, r.Code, boolInt(r.Complete), boolInt(end == parser.EndInterrupted), u.Reason,
 		failing, excepted, vanished, r.RsyncVersion, r.SentBytes, r.ReceivedBytes, r.TotalSize, r.Speedup, r.BytesPerSec, boolInt(r.DryRun), r.Lines, r.FilesListed, r.Deletions,
-		u.UploadBytes, u.RemoteAddr, u.ClientVersion, u.KeyType, digestOf(r.FileErrors, u.Exceptions))
+		u.UploadBytes, u.RemoteAddr, u.ClientVersion, u.KeyType, digestOf(r.FileErrors, u.Exceptions), string(end), r.NonVanishedDropped())
 	if err != nil {
 		return 0, err
 	}

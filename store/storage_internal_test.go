@@ -104,7 +104,7 @@ func TestQuotaChecksWithinTheCapDoNotWaitForAPrune(t *testing.T) {
 	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
 	for i := 0; i < 3; i++ {
 		at := time.Date(2026, 3, 1+i, 2, 0, 0, 0, time.UTC)
-		if _, err := db.SaveUpload(ctx, Upload{ServerID: srv.ID, ReceivedAt: at, Night: Night(at, time.UTC), Source: SourceUpload,
+		if _, err := db.SaveUpload(ctx, Upload{ServerID: srv.ID, ReceivedAt: at, Night: NightOf(at, time.UTC), Source: SourceUpload,
 			Result: &parser.Result{Status: parser.StatusOK}, Log: CompressLog(bytes.Repeat([]byte("x\n"), 5000))}); err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/reeval"
 )
 
 // noPause prunes without waiting between transactions: tests have no
@@ -26,7 +27,7 @@ func randomUpload(t testing.TB, serverID int64, n int, at time.Time) store.Uploa
 	t.Helper()
 	b := make([]byte, n)
 	rand.Read(b)
-	return store.Upload{ServerID: serverID, ReceivedAt: at, Night: store.Night(at, time.UTC), Source: store.SourceUpload,
+	return store.Upload{ServerID: serverID, ReceivedAt: at, Night: store.NightOf(at, time.UTC), Source: store.SourceUpload,
 		Result: &parser.Result{Code: 23, Status: parser.StatusFailed, FileErrors: []parser.FileError{{Line: 1, Kind: parser.KindOpendir, Path: "x/y.pst", Message: "denied"}}},
 		Log:    store.CompressLog(b)}
 }
@@ -246,7 +247,7 @@ func TestReevaluationKeepsTheVerdictOfAPrunedLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, only := range []bool{false, true} {
-		st, err := db.Reevaluate(ctx, store.ReevalOptions{OnlyFileErrors: only, Actor: "t", Reason: "test"})
+		st, err := reeval.Run(ctx, db, reeval.Options{OnlyFileErrors: only, Actor: "t", Reason: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -89,7 +89,7 @@ func TestStatusShowsLatestResultOrMissing(t *testing.T) {
 	}}
 	res.Apply([]string{"*.pst"})
 	save := func(s Server, at time.Time, r *parser.Result) int64 {
-		id, err := db.SaveUpload(ctx, Upload{ServerID: s.ID, ReceivedAt: at, Night: Night(at, time.UTC), Source: SourceUpload, Result: r,
+		id, err := db.SaveUpload(ctx, Upload{ServerID: s.ID, ReceivedAt: at, Night: NightOf(at, time.UTC), Source: SourceUpload, Result: r,
 			Exceptions: []Exception{ex}, Log: RawLog{Data: []byte{1}, Compression: CompressionS2, OriginalBytes: 1}})
 		if err != nil {
 			t.Fatal(err)
@@ -164,7 +164,7 @@ func TestNightFollowsTheLocalClock(t *testing.T) {
 	}
 	for _, c := range []struct {
 		at   string
-		want string
+		want Night
 	}{
 		{"2026-11-26T01:30:00+01:00", "2026-11-25"},
 		{"2026-11-26T11:59:00+01:00", "2026-11-25"},
@@ -173,7 +173,7 @@ func TestNightFollowsTheLocalClock(t *testing.T) {
 		{"2026-10-25T11:30:00+01:00", "2026-10-24"}, // clocks went back that night
 	} {
 		at, _ := time.Parse(time.RFC3339, c.at)
-		if got := Night(at, berlin); got != c.want {
+		if got := NightOf(at, berlin); got != c.want {
 			t.Errorf("Night(%s) = %s, want %s", c.at, got, c.want)
 		}
 	}
@@ -191,7 +191,7 @@ func TestExceptionAddedDuringAnUploadApplies(t *testing.T) {
 	res.Apply(Patterns(atStart))
 	ex, _ := db.AddException(ctx, "t", "acme/s", "*.pst", "added while the upload streamed")
 	at := db.Now()
-	id, err := db.SaveUpload(ctx, Upload{ServerID: s.ID, ReceivedAt: at, Night: Night(at, time.UTC), Source: SourceUpload, Result: res, Exceptions: atStart})
+	id, err := db.SaveUpload(ctx, Upload{ServerID: s.ID, ReceivedAt: at, Night: NightOf(at, time.UTC), Source: SourceUpload, Result: res, Exceptions: atStart})
 	if err != nil {
 		t.Fatal(err)
 	}

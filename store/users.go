@@ -11,16 +11,38 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
+// Role is what a member of staff may do, stored and shown as its name.
+type Role string
+
 // Roles of staff. admin may do everything; tech works on reports,
 // exceptions and notes; csr reads reports and writes notes.
 const (
-	RoleAdmin = "admin"
-	RoleTech  = "tech"
-	RoleCSR   = "csr"
+	RoleAdmin Role = "admin"
+	RoleTech  Role = "tech"
+	RoleCSR   Role = "csr"
 )
 
-// ValidRole reports whether r is one of the three roles.
-func ValidRole(r string) bool { return r == RoleAdmin || r == RoleTech || r == RoleCSR }
+// Valid reports whether r is one of the three roles.
+func (r Role) Valid() bool { return r == RoleAdmin || r == RoleTech || r == RoleCSR }
+
+// AtLeast reports whether r may do what min may: admin over tech over
+// csr. An unknown role reaches nothing but the empty one.
+func (r Role) AtLeast(min Role) bool { return r.rank() >= min.rank() }
+
+func (r Role) rank() int {
+	switch r {
+	case RoleAdmin:
+		return 3
+	case RoleTech:
+		return 2
+	case RoleCSR:
+		return 1
+	}
+	return 0
+}
+
+// ValidRole reports whether r names one of the three roles.
+func ValidRole(r string) bool { return Role(r).Valid() }
 
 // MinPasswordLen is the shortest password AddUser and SetPassword accept.
 const MinPasswordLen = 10
@@ -33,7 +55,7 @@ var ErrBadLogin = errors.New("wrong username or password")
 type User struct {
 	ID        int64     `json:"id"`
 	Username  string    `json:"username"`
-	Role      string    `json:"role"`
+	Role      Role      `json:"role"`
 	Email     string    `json:"email"`
 	Notify    bool      `json:"notify"`
 	Active    bool      `json:"active"`
@@ -92,7 +114,7 @@ func (db *DB) AddUser(ctx context.Context, actor string, u User, password string
 	if err := validateUsername(u.Username); err != nil {
 		return User{}, fmt.Errorf("add user: %w", err)
 	}
-	if !ValidRole(u.Role) {
+	if !u.Role.Valid() {
 		return User{}, fmt.Errorf("add user %s: role %q is not admin, tech or csr", u.Username, u.Role)
 	}
 	hash, err := db.hashPassword(password)

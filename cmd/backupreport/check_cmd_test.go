@@ -36,7 +36,7 @@ func seedData(t *testing.T) string {
 		if code != 0 {
 			st = parser.StatusFailed
 		}
-		if _, err := db.SaveUpload(ctx, store.Upload{ServerID: servers[name].ID, ReceivedAt: at, Night: store.Night(at, time.UTC),
+		if _, err := db.SaveUpload(ctx, store.Upload{ServerID: servers[name].ID, ReceivedAt: at, Night: store.NightOf(at, time.UTC),
 			Source: store.SourceUpload, Result: &parser.Result{Code: code, Status: st}}); err != nil {
 			t.Fatal(err)
 		}

@@ -57,7 +57,9 @@ func runParse(ctx context.Context, a *app, args []string) int {
 		in, name = f, pos[0]
 	}
 	res, err := parser.Parse(ctxReader{ctx: ctx, r: in})
-	res.Apply(exceptions)
+	// A file or a pipe read to its end is a whole upload; a read error is
+	// reported below, with the verdict of what was read.
+	parser.Judge(res, parser.Facts{End: parser.EndComplete}, exceptions)
 	if *asJSON {
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")

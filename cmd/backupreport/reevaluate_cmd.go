@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/reeval"
 )
 
 func init() {
@@ -29,7 +30,7 @@ func runReevaluate(ctx context.Context, a *app, args []string) int {
 			batch = fs.Int("batch", 256, "results per batch (one short write transaction each)")
 		},
 		func(db *store.DB, _ []string) int {
-			opts := store.ReevalOptions{Actor: cliActor(), BatchSize: *batch}
+			opts := reeval.Options{Actor: cliActor(), BatchSize: *batch}
 			switch {
 			case *all && *since != "":
 				return a.fail("give --since or --all, not both")
@@ -43,10 +44,11 @@ func runReevaluate(ctx context.Context, a *app, args []string) int {
 				opts.Since = d
 				opts.Reason = "reevaluate --since " + *since + " by " + strings.TrimPrefix(opts.Actor, "cli:")
 			default:
-				opts.Since = db.Now().Add(-store.ReevalWindow)
+				opts.Since = db.Now().Add(-reeval.Window)
 				opts.Reason = "reevaluate (last 7 days) by " + strings.TrimPrefix(opts.Actor, "cli:")
 			}
-			st, err := a.reevaluate(ctx, db, opts)
+			opts.Progress = a.reevalProgress()
+			st, err := reeval.Run(ctx, db, opts)
 			if err != nil {
 				return a.fail("%v", err)
 			}
@@ -56,11 +58,11 @@ func runReevaluate(ctx context.Context, a *app, args []string) int {
 		})
 }
 
-// reevaluate runs db.Reevaluate showing progress: a bar redrawn in place
+// reevalProgress shows a re-evaluation's progress: a bar redrawn in place
 // on a terminal, otherwise a plain line at every tenth of the work.
-func (a *app) reevaluate(ctx context.Context, db *store.DB, opts store.ReevalOptions) (store.ReevalStats, error) {
+func (a *app) reevalProgress() func(done, total int) {
 	lastTenth := -1
-	opts.Progress = func(done, total int) {
+	return func(done, total int) {
 		if total == 0 {
 			return
 		}
@@ -78,14 +80,12 @@ func (a *app) reevaluate(ctx context.Context, db *store.DB, opts store.ReevalOpt
 			fmt.Fprintf(a.stdout, "reevaluate: %d/%d results (%d%%)\n", done, total, done*100/total)
 		}
 	}
-	return db.Reevaluate(ctx, opts)
 }
 
 // reevaluateScope re-evaluates the last 7 days of the results an exception
 // applies to, after it changed.
 func (a *app) reevaluateScope(ctx context.Context, db *store.DB, e store.Exception, reason string) int {
-	st, err := a.reevaluate(ctx, db, store.ReevalOptions{Since: db.Now().Add(-store.ReevalWindow), OnlyFileErrors: true, ServerID: e.ServerID, CustomerID: e.CustomerID,
-		Actor: cliActor(), Reason: reason})
+	st, err := reeval.AfterExceptionChange(ctx, db, e, db.Now(), cliActor(), reason, a.reevalProgress())
 	if err != nil {
 		return a.fail("the exception changed, but re-evaluating the last 7 days failed: %v (run 'backupreport reevaluate')", err)
 	}

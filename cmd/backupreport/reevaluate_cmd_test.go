@@ -65,7 +65,7 @@ func TestExceptionChangesAndReevaluateCommand(t *testing.T) {
 	}
 	r, _ := parser.Parse(bytes.NewReader(log))
 	at := time.Now().Add(-time.Hour)
-	id, err := db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: at, Night: store.Night(at, time.Local), Source: store.SourceUpload, Result: r,
+	id, err := db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: at, Night: store.NightOf(at, time.Local), Source: store.SourceUpload, Result: r,
 		Log: store.CompressLog(log)})
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestExceptionChangesAndReevaluateCommand(t *testing.T) {
 		db, _ := store.OpenDir(ctx, data)
 		defer db.Close()
 		r, _, _ := db.Result(ctx, id)
-		return r.Status
+		return string(r.Status)
 	}
 
 	code, out, errOut := runApp(t, "", "exception", "add", "acme/fs01", "*/Mail/archive.pst", "--note", "VSS copy", "--data", data)

@@ -16,17 +16,6 @@ func init() {
 	register(&command{name: "history", summary: "every result of one server", run: runHistory})
 }
 
-// statusOrder puts failures and missing servers first, as staff read them.
-func statusOrder(s string) int {
-	switch s {
-	case "failed":
-		return 0
-	case store.StatusMissing:
-		return 1
-	}
-	return 2
-}
-
 func runStatus(ctx context.Context, a *app, args []string) int {
 	var asJSON *bool
 	return a.withDB(ctx, "status", "[--json]",
@@ -38,7 +27,7 @@ func runStatus(ctx context.Context, a *app, args []string) int {
 			if err != nil {
 				return a.fail("%v", err)
 			}
-			sort.SliceStable(rows, func(i, j int) bool { return statusOrder(rows[i].Status) < statusOrder(rows[j].Status) })
+			sort.SliceStable(rows, func(i, j int) bool { return rows[i].Status.Order() < rows[j].Status.Order() })
 			if *asJSON {
 				return a.printJSON(rows)
 			}
@@ -48,7 +37,7 @@ func runStatus(ctx context.Context, a *app, args []string) int {
 			}
 			tw := a.table()
 			fmt.Fprintln(tw, "STATUS\tCUSTOMER\tSERVER\tCODE\tMEANING\tRECEIVED\tERRORS\tEXCEPTED")
-			counts := map[string]int{}
+			counts := map[parser.Status]int{}
 			for _, r := range rows {
 				counts[r.Status]++
 				received := "-"
@@ -56,10 +45,10 @@ func runStatus(ctx context.Context, a *app, args []string) int {
 					received = r.ReceivedAt.Local().Format(cliTime)
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\n", r.Status, r.Customer, r.Server, r.Code,
-					codeName(codes, r.Code), received, r.FileErrors, r.ExceptedErrors)
+					codes.Lookup(r.Code).Name, received, r.FileErrors, r.ExceptedErrors)
 			}
 			tw.Flush()
-			fmt.Fprintf(a.stdout, "\n%d ok, %d failed, %d missing\n", counts["ok"], counts["failed"], counts[store.StatusMissing])
+			fmt.Fprintf(a.stdout, "\n%d ok, %d failed, %d missing\n", counts[parser.StatusOK], counts[parser.StatusFailed], counts[parser.StatusMissing])
 			return exitOK
 		})
 }
@@ -100,17 +89,9 @@ func runHistory(ctx context.Context, a *app, args []string) int {
 					note = "interrupted"
 				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%s\n", r.ID, r.ReceivedAt.Local().Format(cliTime), r.Night,
-					r.Status, r.Code, codeName(codes, r.Code), r.FileErrors, r.ExceptedErrors, r.UploadBytes, note)
+					r.Status, r.Code, codes.Lookup(r.Code).Name, r.FileErrors, r.ExceptedErrors, r.UploadBytes, note)
 			}
 			tw.Flush()
 			return exitOK
 		})
-}
-
-// codeName is a code's short name, from staff's table when they edited it.
-func codeName(table map[int]parser.CodeInfo, code int) string {
-	if c, ok := table[code]; ok {
-		return c.Name
-	}
-	return parser.LookupCode(code).Name
 }

@@ -48,7 +48,7 @@ func seedLogs(t *testing.T, at ...time.Time) (string, *store.DB, store.Server) {
 		t.Fatal(err)
 	}
 	for _, a := range at {
-		if _, err := db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: a, Night: store.Night(a, time.UTC), Source: store.SourceUpload,
+		if _, err := db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: a, Night: store.NightOf(a, time.UTC), Source: store.SourceUpload,
 			Result: &parser.Result{Status: parser.StatusOK}, Log: store.CompressLog(randomLog(t, 4000))}); err != nil {
 			t.Fatal(err)
 		}

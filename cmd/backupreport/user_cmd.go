@@ -76,7 +76,7 @@ func userAdd(ctx context.Context, a *app, args []string) int {
 			if err != nil {
 				return a.fail("%v", err)
 			}
-			u, err := db.AddUser(ctx, cliActor(), store.User{Username: pos[0], Role: *role, Email: *email}, pw)
+			u, err := db.AddUser(ctx, cliActor(), store.User{Username: pos[0], Role: store.Role(*role), Email: *email}, pw)
 			if errors.Is(err, store.ErrConflict) {
 				return a.fail("user %s exists already", pos[0])
 			}

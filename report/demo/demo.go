@@ -52,7 +52,11 @@ var demoCustomers = []struct {
 	{"sunrise-school", "Sunrise Primary School", "carol", "tom", []demoServer{{name: "ADMIN-PC", profile: "killed", size: 30 << 30}, {name: "NAS", profile: "new", size: 900 << 30}}, ""},
 }
 
-var demoStaff = []struct{ name, role, email string }{
+var demoStaff = []struct {
+	name  string
+	role  store.Role
+	email string
+}{
 	{"alice", store.RoleAdmin, "alice@msp.example"},
 	{"tom", store.RoleTech, "tom@msp.example"},
 	{"dan", store.RoleTech, "dan@msp.example"},
@@ -101,14 +105,16 @@ func Seed(ctx context.Context, db *store.DB, o Options) (Result, error) {
 		}
 		id := u.ID
 		ids[s.name] = &id
-		res.Staff = append(res.Staff, Staff{Username: s.name, Role: s.role, Password: pw})
+		res.Staff = append(res.Staff, Staff{Username: s.name, Role: string(s.role), Password: pw})
 	}
-	lastNight, _ := time.Parse(time.DateOnly, lastCompleteNight(o.Now, o.Location))
+	lastNight, _ := time.Parse(time.DateOnly, string(store.LastCompleteNight(o.Now, o.Location)))
 	firstNight := lastNight.AddDate(0, 0, -(o.Nights - 1))
 	origNow := db.Now
 	defer func() { db.Now = origNow }()
 	for _, c := range demoCustomers {
-		db.Now = func() time.Time { return noonOf(firstNight.Format(time.DateOnly), o.Location).Add(-24 * time.Hour) }
+		db.Now = func() time.Time {
+			return store.Night(firstNight.Format(time.DateOnly)).Noon(o.Location).Add(-24 * time.Hour)
+		}
 		if _, err := db.AddCustomer(ctx, actor, store.Customer{Slug: c.slug, Name: c.name, CSRID: ids[c.csr], TSRID: ids[c.tsr], Demo: true}); err != nil {
 			return res, fmt.Errorf("demo customer: %w", err)
 		}
@@ -123,7 +129,7 @@ func Seed(ctx context.Context, db *store.DB, o Options) (Result, error) {
 			if ds.profile == "new" {
 				start = lastNight.AddDate(0, 0, -9)
 			}
-			db.Now = func() time.Time { return noonOf(start.Format(time.DateOnly), o.Location) }
+			db.Now = func() time.Time { return store.Night(start.Format(time.DateOnly)).Noon(o.Location) }
 			srv, err := db.AddServer(ctx, actor, c.slug, ds.name, ds.profile == "new")
 			if err != nil {
 				return res, fmt.Errorf("demo server: %w", err)
@@ -141,7 +147,7 @@ func Seed(ctx context.Context, db *store.DB, o Options) (Result, error) {
 					continue
 				}
 				night := d.Format(time.DateOnly)
-				at := noonOf(night, o.Location).Add(13*time.Hour + time.Duration(rng.IntN(150))*time.Minute)
+				at := store.Night(night).Noon(o.Location).Add(13*time.Hour + time.Duration(rng.IntN(150))*time.Minute)
 				if at.After(o.Now) {
 					continue
 				}
@@ -162,7 +168,7 @@ func saveDemo(ctx context.Context, db *store.DB, serverID int64, at time.Time, n
 	}
 	r.Apply(store.Patterns(exs))
 	_, err = db.SaveUpload(ctx, store.Upload{
-		ServerID: serverID, ReceivedAt: at, Night: night, Source: store.SourceDemo, Protocol: "exec",
+		ServerID: serverID, ReceivedAt: at, Night: store.Night(night), Source: store.SourceDemo, Protocol: "exec",
 		RemoteAddr: fmt.Sprintf("198.51.100.%d:%d", 10+serverID%200, 49152+serverID*7%10000), ClientVersion: "SSH-2.0-OpenSSH_for_Windows_8.1",
 		KeyType: "ssh-ed25519", UploadBytes: int64(len(text)), Result: r, Exceptions: exs,
 		Log: store.CompressLog([]byte(text)),
@@ -291,16 +297,4 @@ func demoRefused(rng *rand.Rand) string {
 	return fmt.Sprintf("ssh: connect to host backup.msp.example port 22: Connection timed out\n"+
 		"rsync: connection unexpectedly closed (0 bytes received so far) [sender]\n"+
 		"rsync error: unexplained error (code 255) at io.c(%d) [sender=3.1.3]\n", 200+rng.IntN(100))
-}
-
-// lastCompleteNight and noonOf are the report package's night arithmetic
-// (report/view.go), copied while nights are strings; they go when the
-// Night type of issue 11 carries them.
-func lastCompleteNight(now time.Time, loc *time.Location) string {
-	return store.Night(now.Add(-12*time.Hour), loc)
-}
-
-func noonOf(night string, loc *time.Location) time.Time {
-	d, _ := time.ParseInLocation(time.DateOnly, night, loc)
-	return time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, loc)
 }

@@ -47,8 +47,8 @@ type Report struct {
 	// BaseURL is the web interface's address, e.g. https://backups.example.com;
 	// empty leaves the links out.
 	BaseURL string
-	// Codes explains an exit code; nil uses parser.LookupCode.
-	Codes func(code int) parser.CodeInfo
+	// Codes explains exit codes; the zero table is the built-in one.
+	Codes parser.CodeTable
 }
 
 // ForCustomers returns the report limited to the given customer slugs
@@ -121,10 +121,7 @@ func Render(r Report) (Message, error) {
 	if loc == nil {
 		loc = time.Local
 	}
-	codes := r.Codes
-	if codes == nil {
-		codes = parser.LookupCode
-	}
+	codes := r.Codes.Lookup
 	v := reportView{Title: Title(r.Kind), Date: r.At.In(loc).Format("Monday 2 January 2006")}
 	if r.Kind == store.ReportThreeDay {
 		v.Intro = "Servers that failed or sent no report on each of their last three nights."

@@ -20,7 +20,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/report/email"
 	"github.com/backupreport/backupreport/report/webhook"
 	"github.com/backupreport/backupreport/store"
@@ -68,13 +67,7 @@ func (m *Mailer) plan(ctx context.Context, kind string, now time.Time, override 
 	if err != nil {
 		return nil, err
 	}
-	codes := func(code int) parser.CodeInfo {
-		if c, ok := table[code]; ok {
-			return c
-		}
-		return parser.LookupCode(code)
-	}
-	r := email.Report{Kind: kind, At: now, Location: m.Location, Failures: failures, Recovered: recovered, BaseURL: m.BaseURL, Codes: codes}
+	r := email.Report{Kind: kind, At: now, Location: m.Location, Failures: failures, Recovered: recovered, BaseURL: m.BaseURL, Codes: table}
 	var out []delivery
 	add := func(to []string, r email.Report) error {
 		msg, err := email.Render(r)

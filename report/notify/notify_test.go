@@ -126,7 +126,7 @@ func TestSchedulerRestartsNeverDoubleAMissingNight(t *testing.T) {
 	db.Now = time.Now
 	for _, s := range []store.Server{daily, weekend, old} {
 		at := time.Date(2026, 10, 20, 2, 0, 0, 0, loc) // night of Monday 19 Oct
-		if _, err := db.SaveUpload(ctx, store.Upload{ServerID: s.ID, ReceivedAt: at, Night: store.Night(at, loc), Source: store.SourceUpload,
+		if _, err := db.SaveUpload(ctx, store.Upload{ServerID: s.ID, ReceivedAt: at, Night: store.NightOf(at, loc), Source: store.SourceUpload,
 			Result: &parser.Result{Code: 0, Status: parser.StatusOK}}); err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +145,7 @@ func TestSchedulerRestartsNeverDoubleAMissingNight(t *testing.T) {
 		var out []string
 		for _, r := range rows {
 			if r.Source == store.SourceMissing {
-				out = append([]string{r.Night}, out...)
+				out = append([]string{r.Night.String()}, out...)
 			}
 		}
 		return out

@@ -39,7 +39,7 @@ func TestStartChecksPostsAndMaintainsAtStartUp(t *testing.T) {
 			t.Fatal(err)
 		}
 		at := now.Add(-time.Hour)
-		if _, err := db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: at, Night: store.Night(at, time.UTC),
+		if _, err := db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: at, Night: store.NightOf(at, time.UTC),
 			Source: store.SourceUpload, Result: &res}); err != nil {
 			t.Fatal(err)
 		}

@@ -38,6 +38,7 @@ const (
 	ExceptedErrors = "excepted_errors" // file errors an exception covers
 	Exception      = "exception"       // an exception's pattern
 	Interrupted    = "interrupted"     // whether the upload ended before EOF
+	Ended          = "ended"           // how the upload ended: complete, interrupted, too_large, time_limit
 	Path           = "path"            // a path: of a request, or as an upload named it
 	Kind           = "kind"            // a report's kind: daily, three-day, webhook
 	To             = "to"              // what it became, or the recipients of an email

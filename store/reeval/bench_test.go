@@ -1,4 +1,4 @@
-package store_test
+package reeval_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/reeval"
 )
 
 // benchCases are the real-looking logs the benchmark stores, round robin.
@@ -27,7 +28,7 @@ var benchCases = []string{"hand-cygwin-ssh-code23", "real-ssh-unreadable", "real
 // same logs in a loop (one goroutine), and their ratio (target: at least
 // 50%).
 //
-//	BACKUPREPORT_BENCH_REEVAL=100000 go test ./store -run '^$' -bench Reevaluate -benchtime 1x -timeout 30m
+//	BACKUPREPORT_BENCH_REEVAL=100000 go test ./store/reeval -run '^$' -bench Reevaluate -benchtime 1x -timeout 30m
 func BenchmarkReevaluate(b *testing.B) {
 	n := 10000
 	if v, err := strconv.Atoi(os.Getenv("BACKUPREPORT_BENCH_REEVAL")); err == nil && v > 0 {
@@ -73,7 +74,7 @@ func BenchmarkReevaluate(b *testing.B) {
 		}
 		u.ServerID = ids[i%len(ids)]
 		u.ReceivedAt = reevalNow.Add(-time.Duration(i) * time.Second)
-		u.Night = store.Night(u.ReceivedAt, time.UTC)
+		u.Night = store.NightOf(u.ReceivedAt, time.UTC)
 		us = append(us, u)
 		if len(us) == chunk || i == n-1 {
 			if err := db.SaveUploads(ctx, us); err != nil {
@@ -141,7 +142,7 @@ func BenchmarkReevaluate(b *testing.B) {
 	var bestParse time.Duration
 	best := map[string]float64{} // MB/s
 	run := func(round int, kind string) {
-		st, err := db.Reevaluate(ctx, store.ReevalOptions{Actor: "bench", Reason: fmt.Sprintf("bench round %d", round)})
+		st, err := reeval.Run(ctx, db, reeval.Options{Actor: "bench", Reason: fmt.Sprintf("bench round %d", round)})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package store_test
+package reeval_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/reeval"
 )
 
 var reevalNow = time.Date(2026, 3, 20, 8, 30, 0, 0, time.UTC)
@@ -46,7 +47,7 @@ func openAcme(t testing.TB) (*store.DB, store.Server) {
 
 func readCase(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "rsync", name, "stats.out"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "rsync", name, "stats.out"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func uploadOf(t testing.TB, db *store.DB, serverID int64, log []byte, at time.Ti
 		t.Fatal(err)
 	}
 	r.Apply(store.Patterns(exs))
-	return store.Upload{ServerID: serverID, ReceivedAt: at, Night: store.Night(at, time.UTC), Source: store.SourceUpload, Result: r, Exceptions: exs,
+	return store.Upload{ServerID: serverID, ReceivedAt: at, Night: store.NightOf(at, time.UTC), Source: store.SourceUpload, Result: r, Exceptions: exs,
 		Log: store.CompressLog(log)}
 }
 
@@ -87,7 +88,7 @@ func uploadsOf(t testing.TB, db *store.DB, serverID int64, log []byte, n int) []
 	for i := range us {
 		us[i] = u
 		us[i].ReceivedAt = reevalNow.Add(-time.Duration(i) * time.Minute)
-		us[i].Night = store.Night(us[i].ReceivedAt, time.UTC)
+		us[i].Night = store.NightOf(us[i].ReceivedAt, time.UTC)
 	}
 	return us
 }
@@ -113,14 +114,14 @@ func TestReevaluateAppliesNewAndRemovedExceptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := db.Reevaluate(ctx, store.ReevalOptions{Since: reevalNow.Add(-store.ReevalWindow), ServerID: &srv.ID, Actor: "web:alice", Reason: "exception 1 added by alice"})
+	st, err := reeval.Run(ctx, db, reeval.Options{Since: reevalNow.Add(-reeval.Window), ServerID: &srv.ID, Actor: "web:alice", Reason: "exception 1 added by alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.Results != 1 || st.Changed != 1 {
 		t.Errorf("stats = %+v, want 1 result judged (the missing night and the old one skipped), 1 changed", st)
 	}
-	check := func(id int64, wantStatus string, wantExcepted int) {
+	check := func(id int64, wantStatus parser.Status, wantExcepted int) {
 		t.Helper()
 		r, fes, err := db.Result(ctx, id)
 		if err != nil {
@@ -156,7 +157,7 @@ func TestReevaluateAppliesNewAndRemovedExceptions(t *testing.T) {
 	}
 
 	t.Run("running it again changes nothing", func(t *testing.T) {
-		st, err := db.Reevaluate(ctx, store.ReevalOptions{Reason: "again"})
+		st, err := reeval.Run(ctx, db, reeval.Options{Reason: "again"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +165,7 @@ func TestReevaluateAppliesNewAndRemovedExceptions(t *testing.T) {
 			// The old result of fs01 is judged with the exception now too.
 			t.Errorf("stats = %+v, want 3 judged (not the missing night) and only the old fs01 result changed", st)
 		}
-		st, _ = db.Reevaluate(ctx, store.ReevalOptions{Reason: "again"})
+		st, _ = reeval.Run(ctx, db, reeval.Options{Reason: "again"})
 		if st.Updated != 0 {
 			t.Errorf("a third run updated %d results", st.Updated)
 		}
@@ -173,7 +174,7 @@ func TestReevaluateAppliesNewAndRemovedExceptions(t *testing.T) {
 		if err := db.RemoveException(ctx, "cli:root", ex.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Reevaluate(ctx, store.ReevalOptions{Since: reevalNow.Add(-store.ReevalWindow), Reason: "exception 1 removed by root"}); err != nil {
+		if _, err := reeval.Run(ctx, db, reeval.Options{Since: reevalNow.Add(-reeval.Window), Reason: "exception 1 removed by root"}); err != nil {
 			t.Fatal(err)
 		}
 		check(recent, "failed", 0)
@@ -187,7 +188,7 @@ func TestReevaluateAppliesNewAndRemovedExceptions(t *testing.T) {
 		if _, err := db.UpdateException(ctx, "t", e.ID, "*.PST", "all mail files"); err != nil {
 			t.Fatal(err)
 		}
-		db.Reevaluate(ctx, store.ReevalOptions{Since: reevalNow.Add(-store.ReevalWindow), CustomerID: &srv.CustomerID, Reason: "edit"})
+		reeval.Run(ctx, db, reeval.Options{Since: reevalNow.Add(-reeval.Window), CustomerID: &srv.CustomerID, Reason: "edit"})
 		for _, id := range []int64{recent, otherID} {
 			if r, _, _ := db.Result(ctx, id); r.Status != "ok" {
 				t.Errorf("result %d after the customer-wide edit: %s", id, r.Status)
@@ -236,7 +237,7 @@ func TestReevaluateReadsGzipLogs(t *testing.T) {
 		}
 	}
 	db.AddException(ctx, "t", "global", "*archive.pst", "")
-	st, err := db.Reevaluate(ctx, store.ReevalOptions{Reason: "x"})
+	st, err := reeval.Run(ctx, db, reeval.Options{Reason: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,13 +257,14 @@ func TestReevaluateKeepsFailuresTheLogDoesNotExplain(t *testing.T) {
 	log := readCase(t, "real-ssh-unreadable")
 	u := uploadOf(t, db, srv.ID, log, reevalNow.Add(-time.Hour))
 	u.Reason = "upload larger than the 10-byte limit; parsing stopped there"
-	u.Result.Status = parser.StatusFailed
+	u.End = parser.EndTooLarge
+	parser.Judge(u.Result, parser.Facts{End: u.End}, nil)
 	big, _ := db.SaveUpload(ctx, u)
 	u = uploadOf(t, db, srv.ID, log, reevalNow.Add(-2*time.Hour))
 	u.Log.Truncated = true // judged from the stored rows
 	cut, _ := db.SaveUpload(ctx, u)
 	db.AddException(ctx, "t", "global", "*archive.pst", "")
-	if _, err := db.Reevaluate(ctx, store.ReevalOptions{Reason: "x"}); err != nil {
+	if _, err := reeval.Run(ctx, db, reeval.Options{Reason: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	if r, _, _ := db.Result(ctx, big); r.Status != "failed" || r.ExceptedErrors != 1 {
@@ -282,10 +284,10 @@ func TestUploadCompletesWhileReevaluationRuns(t *testing.T) {
 	}
 	db.AddException(ctx, "t", "acme", "*.pst", "")
 	started := make(chan struct{})
-	done := make(chan store.ReevalStats)
+	done := make(chan reeval.Stats)
 	var once bool
 	go func() {
-		st, err := db.Reevaluate(ctx, store.ReevalOptions{BatchSize: 100, Reason: "bench", Progress: func(d, total int) {
+		st, err := reeval.Run(ctx, db, reeval.Options{BatchSize: 100, Reason: "bench", Progress: func(d, total int) {
 			if !once {
 				once = true
 				close(started)
@@ -328,7 +330,7 @@ func TestCancelledReevaluationLeavesConsistentResults(t *testing.T) {
 	defer cancel()
 	// Once the first transaction (1,024 results, the newest first) is
 	// committed, cancel; Progress holds the pipeline while it waits.
-	_, err := db.Reevaluate(cctx, store.ReevalOptions{BatchSize: 50, Reason: "t", Progress: func(done, total int) {
+	_, err := reeval.Run(cctx, db, reeval.Options{BatchSize: 50, Reason: "t", Progress: func(done, total int) {
 		if done < 1100 || cctx.Err() != nil {
 			return
 		}
@@ -370,7 +372,7 @@ func TestCancelledReevaluationLeavesConsistentResults(t *testing.T) {
 	if ok == 0 || failed == 0 {
 		t.Errorf("after the cancelled run: %d ok, %d failed; want some of each", ok, failed)
 	}
-	st, err := db.Reevaluate(ctx, store.ReevalOptions{Reason: "t"})
+	st, err := reeval.Run(ctx, db, reeval.Options{Reason: "t"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -479,7 +481,7 @@ func TestReevaluationJudgesAServerAddedDuringTheRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	var newID int64
-	_, err := db.Reevaluate(ctx, store.ReevalOptions{BatchSize: 20, Reason: "t", Progress: func(done, total int) {
+	_, err := reeval.Run(ctx, db, reeval.Options{BatchSize: 20, Reason: "t", Progress: func(done, total int) {
 		if newID != 0 {
 			return
 		}
@@ -511,7 +513,7 @@ func TestReevaluationStartsAgainWhenTheExceptionsChange(t *testing.T) {
 	}
 	ex, _ := db.AddException(ctx, "t", "acme", "*archive.pst", "")
 	removed := false
-	st, err := db.Reevaluate(ctx, store.ReevalOptions{BatchSize: 20, Reason: "t", Progress: func(done, total int) {
+	st, err := reeval.Run(ctx, db, reeval.Options{BatchSize: 20, Reason: "t", Progress: func(done, total int) {
 		if !removed {
 			removed = true
 			if err := db.RemoveException(ctx, "t", ex.ID); err != nil {
@@ -551,7 +553,7 @@ func TestAReusedExceptionIDRelinksFileErrors(t *testing.T) {
 	if again.ID != old.ID {
 		t.Logf("the new exception got ID %d, not %d: the digest would have differed anyway", again.ID, old.ID)
 	}
-	if _, err := db.Reevaluate(ctx, store.ReevalOptions{Reason: "t"}); err != nil {
+	if _, err := reeval.Run(ctx, db, reeval.Options{Reason: "t"}); err != nil {
 		t.Fatal(err)
 	}
 	r, fes, _ := db.Result(ctx, id)

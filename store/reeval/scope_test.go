@@ -1,4 +1,4 @@
-package store
+package reeval_test
 
 import (
 	"context"
@@ -7,14 +7,16 @@ import (
 	"time"
 
 	"github.com/backupreport/backupreport/parser"
+	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/reeval"
 )
 
 // TestReevaluateOnlyFileErrors: an exception change re-judges only results
 // with file errors, and still turns the right night ok.
 func TestReevaluateOnlyFileErrors(t *testing.T) {
 	ctx := context.Background()
-	db := openTest(t)
-	db.AddCustomer(ctx, "t", Customer{Slug: "acme"})
+	db := openReevalDB(t)
+	db.AddCustomer(ctx, "t", store.Customer{Slug: "acme"})
 	srv, _ := db.AddServer(ctx, "t", "acme", "s", false)
 	save := func(log string) {
 		t.Helper()
@@ -23,8 +25,8 @@ func TestReevaluateOnlyFileErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		at := db.Now()
-		if _, err := db.SaveUpload(ctx, Upload{ServerID: srv.ID, ReceivedAt: at, Night: Night(at, time.UTC), Source: SourceUpload, Result: res,
-			Log: CompressLog([]byte(log))}); err != nil {
+		if _, err := db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: at, Night: store.NightOf(at, time.UTC), Source: store.SourceUpload, Result: res,
+			Log: store.CompressLog([]byte(log))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -37,7 +39,7 @@ func TestReevaluateOnlyFileErrors(t *testing.T) {
 	if _, err := db.AddException(ctx, "t", "acme", "*.pst", ""); err != nil {
 		t.Fatal(err)
 	}
-	st, err := db.Reevaluate(ctx, ReevalOptions{OnlyFileErrors: true, Actor: "t", Reason: "test"})
+	st, err := reeval.Run(ctx, db, reeval.Options{OnlyFileErrors: true, Actor: "t", Reason: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
