@@ -17,32 +17,14 @@ import (
 )
 
 // TestScript checks the command contract of the README, written as scripts
-// in testdata/script/*.txtar (one per topic; each reads as a spec). Run one
-// with "go test ./cmd/backupreport -run TestScript/NAME".
+// in testdata/script/*.txtar (one per topic; each reads as a spec, and
+// testdata/script/README.md lists the commands they use besides
+// testscript's own). Run one with
+// "go test ./cmd/backupreport -run TestScript/NAME".
 //
 // The scripts drive the binary that the end-to-end tests build (with -race
-// when the tests run with it), the real OpenSSH clients and ssh-keygen.
-// Besides testscript's own commands (exec, stdout, stderr, cmp, ...), they
-// have these:
-//
-//	backupreport ARGS...        runs the binary on $BACKUPREPORT_DATA ($WORK/data)
-//	exitstatus N                the last backupreport, ssh, sftp or scp exited N
-//	keygen NAME [TYPE [BITS]]   ssh-keygen makes NAME and NAME.pub (ed25519 unless TYPE)
-//	                            and sets $NAME_fp to the key's SHA256 fingerprint
-//	serve [FLAGS...]            starts "backupreport serve" on 127.0.0.1:0 in the
-//	                            background, waits until it listens, and sets
-//	                            $SSH_PORT and $HTTP_ADDR
-//	stopserve                   stops it with SIGINT; its stdout and its log (stderr)
-//	                            become stdout and stderr; it must exit 0
-//	ssh KEY [OPTION...] [COMMAND]
-//	                            OpenSSH ssh logs in with KEY and runs COMMAND; its
-//	                            standard input is the file of the last "stdin"
-//	sftp KEY BATCHFILE          OpenSSH sftp -b BATCHFILE with KEY
-//	scp KEY [OPTION...] FILE PATH
-//	                            OpenSSH scp copies FILE to PATH on the server with KEY
-//
-// The clients log in as backup@127.0.0.1 without agent, known_hosts or
-// config files.
+// when the tests run with it), a real serve on 127.0.0.1:0, the real
+// OpenSSH clients and ssh-keygen.
 func TestScript(t *testing.T) {
 	for _, tool := range []string{"ssh", "sftp", "scp", "ssh-keygen"} {
 		needTool(t, tool)
