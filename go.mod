@@ -12,6 +12,10 @@ require (
 	github.com/klauspost/compress v1.20.1
 	github.com/pkg/sftp v1.13.12
 	github.com/prometheus/client_golang v1.25.0
+	// testscript: the CLI contract as scripts (cmd/backupreport/testdata/script),
+	// the field's standard for testing Go command lines (soft-serve and the Go
+	// command itself test this way). Used by tests only.
+	github.com/rogpeppe/go-internal v1.16.0
 	github.com/wneessen/go-mail v0.8.1
 	// Pinned: v0.59.0 removed ssh-dss, and customers' cwRsync ssh.exe still signs
 	// with DSA keys (id_dsa.txt). keys/dsa_test.go fails if an upgrade loses DSA.
@@ -43,6 +47,7 @@ require (
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0 // indirect
+	golang.org/x/tools v0.52.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect

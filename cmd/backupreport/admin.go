@@ -21,7 +21,28 @@ type verb struct {
 	run   func(ctx context.Context, a *app, args []string) int
 }
 
+// groups holds each noun's own verbs, as runGroup was given them, so that
+// verbsOf can list a command's verbs without running it.
+var groups = map[string]map[string]verb{}
+
+// verbsOf returns the sorted verbs of a command registered with runGroup,
+// those added by addVerbs included, and nil for a command without verbs.
+func verbsOf(noun string) []string {
+	var names []string
+	for n := range groups[noun] {
+		names = append(names, n)
+	}
+	for n := range extraVerbs[noun] {
+		if _, ok := groups[noun][n]; !ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
 func runGroup(noun string, verbs map[string]verb) func(ctx context.Context, a *app, args []string) int {
+	groups[noun] = verbs
 	return func(ctx context.Context, a *app, args []string) int {
 		for k, v := range extraVerbs[noun] {
 			if _, ok := verbs[k]; !ok {

@@ -26,7 +26,9 @@ var (
 	buildErr  error
 )
 
-// binary builds backupreport once per test run.
+// binary builds backupreport once per test run, with -race when the tests
+// run with it (a data race in serve then fails the test that drove it: the
+// race detector prints its report on serve's stderr, which start checks).
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -36,7 +38,11 @@ func binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "backupreport")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		args := []string{"build", "-o", binPath}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -139,7 +145,12 @@ func (in *instance) start(extra ...string) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("serve did not start\n%s", in.logs.String())
 	}
-	t.Cleanup(func() { in.stop() })
+	t.Cleanup(func() {
+		in.stop()
+		if strings.Contains(in.logs.String(), "WARNING: DATA RACE") {
+			t.Errorf("serve had a data race:\n%s", in.logs.String())
+		}
+	})
 }
 
 // web returns the web side's address, waiting for serve to print it.

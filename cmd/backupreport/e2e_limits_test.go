@@ -221,6 +221,13 @@ func TestShutdownLetsUploadsFinish(t *testing.T) {
 		t.Fatal(err)
 	}
 	stdin.Write(rep[:500])
+	// The login can take seconds under -race on a busy machine; the session
+	// starts right after it.
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(in.logs.String(), "ssh login"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no login in the log:\n%s", in.logs.String())
+		}
+	}
 	time.Sleep(time.Second)
 	in.cmd.Process.Signal(os.Interrupt)
 	time.Sleep(500 * time.Millisecond)
