@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,15 +81,22 @@ func TestReevaluatingUploadsChangesNothing(t *testing.T) {
 			}
 			continue
 		}
-		// The connection dies before EOF: written, then closed without
-		// ending the session.
-		cc, err := gossh.Dial("tcp", ts.addr, &gossh.ClientConfig{
+		// The connection dies before EOF: written, then the client's side
+		// of the TCP connection closed without ending the session. A FIN,
+		// not a reset: a reset would make the server's kernel drop bytes
+		// it holds unread, and what is stored would depend on timing.
+		raw, err := net.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, chans, reqs, err := gossh.NewClientConn(raw, ts.addr, &gossh.ClientConfig{
 			User: "backup", Auth: []gossh.AuthMethod{gossh.PublicKeys(ts.signer)}, HostKeyCallback: gossh.InsecureIgnoreHostKey(),
 			Timeout: 10 * time.Second,
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
+		cc := gossh.NewClient(conn, chans, reqs)
 		sess, err := cc.NewSession()
 		if err != nil {
 			t.Fatal(err)
@@ -101,8 +109,9 @@ func TestReevaluatingUploadsChangesNothing(t *testing.T) {
 		// and it is stored whatever the client does.
 		waitFor(t, func() bool { return ts.s.budget.inUse() > 0 })
 		stdin.Write(k.body)
-		cc.Close()
+		raw.(*net.TCPConn).CloseWrite()
 		waitFor(t, func() bool { return ts.s.budget.inUse() == 0 })
+		cc.Close()
 	}
 	// Every upload stored, each as Judge says.
 	byName := map[string]store.ResultRow{}
