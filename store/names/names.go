@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -293,7 +294,7 @@ func scriptOf(r rune) string {
 	if unicode.In(r, unicode.Common, unicode.Inherited) {
 		return ""
 	}
-	for _, name := range scriptNames {
+	for _, name := range scriptNames() {
 		if unicode.Is(unicode.Scripts[name], r) {
 			return name
 		}
@@ -302,8 +303,9 @@ func scriptOf(r rune) string {
 }
 
 // scriptNames lists unicode.Scripts in a fixed order for scriptOf: the
-// scripts names are most often written in first, then the others.
-var scriptNames = func() []string {
+// scripts names are most often written in first, then the others. Built on
+// first use, not at start: every command would pay for it (about 4 ms).
+var scriptNames = sync.OnceValue(func() []string {
 	out := []string{"Cyrillic", "Greek", "Han", "Hiragana", "Katakana", "Hangul", "Arabic", "Hebrew", "Thai", "Devanagari", "Armenian", "Georgian", "Bopomofo"}
 	var rest []string
 	for name := range unicode.Scripts {
@@ -313,7 +315,7 @@ var scriptNames = func() []string {
 	}
 	slices.Sort(rest)
 	return append(out, rest...)
-}()
+})
 
 // allowedMix reports whether a name may hold letters of all the scripts
 // in seen: one script, or a subset of one of UTS #39's "highly
