@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync"
 )
 
 // CodeInfo explains one exit code to staff: rsync's short name for it,
@@ -22,8 +23,9 @@ type CodeInfo struct {
 //go:embed codes.json
 var codesJSON []byte
 
-// codeTable is codesJSON decoded once, sorted by code.
-var codeTable = mustLoadCodes(codesJSON)
+// codeTable is codesJSON decoded on first use, sorted by code; not at
+// start, which every command would pay for.
+var codeTable = sync.OnceValue(func() []CodeInfo { return mustLoadCodes(codesJSON) })
 
 func mustLoadCodes(b []byte) []CodeInfo {
 	var codes []CodeInfo
@@ -42,7 +44,7 @@ func mustLoadCodes(b []byte) []CodeInfo {
 // Codes returns the built-in code table sorted by code, including
 // CodeMissing. The slice is a copy; callers may change it.
 func Codes() []CodeInfo {
-	return append([]CodeInfo(nil), codeTable...)
+	return append([]CodeInfo(nil), codeTable()...)
 }
 
 // CodeTable explains exit codes: staff's own texts (edited in the
@@ -85,9 +87,10 @@ func (t CodeTable) All() []CodeInfo {
 
 // lookupBuiltin returns the built-in entry of code, if there is one.
 func lookupBuiltin(code int) (CodeInfo, bool) {
-	i := sort.Search(len(codeTable), func(i int) bool { return codeTable[i].Code >= code })
-	if i < len(codeTable) && codeTable[i].Code == code {
-		return codeTable[i], true
+	t := codeTable()
+	i := sort.Search(len(t), func(i int) bool { return t[i].Code >= code })
+	if i < len(t) && t[i].Code == code {
+		return t[i], true
 	}
 	return CodeInfo{}, false
 }
