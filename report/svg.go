@@ -144,14 +144,14 @@ func lineChart(title string, pts []store.NightResult, val func(store.NightResult
 		t.Empty = true
 		return t
 	}
-	t.Max, t.First, t.Last = humanBytes(maxV), pts[0].Night.String(), pts[len(pts)-1].Night.String()
+	t.Max, t.First, t.Last = HumanBytes(maxV), pts[0].Night.String(), pts[len(pts)-1].Night.String()
 	var b strings.Builder
 	span := max(1, len(pts)-1)
 	for i, p := range pts {
 		x := t.PlotX0 + i*(t.PlotX1-t.PlotX0)/span
 		y := t.PlotY1 - int(float64(val(p))/float64(maxV)*float64(t.PlotY1-t.PlotY0))
 		fmt.Fprintf(&b, "%d,%d ", x, y)
-		t.Dots = append(t.Dots, trendDot{X: x, Y: y, Title: fmt.Sprintf("%s: %s", p.Night, humanBytes(val(p)))})
+		t.Dots = append(t.Dots, trendDot{X: x, Y: y, Title: fmt.Sprintf("%s: %s", p.Night, HumanBytes(val(p)))})
 	}
 	t.Points = strings.TrimSpace(b.String())
 	return t

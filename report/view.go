@@ -84,7 +84,7 @@ func (h *Handler) funcs() template.FuncMap {
 			return t.In(h.loc).Format("2006-01-02 15:04")
 		},
 		"ago":        func(t *time.Time) string { return ago(h.cfg.Now(), t) },
-		"bytes":      humanBytes,
+		"bytes":      HumanBytes,
 		"verdict":    verdictOf,
 		"serverURL":  serverURL,
 		"pathEscape": url.PathEscape,
@@ -114,7 +114,9 @@ func ago(now time.Time, t *time.Time) string {
 	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
 }
 
-func humanBytes(n int64) string {
+// HumanBytes writes a size in binary units for people ("1.5 MiB"), on the
+// pages and in the command line's tables alike.
+func HumanBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)
@@ -126,13 +128,5 @@ func humanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
-
-// lastCompleteNight and noonOf are store.LastCompleteNight and
-// Night.Noon for the demo seeding, which counts nights as dates.
-func lastCompleteNight(now time.Time, loc *time.Location) string {
-	return store.LastCompleteNight(now, loc).String()
-}
-
-func noonOf(night string, loc *time.Location) time.Time { return store.Night(night).Noon(loc) }
 
 func trimLower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

@@ -45,9 +45,10 @@ func (m *StorageMetrics) Record(log *slog.Logger, st store.PruneStats) {
 		m.LogsPruned.WithLabelValues(st.Reason).Add(float64(st.Logs))
 		m.BytesPruned.WithLabelValues(st.Reason).Add(float64(st.StoredBytes))
 	}
-	attrs := []any{"reason", st.Reason, "logs", st.Logs, "bytes", st.StoredBytes, "original_bytes", st.OriginalBytes, "transactions", st.Transactions}
+	attrs := []any{logkey.Reason, st.Reason, logkey.Logs, st.Logs, logkey.Bytes, st.StoredBytes, logkey.OriginalBytes, st.OriginalBytes,
+		logkey.Transactions, st.Transactions}
 	if st.Customer != "" {
-		attrs = append([]any{"customer", st.Customer, "quota", st.Quota}, attrs...)
+		attrs = append([]any{logkey.Customer, st.Customer, logkey.Quota, st.Quota}, attrs...)
 	}
 	log.Info("raw logs pruned", attrs...)
 }

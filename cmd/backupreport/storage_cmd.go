@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/backupreport/backupreport/report"
 	"github.com/backupreport/backupreport/store"
 )
 
@@ -52,22 +53,8 @@ func runBackup(ctx context.Context, a *app, args []string) int {
 		return a.fail("%v", err)
 	}
 	abs, _ := filepath.Abs(file)
-	fmt.Fprintf(a.stdout, "backup written: %s (%d bytes, %s)\n", abs, size, humanSize(size))
+	fmt.Fprintf(a.stdout, "backup written: %s (%d bytes, %s)\n", abs, size, report.HumanBytes(size))
 	return exitOK
-}
-
-// humanSize is a size in binary units for people.
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // storageReport is what "storage --json" prints.
@@ -122,10 +109,10 @@ func runStorage(ctx context.Context, a *app, args []string) int {
 			}
 			free := "unknown"
 			if sp.DiskFreeBytes >= 0 {
-				free = humanSize(sp.DiskFreeBytes)
+				free = report.HumanBytes(sp.DiskFreeBytes)
 			}
 			fmt.Fprintf(a.stdout, "database %s: %s, WAL %s, %s free inside, %s free on disk\n",
-				sp.Path, humanSize(sp.DBBytes), humanSize(sp.WALBytes), humanSize(sp.FreePageBytes), free)
+				sp.Path, report.HumanBytes(sp.DBBytes), report.HumanBytes(sp.WALBytes), report.HumanBytes(sp.FreePageBytes), free)
 			retention := "forever"
 			if *so.retention > 0 {
 				retention = fmt.Sprintf("%d days", *so.retention)
@@ -139,12 +126,12 @@ func runStorage(ctx context.Context, a *app, args []string) int {
 					oldest = r.Oldest.Local().Format("2006-01-02")
 				}
 				if r.Quota > 0 {
-					limit, use = humanSize(r.Quota), fmt.Sprintf("%.0f%%", *r.UsePercent)
+					limit, use = report.HumanBytes(r.Quota), fmt.Sprintf("%.0f%%", *r.UsePercent)
 				}
 				if r.QuotaOverride != nil {
 					limit += " (own)"
 				}
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", r.Customer, r.Logs, humanSize(r.StoredBytes), humanSize(r.OriginalBytes), oldest, limit, use)
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", r.Customer, r.Logs, report.HumanBytes(r.StoredBytes), report.HumanBytes(r.OriginalBytes), oldest, limit, use)
 			}
 			tw.Flush()
 			return exitOK

@@ -38,6 +38,10 @@ const (
 	ExceptedErrors = "excepted_errors" // file errors an exception covers
 	Exception      = "exception"       // an exception's pattern
 	Interrupted    = "interrupted"     // whether the upload ended before EOF
+	Logs           = "logs"            // raw logs deleted by a prune
+	OriginalBytes  = "original_bytes"  // their size as received
+	Transactions   = "transactions"    // the transactions a prune took
+	Quota          = "quota"           // a customer's cap on stored raw logs, in bytes
 	Ended          = "ended"           // how the upload ended: complete, interrupted, too_large, time_limit
 	Path           = "path"            // a path: of a request, or as an upload named it
 	Kind           = "kind"            // a report's kind: daily, three-day, webhook
