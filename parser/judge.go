@@ -57,8 +57,10 @@ type Facts struct {
 //     (codes 0 and 24 ok; 23 ok only when every file error that is not a
 //     vanished file is excepted and there is one), made stricter by file
 //     errors dropped because FileErrors was full: they cannot be excepted.
+//   - Warnings: beside the status, never changing it, from the log's own
+//     figures (see WarningKind); exceptions do not silence them.
 //
-// Judge does not allocate.
+// Judge does not allocate unless it gives a warning.
 func Judge(r *Result, f Facts, patterns []string) {
 	for i := range r.FileErrors {
 		fe := &r.FileErrors[i]
@@ -76,6 +78,7 @@ func Judge(r *Result, f Facts, patterns []string) {
 // judge settles the code and the status of r from its file errors as they
 // are marked.
 func judge(r *Result, f Facts) {
+	r.warn()
 	if f.End.CutOff() && r.CodeLine == 0 {
 		r.Code = CodeMissing
 	}

@@ -19,6 +19,12 @@ const (
 	// MaxFileErrors is how many file errors a Result keeps. Later ones are
 	// only counted, by kind, in Result.Dropped.
 	MaxFileErrors = 10000
+	// MaxUnreadableDirs bounds the opendir failures of one run that
+	// deleting lines are checked against, so that a run with many
+	// deletions and many unreadable directories stays linear. Deletions
+	// under later unreadable directories are not counted in
+	// Result.DeletedUnreadable.
+	MaxUnreadableDirs = 64
 	// MaxPathLen and MaxMessageLen cap the bytes kept of one file error's
 	// path and message; longer ones are cut.
 	MaxPathLen    = 4096
@@ -315,6 +321,10 @@ type parser struct {
 	indented bool      // the current segment started with white space
 	cont     bool      // the current piece continues an over-long line
 	inPS     bool      // inside PowerShell's decoration of a stderr line
+	// unreadable holds the indexes in res.FileErrors of the first
+	// MaxUnreadableDirs opendir failures, which deleting lines are
+	// checked against (see Result.DeletedUnreadable).
+	unreadable []int
 }
 
 // finalLine is what an "rsync error|warning: ... (code N) ... [role=version]"
@@ -421,6 +431,9 @@ func (p *parser) classify(t []byte) bool {
 		switch {
 		case hasPrefix(t, "deleting "):
 			p.res.Deletions++
+			if p.underUnreadable(t[len("deleting "):]) {
+				p.res.DeletedUnreadable++
+			}
 			return true
 		case hasPrefix(t, "directory has vanished: "):
 			p.fileError(KindVanished, unquote(t[len("directory has vanished: "):]), t)
@@ -698,6 +711,31 @@ func (p *parser) fileError(kind Kind, path, msg []byte) {
 	}
 	p.errBytes += len(fe.Path) + len(fe.Message)
 	r.FileErrors = append(r.FileErrors, fe)
+	if kind == KindOpendir && len(p.unreadable) < MaxUnreadableDirs {
+		p.unreadable = append(p.unreadable, len(r.FileErrors)-1)
+	}
+}
+
+// underUnreadable reports whether the path of a deleting line lies under a
+// directory whose opendir failed earlier in the run. rsync prints the
+// opendir path with the leading "/" of an absolute -R source and the
+// deleted path without it, so both are compared without it. The deleted
+// path is compared as printed (with \#ooo escapes), so a name that rsync
+// escapes may be missed: the warning then undercounts, it never invents a
+// deletion.
+func (p *parser) underUnreadable(del []byte) bool {
+	del = bytes.TrimPrefix(del, []byte("/"))
+	for _, i := range p.unreadable {
+		dir := strings.TrimPrefix(p.res.FileErrors[i].Path, "/")
+		dir = strings.TrimSuffix(dir, "/")
+		if dir == "" {
+			continue
+		}
+		if len(del) > len(dir) && del[len(dir)] == '/' && string(del[:len(dir)]) == dir {
+			return true
+		}
+	}
+	return false
 }
 
 // finish settles the code and the status once the input has ended.

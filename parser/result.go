@@ -95,8 +95,13 @@ type Result struct {
 	Lines         int     `json:"lines"`
 	FilesListed   int     `json:"files_listed"`
 	Deletions     int     `json:"deletions"`
-	Bytes         int64   `json:"bytes"`    // bytes read from the input
-	Encoding      string  `json:"encoding"` // "utf-8" or "utf-16le"
+	// DeletedUnreadable counts the deleting lines whose path lies under a
+	// directory whose opendir failed earlier in the same run (see
+	// MaxUnreadableDirs): backed-up files lost because rsync could not
+	// read their folder.
+	DeletedUnreadable int    `json:"deleted_unreadable"`
+	Bytes             int64  `json:"bytes"`    // bytes read from the input
+	Encoding          string `json:"encoding"` // "utf-8" or "utf-16le"
 
 	// LongLines counts the physical lines longer than MaxLineLength, which
 	// were read as several pieces.
@@ -109,6 +114,9 @@ type Result struct {
 	// full. Dropped errors other than vanished files make a code-23 run
 	// fail, because no exception can be checked against them.
 	Dropped map[Kind]int `json:"file_errors_dropped,omitempty"`
+	// Warnings are the early warnings Judge gave (see Warning); never
+	// nil after Judge, so the JSON shows [] rather than null.
+	Warnings []Warning `json:"warnings"`
 	// Noise counts the recognised lines that are not rsync's own, by kind
 	// ("cygwin_warning", "ssh"), so staff can see what was ignored.
 	Noise map[string]int `json:"noise,omitempty"`

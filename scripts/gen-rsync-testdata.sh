@@ -15,7 +15,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-out=$root/testdata/rsync
+out=${OUT:-$root/testdata/rsync}
 work=/tmp/brgen
 flags=(--delete --ignore-errors --chmod=u=rwx -vtrR --exclude "*.mp3")
 
@@ -161,6 +161,23 @@ st=$?
 set -e
 save $c $st
 
+# unreadable-delete: a share backed up once, then one of its folders made
+# unreadable; the second run (--delete --ignore-errors) deletes the whole
+# folder's backed-up copy: the mass-deletion warning's case.
+c=unreadable-delete
+tree "$work/$c/src"
+mkdir -p "$work/$c/src/Projects/proj2/sub" "$work/$c/dest"
+for i in 1 2 3; do echo "b$i" >"$work/$c/src/Projects/proj2/g$i.txt"; echo "c$i" >"$work/$c/src/Projects/proj2/sub/h$i.txt"; done
+chown -R nobody "$work/$c"
+runuser -u nobody -- rsync "${flags[@]}" "$work/$c/src" "$work/$c/dest" >/dev/null 2>&1
+chmod 000 "$work/$c/src/Projects/proj2"
+set +e
+runuser -u nobody -- rsync "${flags[@]}" "$work/$c/src" "$work/$c/dest" >"$work/$c.out" 2>&1
+st=$?
+set -e
+save $c $st
+chmod -R u+rwx "$work/$c/src"
+
 # Over ssh to a throwaway sshd on 127.0.0.1, as the customers push.
 mkdir -p "$work/ssh" /run/sshd
 ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/hostkey"
@@ -196,6 +213,21 @@ chmod 000 "$work/$c/src/Mail/archive.pst"
 mkdir -p "$work/$c/dest"
 cp "$work/ssh/clientkey" "$work/ssh/nobodykey"
 chown nobody "$work/ssh/nobodykey"
+set +e
+runuser -u nobody -- rsync "${flags[@]}" -e "${rsh/clientkey/nobodykey}" "$work/$c/src" "root@127.0.0.1:$work/$c/dest" >"$work/$c.out" 2>&1
+st=$?
+set -e
+save $c $st
+chmod -R u+rwx "$work/$c/src"
+
+# ssh-unreadable-delete: unreadable-delete, pushed over ssh by nobody.
+c=ssh-unreadable-delete
+tree "$work/$c/src"
+mkdir -p "$work/$c/src/Projects/proj2/sub" "$work/$c/dest"
+for i in 1 2 3; do echo "b$i" >"$work/$c/src/Projects/proj2/g$i.txt"; echo "c$i" >"$work/$c/src/Projects/proj2/sub/h$i.txt"; done
+chown -R nobody "$work/$c/src"
+runuser -u nobody -- rsync "${flags[@]}" -e "${rsh/clientkey/nobodykey}" "$work/$c/src" "root@127.0.0.1:$work/$c/dest" >/dev/null 2>&1
+chmod 000 "$work/$c/src/Projects/proj2"
 set +e
 runuser -u nobody -- rsync "${flags[@]}" -e "${rsh/clientkey/nobodykey}" "$work/$c/src" "root@127.0.0.1:$work/$c/dest" >"$work/$c.out" 2>&1
 st=$?

@@ -128,6 +128,9 @@ func printVerdict(w io.Writer, r *parser.Result) {
 			r.SentBytes, r.ReceivedBytes, r.BytesPerSec, r.TotalSize, r.Speedup, dry)
 	}
 	fmt.Fprintf(w, "Lines:    %d (%d files listed, %d deletions)\n", r.Lines, r.FilesListed, r.Deletions)
+	for _, wr := range r.Warnings {
+		fmt.Fprintf(w, "Warning:  %s: %s\n", wr.Kind, wr.Message)
+	}
 	for _, kind := range slices.Sorted(maps.Keys(r.Noise)) {
 		fmt.Fprintf(w, "Ignored:  %d %s line(s)\n", r.Noise[kind], kind)
 	}

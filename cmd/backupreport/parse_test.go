@@ -20,6 +20,14 @@ const (
 		"rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1338) [sender=3.2.7]\n"
 )
 
+// massDeletionLog is the unreadable-folder case: rsync deletes the
+// folder's backed-up files after its opendir failed.
+const massDeletionLog = "sending incremental file list\n" +
+	`rsync: [sender] opendir "/E/proj2" failed: Permission denied (13)` + "\n" +
+	"deleting E/proj2/a.doc\ndeleting E/proj2/b.doc\n\n" +
+	"sent 1 bytes  received 2 bytes  6.00 bytes/sec\ntotal size is 9  speedup is 3.00\n" +
+	"rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1338) [sender=3.2.7]\n"
+
 // runApp runs backupreport with args and stdin, and returns its exit
 // status, stdout and stderr.
 func runApp(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -54,6 +62,14 @@ func TestParseCommand(t *testing.T) {
 		{"a code-23 run with only a vanished file exits 1 and says why", "file has vanished: \"/E/x\"\n" +
 			"rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1338) [sender=3.2.7]\n",
 			[]string{"parse"}, exitFailure, []string{"Verdict:  FAILED", "No file error other than vanished files was recognised"}, ""},
+		{"deletions under an unreadable folder print a mass_deletion warning", massDeletionLog, []string{"parse"}, exitFailure,
+			[]string{"Verdict:  FAILED", "Warning:  mass_deletion: 2 of 2 deletions"}, ""},
+		{"an exception for the unreadable folder keeps the warning", massDeletionLog, []string{"parse", "--exception", "/E/proj2"}, exitOK,
+			[]string{"Verdict:  OK", "Warning:  mass_deletion"}, ""},
+		{"parse --json carries the warnings array", massDeletionLog, []string{"parse", "--json"}, exitFailure,
+			[]string{`"warnings": [`, `"kind": "mass_deletion"`, `"deleted_unreadable": 2,`}, ""},
+		{"parse --json of an ordinary run has an empty warnings array", okLog, []string{"parse", "--json"}, exitOK,
+			[]string{`"warnings": []`}, ""},
 		{"an empty input is code -2 and exits 1", "", []string{"parse"}, exitFailure, []string{"Code:     -2"}, ""},
 		{"a missing file exits 2", "", []string{"parse", filepath.Join(dir, "nope.out")}, exitUsage, nil, "no such file"},
 		{"two files exit 2", "", []string{"parse", okFile, okFile}, exitUsage, nil, "at most one FILE"},
