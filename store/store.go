@@ -63,8 +63,25 @@ const FileName = "backupreport.db"
 // before an upload is acknowledged. journal_size_limit gives the disk back
 // after a burst of big uploads: without it the WAL file keeps its largest
 // size until the last connection closes.
+//
+// A PostgreSQL URL (postgres:// or postgresql://) is refused with
+// ErrPostgresUnsupported rather than taken for a file name: PostgreSQL
+// support (issue 15) is not built yet.
 func Open(ctx context.Context, path string) (*DB, error) {
+	if IsPostgresDSN(path) {
+		return nil, fmt.Errorf("open database: %w", ErrPostgresUnsupported)
+	}
 	return open(ctx, path, busyTimeout)
+}
+
+// ErrPostgresUnsupported is returned by Open for a PostgreSQL URL.
+var ErrPostgresUnsupported = errors.New("PostgreSQL is not supported yet; give a SQLite file path")
+
+// IsPostgresDSN reports whether dsn names a PostgreSQL database (a
+// postgres:// or postgresql:// URL) rather than a SQLite file.
+func IsPostgresDSN(dsn string) bool {
+	l := strings.ToLower(dsn)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
 }
 
 // busyTimeout is how long SQLite waits for another process's write lock.
