@@ -1,11 +1,14 @@
 # The two commands of the README: "make run" and "make test".
 GO ?= go
 BIN := bin/backupreport
+# -trimpath and -s -w: a 20 MB binary instead of 29 MB, fewer pages for the
+# kernel to map at every command's start (issue 11's start-up target).
+BUILDFLAGS := -trimpath -ldflags='-s -w'
 
 .PHONY: build run test test-deps bench fuzz attack durability
 
 build:
-	$(GO) build -o $(BIN) ./cmd/backupreport
+	$(GO) build $(BUILDFLAGS) -o $(BIN) ./cmd/backupreport
 
 # Fill ./data with demo data (only when it is new or demo data already), then serve it.
 run: build
