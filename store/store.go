@@ -46,6 +46,8 @@ type DB struct {
 	// however many there are and however long they take. Other processes
 	// (the command line) still meet busy_timeout, and beginTx retries.
 	wlock chan struct{}
+	// group queues uploads' writes for a shared commit (groupTx).
+	group group
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost of new password hashes; 0 means
