@@ -38,7 +38,7 @@ type benchTarget struct {
 	addr string
 	user string
 	pid  int // 0: in-process (the floor), no RSS of its own
-	// command returns the exec command of upload i.
+	// command returns the exec command of an upload to server i.
 	command func(i int) string
 }
 
@@ -82,6 +82,7 @@ func runBench(ctx context.Context, a *app, args []string) int {
 			"each rate as a ratio of the floor's. Figures depend on the machine; nothing here is a pass/fail test.")
 	levelsFlag := fs.String("levels", "1,8,64,256", "comma-separated numbers of concurrent clients")
 	levelTime := fs.Duration("level-time", 5*time.Second, "how long each level runs")
+	servers := fs.Int("servers", 1000, "server names the uploads go to, in turn; serve registers them in a warm-up before the levels, as a real night's servers are known")
 	night := fs.Int("night", 10000, "uploads of the night (each to its own server name), at the largest level; 0 skips it")
 	bulk := fs.Int64("bulk-bytes", 256<<20, "size of the one bulk upload; 0 skips it")
 	reportFile := fs.String("report", filepath.Join("testdata", "rsync", "hand-cygwin-ssh-code23", "stats.out"), "a real rsync report `FILE`, padded with file lines to --report-bytes")
@@ -89,6 +90,7 @@ func runBench(ctx context.Context, a *app, args []string) int {
 	targetsFlag := fs.String("targets", "floor,serve,sshd", "which servers to drive: floor, serve, sshd (the floor is always measured first when listed)")
 	sshd := fs.String("sshd", "/usr/sbin/sshd", "the OpenSSH sshd binary (missing: its column is skipped)")
 	sshdNight := fs.Int("sshd-night", 500, "uploads of sshd's night, at most --night (sshd makes a few per second: 10,000 would take most of an hour)")
+	serveFlags := fs.String("serve-flags", "", "more flags for serve, separated by spaces (e.g. \"--pprof 127.0.0.1:6060\")")
 	asJSON := fs.Bool("json", false, "print the results as JSON instead of a table")
 	pos, code := a.parseFlags(fs, args)
 	if code >= 0 {
@@ -140,7 +142,7 @@ func runBench(ctx context.Context, a *app, args []string) int {
 		if t.name == "sshd" {
 			n = min(n, *sshdNight)
 		}
-		r := benchRun(ctx, t, signer, rep, levels, *levelTime, n, *bulk, db)
+		r := benchRun(ctx, t, signer, rep, levels, *levelTime, n, *bulk, *servers, db)
 		results = append(results, r)
 		return r
 	}
@@ -159,7 +161,7 @@ func runBench(ctx context.Context, a *app, args []string) int {
 		ln.Close()
 	}
 	if want["serve"] {
-		r, err := benchServe(ctx, a, tmp, pubFile, func(t *benchTarget, db func() (int, error)) *benchResult { return run(t, db) })
+		r, err := benchServe(ctx, a, tmp, pubFile, strings.Fields(*serveFlags), func(t *benchTarget, db func() (int, error)) *benchResult { return run(t, db) })
 		if err != nil {
 			fmt.Fprintf(a.stderr, "bench: serve: %v\n", err)
 			results = append(results, &benchResult{Target: "serve", Skipped: err.Error()})
@@ -227,7 +229,7 @@ func benchReport(path string, size int) ([]byte, error) {
 // benchServe starts this binary's serve as a child on a fresh data folder with
 // customer "bench" and the client key added through the CLI, runs the
 // measurements and stops it.
-func benchServe(ctx context.Context, a *app, tmp, pubFile string, run func(*benchTarget, func() (int, error)) *benchResult) (*benchResult, error) {
+func benchServe(ctx context.Context, a *app, tmp, pubFile string, extra []string, run func(*benchTarget, func() (int, error)) *benchResult) (*benchResult, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -243,6 +245,7 @@ func benchServe(ctx context.Context, a *app, tmp, pubFile string, run func(*benc
 		// The load comes from one address and one key, which a real night's
 		// does not: the per-source and per-key caps would measure themselves.
 		"--max-startups-per-source", "-1", "--max-sessions-per-key", "4096", "--max-open-sessions", "4096")
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Env = benchServeEnv()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -269,6 +272,8 @@ func benchServe(ctx context.Context, a *app, tmp, pubFile string, run func(*benc
 		for sc.Scan() {
 			if s, ok := strings.CutPrefix(sc.Text(), "ssh listening on "); ok {
 				addr <- s
+			} else if strings.HasPrefix(sc.Text(), "pprof listening on ") {
+				fmt.Fprintf(os.Stderr, "bench: serve: %s\n", sc.Text())
 			}
 		}
 	}()
@@ -545,8 +550,14 @@ func benchLoad(ctx context.Context, t *benchTarget, cfg *gossh.ClientConfig, rep
 // benchRun measures one target: the levels, RSS with the largest level's
 // sessions open, the night, and the bulk upload. count, when not nil,
 // returns the results in the target's database (for lost uploads).
-func benchRun(ctx context.Context, t *benchTarget, signer gossh.Signer, rep []byte, levels []int, d time.Duration, night int, bulk int64, count func() (int, error)) *benchResult {
+func benchRun(ctx context.Context, t *benchTarget, signer gossh.Signer, rep []byte, levels []int, d time.Duration, night int, bulk int64, servers int, count func() (int, error)) *benchResult {
 	cfg := benchClientConfig(t.user, signer)
+	servers = max(servers, 1)
+	name := t.command
+	t = &benchTarget{name: t.name, addr: t.addr, user: t.user, pid: t.pid, command: func(i int) string { return name(i % servers) }}
+	if count != nil { // registers the servers: not measured
+		benchLoad(ctx, t, cfg, rep, 8, servers, 0, 0)
+	}
 	r := &benchResult{Target: t.name, NightLost: -1}
 	r.RSSIdleMiB, _ = procMiB(t.pid, "VmRSS")
 	idx := 0
