@@ -185,8 +185,8 @@ func runBench(ctx context.Context, a *app, args []string) int {
 					r.Levels[i].Ratio = r.Levels[i].PerSec / floor.Levels[i].PerSec
 				}
 			}
-			if floor.NightSecs > 0 && r.NightSecs > 0 {
-				r.NightRatio = floor.NightSecs / r.NightSecs
+			if floor.NightSecs > 0 && r.NightSecs > 0 && floor.NightUploads > 0 { // uploads/s: sshd's night is shorter
+				r.NightRatio = float64(r.NightUploads) / r.NightSecs / (float64(floor.NightUploads) / floor.NightSecs)
 			}
 			if floor.BulkMBps > 0 {
 				r.BulkRatio = r.BulkMBps / floor.BulkMBps
