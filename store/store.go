@@ -46,6 +46,10 @@ type DB struct {
 	// however many there are and however long they take. Other processes
 	// (the command line) still meet busy_timeout, and beginTx retries.
 	wlock chan struct{}
+	// group queues uploads' writes for a shared commit (groupTx).
+	group group
+	// stmts are prepared statements of hot queries (queryRow).
+	stmts stmts
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost of new password hashes; 0 means
@@ -118,7 +122,15 @@ func OpenDir(ctx context.Context, dir string) (*DB, error) {
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.db.Close() }
+func (db *DB) Close() error {
+	db.stmts.mu.Lock()
+	for _, st := range db.stmts.m {
+		st.Close()
+	}
+	db.stmts.m = nil
+	db.stmts.mu.Unlock()
+	return db.db.Close()
+}
 
 // migrate applies the embedded migrations not yet applied, each in its own
 // transaction, in the order of their numbers.
