@@ -133,3 +133,22 @@ func BenchmarkLine(b *testing.B) {
 		p.line(line)
 	}
 }
+
+// BenchmarkJudge judges a parsed code-23 report with five exceptions, as
+// every upload and every re-evaluated result is.
+func BenchmarkJudge(b *testing.B) {
+	log, err := os.ReadFile(filepath.Join("..", "testdata", "rsync", "hand-cygwin-ssh-code23", "stats.out"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := Parse(bytes.NewReader(log))
+	if err != nil {
+		b.Fatal(err)
+	}
+	patterns := []string{"*.tmp", "*/Temp/*", "*.lock", "*.pst", "*/Outlook/*"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Judge(r, Facts{}, patterns)
+	}
+}

@@ -24,7 +24,8 @@ fi
 mkdir -p "$dir"
 if [ -z "$bin" ]; then
 	bin=$dir/backupreport
-	go build -o "$bin" ./cmd/backupreport
+	# The flags of the Makefile, so the figures are those of `make build`.
+	go build -trimpath -ldflags='-s -w' -o "$bin" ./cmd/backupreport
 fi
 log=$dir/rsync-1150000-files.log
 if [ ! -f "$log" ]; then
@@ -37,7 +38,7 @@ if [ ! -f "$hello" ]; then
 	mkdir -p "$dir/hello-src"
 	printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello") }\n' >"$dir/hello-src/main.go"
 	printf 'module hello\n' >"$dir/hello-src/go.mod"
-	(cd "$dir/hello-src" && go build -o "$hello" .)
+	(cd "$dir/hello-src" && go build -trimpath -ldflags='-s -w' -o "$hello" .)
 fi
 empty=$dir/empty.log
 : >"$empty"

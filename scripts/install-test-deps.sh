@@ -18,6 +18,9 @@ command -v gcc >/dev/null || need+=(gcc libc6-dev)
 /usr/bin/python3 -c 'import paramiko' 2>/dev/null || need+=(python3-paramiko)
 command -v chromium >/dev/null || need+=(chromium)
 command -v runuser >/dev/null || need+=(util-linux)
+# PostgreSQL 15 for the PostgreSQL store tests (issue 15): they run their
+# own cluster with initdb/pg_ctl on 127.0.0.1 as a non-root user.
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then
   echo "test dependencies: all present"
   exit 0

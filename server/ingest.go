@@ -212,7 +212,7 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		s.log.Info("server registered by upload", logkey.Customer, srv.Customer, logkey.Server, srv.Name)
 	}
 	s.metrics.ParseDuration.Observe(time.Since(start).Seconds())
-	s.enforceQuota(ctx, id.key.CustomerID)
+	s.enforceQuota(ctx, id.key.CustomerID, u.Log.StoredBytes())
 	label := string(res.Status)
 	if u.End == parser.EndInterrupted {
 		label = "interrupted"

@@ -102,6 +102,7 @@ type Server struct {
 	admission *admission
 	slots     *slots
 	logins    *logins
+	quota     quotaCache
 	notes     *noteLog
 
 	mu       sync.Mutex

@@ -118,7 +118,7 @@ func (db *DB) SaveUpload(ctx context.Context, u Upload) (int64, error) {
 // an upload only when its first result commits.
 func (db *DB) StoreUpload(ctx context.Context, u Upload) (Saved, error) {
 	var saved Saved
-	err := db.withTx(ctx, func(tx *sql.Tx) error {
+	err := db.groupTx(ctx, func(tx *sql.Tx) error {
 		saved = Saved{}
 		if u.ServerID == 0 && u.Register != nil {
 			srv, created, err := db.ensureServer(ctx, tx, u.Register.CustomerID, u.Register.Name)

@@ -46,6 +46,10 @@ type DB struct {
 	// however many there are and however long they take. Other processes
 	// (the command line) still meet busy_timeout, and beginTx retries.
 	wlock chan struct{}
+	// group queues uploads' writes for a shared commit (groupTx).
+	group group
+	// stmts are prepared statements of hot queries (queryRow).
+	stmts stmts
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost of new password hashes; 0 means
@@ -63,8 +67,25 @@ const FileName = "backupreport.db"
 // before an upload is acknowledged. journal_size_limit gives the disk back
 // after a burst of big uploads: without it the WAL file keeps its largest
 // size until the last connection closes.
+//
+// A PostgreSQL URL (postgres:// or postgresql://) is refused with
+// ErrPostgresUnsupported rather than taken for a file name: PostgreSQL
+// support (issue 15) is not built yet.
 func Open(ctx context.Context, path string) (*DB, error) {
+	if IsPostgresDSN(path) {
+		return nil, fmt.Errorf("open database: %w", ErrPostgresUnsupported)
+	}
 	return open(ctx, path, busyTimeout)
+}
+
+// ErrPostgresUnsupported is returned by Open for a PostgreSQL URL.
+var ErrPostgresUnsupported = errors.New("PostgreSQL is not supported yet; give a SQLite file path")
+
+// IsPostgresDSN reports whether dsn names a PostgreSQL database (a
+// postgres:// or postgresql:// URL) rather than a SQLite file.
+func IsPostgresDSN(dsn string) bool {
+	l := strings.ToLower(dsn)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
 }
 
 // busyTimeout is how long SQLite waits for another process's write lock.
@@ -101,7 +122,15 @@ func OpenDir(ctx context.Context, dir string) (*DB, error) {
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.db.Close() }
+func (db *DB) Close() error {
+	db.stmts.mu.Lock()
+	for _, st := range db.stmts.m {
+		st.Close()
+	}
+	db.stmts.m = nil
+	db.stmts.mu.Unlock()
+	return db.db.Close()
+}
 
 // migrate applies the embedded migrations not yet applied, each in its own
 // transaction, in the order of their numbers.

@@ -58,6 +58,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	uploadMemWait := fs.Duration("upload-memory-wait", server.DefaultUploadMemoryWait, "how long an upload waits for room in --upload-memory before it is refused as busy")
 	tz := fs.String("timezone", "", "time zone for nights and pages, e.g. Europe/Berlin (default: the machine's)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	pprofAddr := fs.String("pprof", "", "debugging: serve Go's CPU, heap, block and mutex profiles on this `ADDR` (e.g. 127.0.0.1:6060; off when empty)")
 	limits := addLimitFlags(fs)
 	storageOpts := addStorageFlags(fs)
 	httpOpts := addHTTPFlags(fs)
@@ -75,6 +76,13 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		return a.usageErr(fs, "%v", err)
 	}
 	log := newLogger(a, *logLevel)
+	if *pprofAddr != "" {
+		addr, err := startPprof(*pprofAddr)
+		if err != nil {
+			return a.usageErr(fs, "%v", err)
+		}
+		fmt.Fprintf(a.stdout, "pprof listening on %s\n", addr)
+	}
 	loc, err := loadLocation(*tz)
 	if err != nil {
 		return a.usageErr(fs, "%v", err)

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+)
+
+// maxGroup bounds how many writes one group commit holds: the rest wait
+// for the next one.
+const maxGroup = 128
+
+// groupWrite is one write waiting for a group commit.
+type groupWrite struct {
+	fn   func(tx *sql.Tx) error
+	done chan error // buffered: the leader never waits for the writer
+}
+
+// group is the queue of writes waiting for a group commit (see groupTx).
+type group struct {
+	mu    sync.Mutex
+	queue []*groupWrite
+}
+
+// groupTx runs fn in a transaction shared with other writes that wait at the
+// same time, and returns once the transaction that holds it committed (or
+// failed): one fsync for many uploads, and durability unchanged, since no
+// caller returns nil before its commit. Whichever waiting writer gets the
+// write lock leads: it takes up to maxGroup queued writes, runs each inside
+// a SAVEPOINT (a failing write is rolled back alone and gets its own error;
+// the others still commit), commits, and hands every writer its result. fn
+// runs exactly once, possibly in another writer's goroutine.
+func (db *DB) groupTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	w := &groupWrite{fn: fn, done: make(chan error, 1)}
+	db.group.mu.Lock()
+	db.group.queue = append(db.group.queue, w)
+	db.group.mu.Unlock()
+	for {
+		select {
+		case err := <-w.done:
+			return err
+		case db.wlock <- struct{}{}:
+			db.group.mu.Lock()
+			n := min(len(db.group.queue), maxGroup)
+			batch := db.group.queue[:n:n]
+			db.group.queue = db.group.queue[n:]
+			db.group.mu.Unlock()
+			if n > 0 {
+				db.runGroup(ctx, batch)
+			}
+			<-db.wlock
+		case <-ctx.Done():
+			db.group.mu.Lock()
+			for i, q := range db.group.queue {
+				if q == w { // not taken by a leader yet: give up
+					db.group.queue = append(db.group.queue[:i], db.group.queue[i+1:]...)
+					db.group.mu.Unlock()
+					return fmt.Errorf("wait for the write lock: %w", ctx.Err())
+				}
+			}
+			db.group.mu.Unlock()
+			return <-w.done // a leader holds it: its commit decides
+		}
+	}
+}
+
+// runGroup runs a batch of writes in one transaction; the caller holds
+// db.wlock. Every write's done gets exactly one value.
+func (db *DB) runGroup(ctx context.Context, batch []*groupWrite) {
+	ctx = context.WithoutCancel(ctx) // others' writes must not fail with the leader's client
+	errs := make([]error, len(batch))
+	fail := func(err error) {
+		for _, w := range batch {
+			w.done <- err
+		}
+	}
+	var tx *sql.Tx
+	var err error
+	for attempt := 0; ; attempt++ {
+		tx, err = db.db.BeginTx(ctx, nil)
+		if err == nil || !isBusy(err) || attempt == busyRetries {
+			break
+		}
+	}
+	if err != nil {
+		fail(mapErr(err))
+		return
+	}
+	defer tx.Rollback()
+	if len(batch) == 1 {
+		errs[0] = batch[0].fn(tx)
+		if errs[0] != nil {
+			fail(mapErr(errs[0]))
+			return
+		}
+	} else {
+		for i, w := range batch {
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT group_write`); err != nil {
+				fail(mapErr(err))
+				return
+			}
+			if errs[i] = w.fn(tx); errs[i] != nil {
+				if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT group_write`); err != nil {
+					fail(mapErr(err))
+					return
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT group_write`); err != nil {
+				fail(mapErr(err))
+				return
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		fail(mapErr(err))
+		return
+	}
+	for i, w := range batch {
+		w.done <- mapErr(errs[i])
+	}
+}
