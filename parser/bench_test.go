@@ -66,6 +66,23 @@ func BenchmarkParse100MB(b *testing.B) {
 	benchParse(b, func() io.Reader { return bytes.NewReader(data) }, int64(len(data)))
 }
 
+// BenchmarkParseBytes100MB is BenchmarkParse100MB in place (ParseBytes),
+// as `backupreport parse FILE` parses a mapped file.
+func BenchmarkParseBytes100MB(b *testing.B) {
+	data, err := os.ReadFile(benchLog(b, files100MB))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if res := ParseBytes(data); res.Lines == 0 {
+			b.Fatalf("parse gave %+v", res)
+		}
+	}
+}
+
 func BenchmarkParse1GB(b *testing.B) {
 	if testing.Short() {
 		b.Skip("1 GB log skipped with -short")

@@ -2,11 +2,13 @@ package parser
 
 import (
 	"bytes"
+	"reflect"
 	"testing"
 )
 
 // FuzzParse checks that no input makes Parse panic or keep more than its
-// limits, and that a final code line followed by garbage is never lost.
+// limits, that a final code line followed by garbage is never lost, and that
+// ParseBytes gives what Parse gives.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("sending incremental file list\na\n\n"+sentLine+totalLine), []byte("\n"))
 	f.Add([]byte(`rsync: [sender] send_files failed to open "/E/a\#303.pst": Permission denied (13)`+"\n"+totalLine+code23), []byte("garbage\r\x00\xff\n"))
@@ -15,11 +17,15 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("cygwin warning:\n  MS-DOS style path detected: c:\\x\n"), []byte("  indented\n"))
 	f.Add([]byte("\xef\xbb\xbfrsync error: x (code 99999999999) at y(1) [a=b]\n"), []byte("rsync warning: (code 1"))
 	f.Fuzz(func(t *testing.T, valid, garbage []byte) {
-		r, err := Parse(bytes.NewReader(append(append([]byte(nil), valid...), garbage...)))
+		whole := append(append([]byte(nil), valid...), garbage...)
+		r, err := Parse(bytes.NewReader(whole))
 		if err != nil || r == nil {
 			t.Fatalf("Parse: %v, %v", r, err)
 		}
 		checkBounds(t, r)
+		if in := ParseBytes(whole); !reflect.DeepEqual(in, r) {
+			t.Fatalf("ParseBytes and Parse disagree:\n%+v\n%+v", in, r)
+		}
 
 		// A final line, then the garbage as whole lines after it.
 		if bytes.Contains(garbage, []byte("(code ")) {
@@ -55,4 +61,28 @@ func checkBounds(t *testing.T, r *Result) {
 	if r.Status != Verdict(r.Code, r.FileErrors) && r.Dropped == nil {
 		t.Errorf("status %q, Verdict says %q", r.Status, Verdict(r.Code, r.FileErrors))
 	}
+}
+
+// FuzzSegmentFastPath checks that segment's shortcut for ordinary lines
+// leaves the parser exactly as segmentSlow, the full handling, does, in
+// every state the shortcut touches.
+func FuzzSegmentFastPath(f *testing.F) {
+	for _, s := range []string{"/cygdrive/E/shares/a.doc", "x ", "x\x00", "+ y", "At line:1", "rsync: x", "  indented", "Number of files: 1", "0"} {
+		f.Add([]byte(s), true, false, false, false)
+		f.Add([]byte(s), false, true, true, true)
+	}
+	f.Fuzz(func(t *testing.T, line []byte, inList, cont, inCygwin, inPS bool) {
+		if bytes.ContainsAny(line, "\r\n") {
+			return // segment is never given those
+		}
+		state := func() *parser {
+			return &parser{res: &Result{FileErrors: []FileError{}}, inList: inList, cont: cont, inCygwin: inCygwin, inPS: inPS, complete: true, indented: true}
+		}
+		fast, slow := state(), state()
+		fast.segment(line)
+		slow.segmentSlow(line)
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("segment(%q) left %+v %+v, segmentSlow %+v %+v", line, *fast, *fast.res, *slow, *slow.res)
+		}
+	})
 }

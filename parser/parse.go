@@ -59,6 +59,38 @@ func Parse(r io.Reader) (*Result, error) {
 	buf := bufPool.Get().(*[]byte)
 	defer bufPool.Put(buf)
 	lr := lineReader{r: p.detectEncoding(counter), buf: *buf, crNext: -1}
+	p.run(&lr)
+	p.res.Bytes = counter.n
+	if !errors.Is(lr.err, io.EOF) {
+		return p.res, fmt.Errorf("read rsync output: %w", lr.err)
+	}
+	return p.res, nil
+}
+
+// ParseBytes is Parse of a log already in memory, such as a file mapped
+// with mmap: it gives the Result Parse(bytes.NewReader(b)) gives, but
+// reads the lines in place, without copying b into a read buffer, so
+// that `backupreport parse FILE` of a large log costs little more than
+// finding its newlines. b is only read, never kept.
+func ParseBytes(b []byte) *Result {
+	if bytes.HasPrefix(b, []byte{0xff, 0xfe}) || (len(b) >= 4 && b[0] != 0 && b[1] == 0 && b[2] != 0 && b[3] == 0) {
+		// UTF-16 is decoded through the reader path; it never fails on
+		// an in-memory reader.
+		res, _ := Parse(bytes.NewReader(b))
+		return res
+	}
+	p := &parser{res: &Result{FileErrors: []FileError{}, Encoding: "utf-8"}}
+	text := bytes.TrimPrefix(b, []byte{0xef, 0xbb, 0xbf})
+	// The whole input is the buffer and its end is the end of input: the
+	// line reader never reads, so it never moves or copies a byte.
+	lr := lineReader{r: eofReader{}, buf: text[:len(text):len(text)], end: len(text), err: io.EOF, crNext: -1}
+	p.run(&lr)
+	p.res.Bytes = int64(len(b))
+	return p.res
+}
+
+// run reads every line lr gives and finishes the Result.
+func (p *parser) run(lr *lineReader) {
 	for {
 		line, cont, cr, ok := lr.next()
 		if !ok {
@@ -78,11 +110,6 @@ func Parse(r io.Reader) (*Result, error) {
 		}
 	}
 	p.finish()
-	p.res.Bytes = counter.n
-	if !errors.Is(lr.err, io.EOF) {
-		return p.res, fmt.Errorf("read rsync output: %w", lr.err)
-	}
-	return p.res, nil
 }
 
 // bufPool keeps read buffers between calls: re-evaluation parses many
@@ -353,6 +380,35 @@ func (p *parser) line(b []byte) {
 
 // segment handles one stretch of text with no '\r' or '\n' in it.
 func (p *parser) segment(s []byte) {
+	if len(s) > 0 && plainFirst[s[0]] && s[len(s)-1] > ' ' {
+		// The common case, decided without a call: an ordinary line, such
+		// as a file of the list. It is what segmentSlow does with it: no
+		// white space to trim, not indented, not a line classify knows.
+		p.indented, p.inCygwin, p.inPS, p.complete = false, false, false, false
+		if p.inList && !p.cont {
+			p.res.FilesListed++
+		}
+		return
+	}
+	p.segmentSlow(s)
+}
+
+// plainFirst marks the bytes no line that segmentSlow or classify
+// recognises starts with, nor white space: a line that starts with one and
+// ends in a printable byte is an ordinary line.
+var plainFirst = func() (t [256]bool) {
+	for c := range t {
+		t[c] = true
+	}
+	for _, c := range []byte("rbstdfcWECFA+i[NLMT \t") {
+		t[c] = false
+	}
+	return t
+}()
+
+// segmentSlow is segment for every line: it trims the line and looks at
+// what it says.
+func (p *parser) segmentSlow(s []byte) {
 	t := trimLeft(s)
 	t = trimRight(t)
 	if len(t) == 0 {

@@ -21,7 +21,7 @@ func (c chunkReader) Read(b []byte) (int, error) { return c.r.Read(b[:min(len(b)
 
 // TestResultDoesNotDependOnHowReadsSplitTheInput parses every real log in
 // testdata, and a few built to hit '\r' and over-long lines, whole and in
-// small reads: the line reader's fast path (a whole line in the buffer)
+// small reads and by ParseBytes (in place, no reads): the line reader's fast path (a whole line in the buffer)
 // and its slow one (a line split across reads) must agree.
 func TestResultDoesNotDependOnHowReadsSplitTheInput(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("..", "testdata", "rsync", "*", "stats.out"))
@@ -32,6 +32,12 @@ func TestResultDoesNotDependOnHowReadsSplitTheInput(t *testing.T) {
 		"progress updates with an error between them":  []byte("sending incremental file list\na.pst\n  1,024  50%\r  2,048 100%\rrsync: read errors mapping \"/E/a.pst\": Permission denied (13)\r\n" + sentLine + totalLine + code23),
 		"an over-long line with a final line glued on": []byte("sending incremental file list\n" + strings.Repeat("x", MaxLineLength+100) + code23),
 		"carriage returns only":                        []byte("a\rb\rc\r" + sentLine + totalLine + code23),
+		"a line longer than the read buffer":           []byte("sending incremental file list\n" + strings.Repeat("y", readBufferSize+MaxLineLength/2) + "\n" + sentLine + totalLine + code23),
+		"a UTF-8 byte order mark":                      []byte("\xef\xbb\xbfsending incremental file list\n" + sentLine + totalLine + code23),
+		"a byte order mark alone":                      []byte("\xef\xbb\xbf"),
+		"half a byte order mark":                       []byte("\xef\xbb"),
+		"UTF-16LE":                                     utf16le("sending incremental file list\r\n"+sentLine+totalLine+code23, true),
+		"empty":                                        {},
 	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -60,6 +66,9 @@ func TestResultDoesNotDependOnHowReadsSplitTheInput(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("%s in reads of %s:\n got %+v\nwant %+v", name, split.name, got, want)
 			}
+		}
+		if got := ParseBytes(in); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s by ParseBytes:\n got %+v\nwant %+v", name, got, want)
 		}
 	}
 }
