@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // nightLog is a synthetic code-23 rsync log failing to open the given paths
@@ -47,7 +46,7 @@ func TestErrorMemory(t *testing.T) {
 
 	type want struct {
 		path, since, memory string
-		nights             int
+		nights              int
 	}
 	check := func(id int64, errs []want, resolved []string) {
 		t.Helper()
