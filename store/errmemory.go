@@ -32,7 +32,7 @@ func rememberErrors(ctx context.Context, tx *sql.Tx, id int64) error {
 	var night string
 	var prev sql.NullInt64
 	err := tx.QueryRowContext(ctx, `SELECT r.night, (SELECT p.id FROM results p
-			WHERE p.server_id = r.server_id AND p.source = ? AND (p.received_at < r.received_at OR (p.received_at = r.received_at AND p.id < r.id))
+			WHERE p.server_id = r.server_id AND p.source = ? AND (p.received_at, p.id) < (r.received_at, r.id)
 			ORDER BY p.received_at DESC, p.id DESC LIMIT 1)
 		FROM results r WHERE r.id = ?`, SourceUpload, id).Scan(&night, &prev)
 	if err != nil {
@@ -77,7 +77,7 @@ func remember(f *FileErrorRow, since sql.NullString, night Night) {
 func (db *DB) ResolvedErrors(ctx context.Context, id int64) ([]FileErrorRow, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT f.id, f.line, f.kind, f.path, f.message, f.since_night FROM file_errors f
 		WHERE f.excepted = 0 AND f.result_id = (SELECT p.id FROM results p JOIN results r ON r.id = ?
-			WHERE p.server_id = r.server_id AND p.source = ? AND (p.received_at < r.received_at OR (p.received_at = r.received_at AND p.id < r.id))
+			WHERE p.server_id = r.server_id AND p.source = ? AND (p.received_at, p.id) < (r.received_at, r.id)
 			ORDER BY p.received_at DESC, p.id DESC LIMIT 1)
 		AND NOT EXISTS (SELECT 1 FROM file_errors c WHERE c.result_id = ? AND c.kind = f.kind AND c.path = f.path)
 		ORDER BY f.line, f.id`, id, SourceUpload, id)
