@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -98,4 +99,48 @@ func (db *DB) ResolvedErrors(ctx context.Context, id int64) ([]FileErrorRow, err
 		out = append(out, f)
 	}
 	return out, rows.Err()
+}
+
+// FailureErrorsShown bounds the file errors a failure e-mail lists per
+// server: the count says how many there are in all.
+const FailureErrorsShown = 10
+
+// failingErrors returns the failing file errors (not excepted, not
+// vanished) of a result for a failure report: the new ones first, then the
+// recurring ones oldest run first, each in log order; at most
+// FailureErrorsShown. A nil id (a missing night) has none.
+func (db *DB) failingErrors(ctx context.Context, id *int64) ([]FileErrorRow, error) {
+	if id == nil {
+		return nil, nil
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT f.id, f.line, f.kind, f.path, f.message, f.since_night, r.night FROM file_errors f JOIN results r ON r.id = f.result_id
+		WHERE f.result_id = ? AND f.excepted = 0 AND f.kind <> 'vanished' ORDER BY f.line, f.id`, *id)
+	if err != nil {
+		return nil, fmt.Errorf("file errors of result %d: %w", *id, err)
+	}
+	defer rows.Close()
+	var out []FileErrorRow
+	for rows.Next() {
+		var f FileErrorRow
+		var since sql.NullString
+		var night Night
+		if err := rows.Scan(&f.ID, &f.Line, &f.Kind, &f.Path, &f.Message, &since, &night); err != nil {
+			return nil, err
+		}
+		remember(&f, since, night)
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if ni, nj := out[i].Memory == MemoryNew, out[j].Memory == MemoryNew; ni != nj {
+			return ni
+		}
+		return out[i].Since < out[j].Since
+	})
+	if len(out) > FailureErrorsShown {
+		out = out[:FailureErrorsShown]
+	}
+	return out, nil
 }
