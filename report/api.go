@@ -131,7 +131,11 @@ func (h *Handler) apiResult(w http.ResponseWriter, r *http.Request, _ *session) 
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"result": res, "file_errors": fes, "code": code,
+	resolved, err := h.db.ResolvedErrors(r.Context(), res.ID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"result": res, "file_errors": fes, "resolved": resolved, "code": code,
 		"log_url": fmt.Sprintf("/results/%d/log", res.ID), "status": verdictOf(res.Status, res.ExceptedErrors).Label})
 }
 

@@ -178,6 +178,7 @@ type resultPage struct {
 	CanExcept    bool
 	Scope        string
 	Changes      []store.VerdictChange
+	Resolved     []store.FileErrorRow // the previous upload's errors this one no longer has
 }
 
 func (h *Handler) resultByPath(r *http.Request) (store.ResultRow, []store.FileErrorRow, error) {
@@ -205,6 +206,9 @@ func (h *Handler) resultPage(w http.ResponseWriter, r *http.Request, s *session)
 		return err
 	}
 	p.Changes = vc[res.ID]
+	if p.Resolved, err = h.db.ResolvedErrors(r.Context(), res.ID); err != nil {
+		return err
+	}
 	errLines := map[int]string{}
 	for _, fe := range fes {
 		switch {

@@ -37,6 +37,9 @@ type FailureEntry struct {
 	// Nights is the number of consecutive failed-or-missing nights, newest
 	// first; on the recovered list, the length of the streak that ended.
 	Nights int
+	// Errors are the result's failing file errors (not excepted, not
+	// vanished), new ones first, at most FailureErrorsShown (errmemory.go).
+	Errors []FileErrorRow
 }
 
 // nightVerdict is how one night of a server went: its last result (by
@@ -104,6 +107,9 @@ func (db *DB) FailureReport(ctx context.Context, kind string, now time.Time, loc
 	for i := range out {
 		vs := verdicts[out[i].ServerID]
 		if out[i].OnIt, err = db.onIt(ctx, out[i].ServerID, streakStart(vs, loc, now)); err != nil {
+			return nil, fmt.Errorf("%s failure report: %w", kind, err)
+		}
+		if out[i].Errors, err = db.failingErrors(ctx, out[i].ResultID); err != nil {
 			return nil, fmt.Errorf("%s failure report: %w", kind, err)
 		}
 	}

@@ -544,6 +544,9 @@ func (w *JudgmentWriter) Write(ctx context.Context, js []*Judgment, version int6
 					if err := db.insertFileErrors(ctx, tx, j.ID, at, j.NewErrs, j.Exceptions); err != nil {
 						return err
 					}
+					if err := rememberErrors(ctx, tx, j.ID); err != nil {
+						return err
+					}
 				}
 			} else if j.ExDiff {
 				for i, s := range j.Stored {

@@ -75,6 +75,11 @@ type FileErrorRow struct {
 	Excepted    bool   `json:"excepted"`
 	ExceptionID *int64 `json:"exception_id,omitempty"`
 	Exception   string `json:"exception,omitempty"` // the pattern that covered it
+	// Error memory (errmemory.go): the first night of this file's current
+	// run of failures, "new" or "recurring", and how many nights so far.
+	Since  Night  `json:"since,omitempty"`
+	Memory string `json:"memory,omitempty"`
+	Nights int    `json:"nights,omitempty"`
 }
 
 // Result returns one result with its file errors.
@@ -83,7 +88,7 @@ func (db *DB) Result(ctx context.Context, id int64) (ResultRow, []FileErrorRow, 
 	if err != nil {
 		return ResultRow{}, nil, fmt.Errorf("result %d: %w", id, mapErr(err))
 	}
-	rows, err := db.db.QueryContext(ctx, `SELECT f.id, f.line, f.kind, f.path, f.message, f.excepted, f.exception_id, COALESCE(e.pattern, '')
+	rows, err := db.db.QueryContext(ctx, `SELECT f.id, f.line, f.kind, f.path, f.message, f.excepted, f.exception_id, COALESCE(e.pattern, ''), f.since_night
 		FROM file_errors f LEFT JOIN exceptions e ON e.id = f.exception_id WHERE f.result_id = ? ORDER BY f.line, f.id`, id)
 	if err != nil {
 		return ResultRow{}, nil, fmt.Errorf("file errors of result %d: %w", id, mapErr(err))
@@ -93,10 +98,12 @@ func (db *DB) Result(ctx context.Context, id int64) (ResultRow, []FileErrorRow, 
 	for rows.Next() {
 		var f FileErrorRow
 		var exID sql.NullInt64
-		if err := rows.Scan(&f.ID, &f.Line, &f.Kind, &f.Path, &f.Message, &f.Excepted, &exID, &f.Exception); err != nil {
+		var since sql.NullString
+		if err := rows.Scan(&f.ID, &f.Line, &f.Kind, &f.Path, &f.Message, &f.Excepted, &exID, &f.Exception, &since); err != nil {
 			return ResultRow{}, nil, err
 		}
 		f.ExceptionID = nullInt(exID)
+		remember(&f, since, r.Night)
 		errs = append(errs, f)
 	}
 	return r, errs, rows.Err()

@@ -186,6 +186,9 @@ func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, er
 		if err := db.insertFileErrors(ctx, tx, id, u.ReceivedAt, r.FileErrors, u.Exceptions); err != nil {
 			return 0, err
 		}
+		if err := rememberErrors(ctx, tx, id); err != nil {
+			return 0, err
+		}
 	}
 	if u.Log.Data != nil {
 		if u.Log.Compression != CompressionS2 && u.Log.Compression != CompressionGzip {
