@@ -168,6 +168,14 @@ type Judgment struct {
 	ExDiff    bool               // some stored row's exception changes
 	NewEx     []*int64           // per stored row (when kept): its new exception
 
+	// Warnings is how many warnings are stored (results.warnings);
+	// NewWarnings the new judgment's, meaningful when WarningsJudged (the
+	// whole log was judged: a result judged from its stored file errors
+	// keeps its warnings).
+	Warnings       int
+	NewWarnings    []parser.Warning
+	WarningsJudged bool
+
 	// Written tells, after JudgmentWriter.Write, that the changes were
 	// written (not judged or deleted meanwhile by another run).
 	Written bool
@@ -201,7 +209,14 @@ func (j *Judgment) Changed() bool {
 // missing or stale (rows from before the digest, or whose exception was
 // deleted).
 func (j *Judgment) NeedsWrite() bool {
-	return j.Changed() || !j.digest.Valid || j.digest.Int64 != j.NewDigest
+	return j.Changed() || !j.digest.Valid || j.digest.Int64 != j.NewDigest || j.WarningsDiff()
+}
+
+// WarningsDiff reports that the new judgment has another number of
+// warnings than is stored. (A result written for any reason gets its
+// warnings rewritten, see JudgmentWriter.Write.)
+func (j *Judgment) WarningsDiff() bool {
+	return j.WarningsJudged && len(j.NewWarnings) != j.Warnings
 }
 
 // BatchReader reads the batches of a selection (see Read). One may be
@@ -223,7 +238,7 @@ func (db *DB) NewBatchReader(ctx context.Context, sel Selection) (*BatchReader, 
 	q := &BatchReader{lookup: sel.narrow(), args: args}
 	var err error
 	q.results, err = db.db.PrepareContext(ctx, `SELECT r.id, r.server_id, r.received_at, r.status, r.code, r.complete, r.ended, r.dropped_errors,
-			r.file_errors, r.excepted_errors, r.vanished, r.file_errors_digest
+			r.file_errors, r.excepted_errors, r.vanished, r.file_errors_digest, r.warnings
 		FROM `+from+` WHERE `+where+` AND r.id > ? AND r.id <= ? ORDER BY r.id`)
 	if err != nil {
 		return nil, fmt.Errorf("prepare batch: %w", mapErr(err))
@@ -260,7 +275,7 @@ func (q *BatchReader) Read(ctx context.Context, r IDRange, onLog func(j *Judgmen
 	for rows.Next() {
 		j := &Judgment{}
 		if err := rows.Scan(&j.ID, &j.ServerID, &j.receivedAt, &j.Status, &j.Code, &j.Complete, &j.End, &j.Dropped,
-			&j.Counts[0], &j.Counts[1], &j.Counts[2], &j.digest); err != nil {
+			&j.Counts[0], &j.Counts[1], &j.Counts[2], &j.digest, &j.Warnings); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -535,6 +550,12 @@ func (w *JudgmentWriter) Write(ctx context.Context, js []*Judgment, version int6
 				continue // deleted or judged by another run meanwhile
 			}
 			j.Written = true
+			if j.WarningsJudged {
+				// Acknowledgements of a kind still present are kept.
+				if err := writeWarnings(ctx, tx, j.ID, j.NewWarnings, false); err != nil {
+					return err
+				}
+			}
 			at := parseTime(j.receivedAt)
 			if j.RowsDiff {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM file_errors WHERE result_id = ?`, j.ID); err != nil {

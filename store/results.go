@@ -190,6 +190,9 @@ func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, er
 			return 0, err
 		}
 	}
+	if err := writeWarnings(ctx, tx, id, r.Warnings, true); err != nil {
+		return 0, err
+	}
 	if u.Log.Data != nil {
 		if u.Log.Compression != CompressionS2 && u.Log.Compression != CompressionGzip {
 			return 0, fmt.Errorf("raw log compressed with unknown %q", u.Log.Compression)

@@ -101,6 +101,7 @@ func (j *judge) parse(it *store.Judgment, data []byte) {
 	f, e, v := store.CountFileErrors(res.FileErrors)
 	it.NewCounts = [3]int{f, e, v}
 	it.NewErrs = res.FileErrors
+	it.NewWarnings, it.WarningsJudged = res.Warnings, true
 	it.NewDigest = store.DigestOf(res.FileErrors, it.Exceptions)
 }
 

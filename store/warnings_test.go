@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/backupreport/backupreport/parser"
+)
+
+// An upload's warnings are stored with it, counted on the result, read
+// back by WarningsOf and acknowledged with an audit entry.
+func TestWarningsStoredAndAcknowledged(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	db.AddCustomer(ctx, "t", Customer{Slug: "acme"})
+	srv, err := db.AddServer(ctx, "t", "acme", "fs01", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	store := func(ws []parser.Warning) int64 {
+		t.Helper()
+		r := &parser.Result{Code: 23, Status: parser.StatusFailed, Complete: true, Warnings: ws}
+		saved, err := db.StoreUpload(ctx, Upload{ServerID: srv.ID, Result: r, ReceivedAt: at, Night: "2026-11-26", Source: SourceUpload, Protocol: "exec"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return saved.ResultID
+	}
+	warned := store([]parser.Warning{{Kind: parser.WarningMassDeletion, Message: "5 of 5 deletions", Numbers: map[string]int64{"deleted_unreadable": 5, "deletions": 5}}})
+	quiet := store(nil)
+
+	got, err := db.WarningsOf(ctx, warned, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got[quiet]) != 0 {
+		t.Errorf("result without warnings has %v", got[quiet])
+	}
+	ws := got[warned]
+	if len(ws) != 1 || ws[0].Kind != parser.WarningMassDeletion || ws[0].Message != "5 of 5 deletions" || ws[0].Numbers["deleted_unreadable"] != 5 || ws[0].Acknowledged() {
+		t.Fatalf("stored warnings = %+v", ws)
+	}
+	var count int
+	db.db.QueryRow(`SELECT warnings FROM results WHERE id = ?`, warned).Scan(&count)
+	if count != 1 {
+		t.Errorf("results.warnings = %d, want 1", count)
+	}
+
+	if err := db.AcknowledgeWarning(ctx, ws[0].ID, "alice", "folder moved on purpose"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = db.WarningsOf(ctx, warned)
+	if w := got[warned][0]; !w.Acknowledged() || w.AckedBy != "alice" || w.AckNote != "folder moved on purpose" {
+		t.Errorf("after acknowledge: %+v", w)
+	}
+	audit, err := db.Audit(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit) == 0 || audit[0].Action != "warning.acknowledge" || audit[0].Actor != "alice" || !strings.Contains(audit[0].After, "folder moved") {
+		t.Errorf("audit = %+v", audit)
+	}
+	if err := db.AcknowledgeWarning(ctx, 9999, "alice", ""); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown warning: %v, want ErrNotFound", err)
+	}
+}
+
+// Rewriting a result's warnings keeps the acknowledgement of a kind still
+// present and drops kinds that are gone.
+func TestWriteWarningsKeepsAcknowledgement(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	db.AddCustomer(ctx, "t", Customer{Slug: "acme"})
+	srv, _ := db.AddServer(ctx, "t", "acme", "fs01", false)
+	a := parser.Warning{Kind: parser.WarningMassDeletion, Message: "old", Numbers: map[string]int64{"deletions": 1}}
+	b := parser.Warning{Kind: "size_drop", Message: "drop"}
+	saved, err := db.StoreUpload(ctx, Upload{ServerID: srv.ID, Result: &parser.Result{Code: 0, Status: parser.StatusOK, Complete: true, Warnings: []parser.Warning{a, b}},
+		ReceivedAt: db.Now(), Night: "2026-11-26", Source: SourceUpload, Protocol: "exec"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := saved.ResultID
+	got, _ := db.WarningsOf(ctx, id)
+	for _, w := range got[id] {
+		if err := db.AcknowledgeWarning(ctx, w.ID, "bob", "seen"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Message = "new"
+	if err := db.withTx(ctx, func(tx *sql.Tx) error { return writeWarnings(ctx, tx, id, []parser.Warning{a}, false) }); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = db.WarningsOf(ctx, id)
+	if ws := got[id]; len(ws) != 1 || ws[0].Kind != parser.WarningMassDeletion || ws[0].Message != "new" || ws[0].AckedBy != "bob" {
+		t.Fatalf("after rewrite: %+v", ws)
+	}
+	var count int
+	db.db.QueryRow(`SELECT warnings FROM results WHERE id = ?`, id).Scan(&count)
+	if count != 1 {
+		t.Errorf("results.warnings = %d, want 1", count)
+	}
+}
