@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/backupreport/backupreport/store"
 )
 
 // nightLog is a synthetic code-23 rsync log failing to open the given paths
@@ -82,4 +84,30 @@ func TestErrorMemory(t *testing.T) {
 		check(r6, nil, []string{"/a"})
 	}
 	checkAll()
+}
+
+// TestFailureReportListsNewErrorsFirst: the e-mails' failure reports list
+// a server's failing errors with the new ones before those that have
+// failed for nights, whatever the order of the log.
+func TestFailureReportListsNewErrorsFirst(t *testing.T) {
+	ctx := context.Background()
+	db, srv := openAcme(t)
+	for d, paths := range [][]string{{"/a"}, {"/a", "/b"}} {
+		if _, err := db.StoreUpload(ctx, uploadOf(t, db, srv.ID, nightLog(paths...), time.Date(2026, 3, d+1, 23, 0, 0, 0, time.UTC))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := db.FailureReport(ctx, store.ReportDaily, time.Date(2026, 3, 3, 8, 0, 0, 0, time.UTC), time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		for _, fe := range e.Errors {
+			got = append(got, fe.Path+" "+fe.Memory)
+		}
+	}
+	if want := []string{"/b new", "/a recurring"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("failure report errors %v, want %v (entries %+v)", got, want, entries)
+	}
 }
