@@ -196,6 +196,10 @@ func run(t *testing.T, stdin io.Reader, name string, args ...string) runResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
+	// A child the command left behind (bench's serve, when bench is
+	// killed at the timeout) may hold its output open: stop waiting for
+	// it after a while instead of hanging the whole test run.
+	cmd.WaitDelay = 10 * time.Second
 	cmd.Stdin = stdin
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
