@@ -247,6 +247,7 @@ func benchServe(ctx context.Context, a *app, tmp, pubFile string, extra []string
 		"--max-startups-per-source", "-1", "--max-sessions-per-key", "4096", "--max-open-sessions", "4096")
 	cmd.Args = append(cmd.Args, extra...)
 	cmd.Env = benchServeEnv()
+	dieWithParent(cmd)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -362,6 +363,7 @@ ForceCommand cat > %s
 		return err
 	}
 	cmd := exec.CommandContext(ctx, sshd, "-D", "-e", "-f", cfgFile)
+	dieWithParent(cmd)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
