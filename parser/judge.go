@@ -36,6 +36,13 @@ func (e End) Valid() bool { return e == EndComplete || e.CutOff() }
 // Facts is a complete upload.
 type Facts struct {
 	End End
+	// Baseline is the server's normal when the upload arrived (see
+	// NewBaseline); nil gives only the warnings from the log alone.
+	Baseline *Baseline
+	// Thresholds tune the warnings from the baseline; nil means
+	// DefaultThresholds. Unlike the rest, they are not stored: a
+	// re-evaluation applies the thresholds of its time.
+	Thresholds *Thresholds
 }
 
 // Judge gives r its verdict: it is the one place the rules live, and every
@@ -58,7 +65,8 @@ type Facts struct {
 //     vanished file is excepted and there is one), made stricter by file
 //     errors dropped because FileErrors was full: they cannot be excepted.
 //   - Warnings: beside the status, never changing it, from the log's own
-//     figures (see WarningKind); exceptions do not silence them.
+//     figures and from the server's normal (Facts.Baseline, tuned by
+//     Facts.Thresholds; see WarningKind); exceptions do not silence them.
 //
 // Judge does not allocate unless it gives a warning.
 func Judge(r *Result, f Facts, patterns []string) {
@@ -78,7 +86,7 @@ func Judge(r *Result, f Facts, patterns []string) {
 // judge settles the code and the status of r from its file errors as they
 // are marked.
 func judge(r *Result, f Facts) {
-	r.warn()
+	r.warn(f.Baseline, f.Thresholds)
 	if f.End.CutOff() && r.CodeLine == 0 {
 		r.Code = CodeMissing
 	}
