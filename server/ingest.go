@@ -183,7 +183,14 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		u.End = parser.EndInterrupted
 		u.Reason = "the connection ended before the upload was complete"
 	}
-	parser.Judge(res, parser.Facts{End: u.End}, store.Patterns(exs))
+	// The server's normal, for the statistical warnings: a fact stored
+	// with the result. Without it (a database error) the upload is still
+	// judged and stored, with the log's own warnings only.
+	if u.Baseline, err = s.db.Baseline(context.WithoutCancel(ctx), srv.ID, u.Night); err != nil {
+		s.log.Error("read server's normal for warnings", logkey.Customer, srv.Customer, logkey.Server, srv.Name, logkey.Err, err)
+	}
+	u.Thresholds = s.db.Thresholds
+	parser.Judge(res, parser.Facts{End: u.End, Baseline: u.Baseline, Thresholds: u.Thresholds}, store.Patterns(exs))
 	u.Result = res
 	if u.Log, err = keeper.finish(); err != nil {
 		s.metrics.Uploads.WithLabelValues("error").Inc()

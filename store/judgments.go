@@ -147,6 +147,9 @@ type Judgment struct {
 	Code         int
 	Complete     bool
 	End          parser.End // how the upload ended (results.ended)
+	// Baseline is the server's normal the upload was judged against
+	// (results.baseline), nil when none was stored.
+	Baseline *parser.Baseline
 	Dropped      int        // file errors the parser dropped, not vanished files
 	Counts       [3]int     // failing, excepted, vanished as stored
 	Truncated    bool       // the log's middle was not stored: judge from Stored
@@ -212,11 +215,13 @@ func (j *Judgment) NeedsWrite() bool {
 	return j.Changed() || !j.digest.Valid || j.digest.Int64 != j.NewDigest || j.WarningsDiff()
 }
 
-// WarningsDiff reports that the new judgment has another number of
-// warnings than is stored. (A result written for any reason gets its
-// warnings rewritten, see JudgmentWriter.Write.)
+// WarningsDiff reports that the warnings may differ from those stored:
+// another number of them, or some stored or new (their kinds, figures or
+// thresholds may have changed; warnings are rare, so rewriting those few
+// costs little). A result written for any reason gets its warnings
+// rewritten, keeping acknowledgements, see JudgmentWriter.Write.
 func (j *Judgment) WarningsDiff() bool {
-	return j.WarningsJudged && len(j.NewWarnings) != j.Warnings
+	return j.WarningsJudged && (len(j.NewWarnings) != j.Warnings || j.Warnings > 0)
 }
 
 // BatchReader reads the batches of a selection (see Read). One may be
@@ -238,7 +243,7 @@ func (db *DB) NewBatchReader(ctx context.Context, sel Selection) (*BatchReader, 
 	q := &BatchReader{lookup: sel.narrow(), args: args}
 	var err error
 	q.results, err = db.db.PrepareContext(ctx, `SELECT r.id, r.server_id, r.received_at, r.status, r.code, r.complete, r.ended, r.dropped_errors,
-			r.file_errors, r.excepted_errors, r.vanished, r.file_errors_digest, r.warnings
+			r.file_errors, r.excepted_errors, r.vanished, r.file_errors_digest, r.warnings, r.baseline
 		FROM `+from+` WHERE `+where+` AND r.id > ? AND r.id <= ? ORDER BY r.id`)
 	if err != nil {
 		return nil, fmt.Errorf("prepare batch: %w", mapErr(err))
@@ -272,12 +277,19 @@ func (q *BatchReader) Read(ctx context.Context, r IDRange, onLog func(j *Judgmen
 		return nil, mapErr(err)
 	}
 	var all []*Judgment
+	var baseline sql.RawBytes
 	for rows.Next() {
 		j := &Judgment{}
 		if err := rows.Scan(&j.ID, &j.ServerID, &j.receivedAt, &j.Status, &j.Code, &j.Complete, &j.End, &j.Dropped,
-			&j.Counts[0], &j.Counts[1], &j.Counts[2], &j.digest, &j.Warnings); err != nil {
+			&j.Counts[0], &j.Counts[1], &j.Counts[2], &j.digest, &j.Warnings, &baseline); err != nil {
 			rows.Close()
 			return nil, err
+		}
+		if len(baseline) > 0 {
+			if j.Baseline, err = decodeBaseline(string(baseline)); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("result %d: %w", j.ID, err)
+			}
 		}
 		all = append(all, j)
 	}

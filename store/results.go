@@ -57,7 +57,13 @@ type Upload struct {
 	// the log, the fact its verdict depends on, stored so that every later
 	// judgment hands parser.Judge the same facts. EndInterrupted sets the
 	// interrupted column.
-	End         parser.End
+	End parser.End
+	// Baseline is the server's normal the upload was judged against (see
+	// DB.Baseline), stored with it as End is; Thresholds those its
+	// warnings were judged with (nil: parser.DefaultThresholds), used
+	// again if the exceptions changed meanwhile.
+	Baseline    *parser.Baseline
+	Thresholds  *parser.Thresholds
 	Reason      string // why, for interrupted, refused or missing results
 	UploadBytes int64
 	// Result is the parser's verdict, judged (parser.Judge) with End and
@@ -159,7 +165,7 @@ func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, er
 			return 0, err
 		}
 		if !sameExceptions(now, u.Exceptions) {
-			parser.Judge(r, parser.Facts{End: end}, Patterns(now))
+			parser.Judge(r, parser.Facts{End: end, Baseline: u.Baseline, Thresholds: u.Thresholds}, Patterns(now))
 			u.Exceptions = now
 		}
 	}
@@ -170,11 +176,11 @@ func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, er
 	failing, excepted, vanished := CountFileErrors(r.FileErrors)
 	res, err := tx.ExecContext(ctx, `INSERT INTO results (server_id, key_id, received_at, night, source, protocol, status, code, complete, interrupted, reason,
 		file_errors, excepted_errors, vanished, rsync_version, sent_bytes, received_bytes, total_size, speedup, bytes_per_sec, dry_run, lines, files_listed, deletions,
-		upload_bytes, remote_addr, client_version, key_type, file_errors_digest, ended, dropped_errors)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		upload_bytes, remote_addr, client_version, key_type, file_errors_digest, ended, dropped_errors, baseline)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ServerID, u.KeyID, formatTime(u.ReceivedAt), u.Night, u.Source, u.Protocol, status, r.Code, boolInt(r.Complete), boolInt(end == parser.EndInterrupted), u.Reason,
 		failing, excepted, vanished, r.RsyncVersion, r.SentBytes, r.ReceivedBytes, r.TotalSize, r.Speedup, r.BytesPerSec, boolInt(r.DryRun), r.Lines, r.FilesListed, r.Deletions,
-		u.UploadBytes, u.RemoteAddr, u.ClientVersion, u.KeyType, digestOf(r.FileErrors, u.Exceptions), string(end), r.NonVanishedDropped())
+		u.UploadBytes, u.RemoteAddr, u.ClientVersion, u.KeyType, digestOf(r.FileErrors, u.Exceptions), string(end), r.NonVanishedDropped(), encodeBaseline(u.Baseline))
 	if err != nil {
 		return 0, err
 	}

@@ -13,6 +13,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/backupreport/backupreport/parser"
 	"io/fs"
 	"net/url"
 	"path/filepath"
@@ -56,6 +57,11 @@ type DB struct {
 	// bcrypt.DefaultCost. Tests lower it to save time: a hash is checked
 	// at the cost it was made with.
 	PasswordCost int
+	// Thresholds are those this process judges statistical warnings with,
+	// at upload and at re-evaluation alike; nil means
+	// parser.DefaultThresholds. Set once, before use (serve's and
+	// reevaluate's --warn-* flags).
+	Thresholds *parser.Thresholds
 }
 
 // FileName is the database's file name inside the data folder.

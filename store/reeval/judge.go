@@ -96,7 +96,7 @@ func (j *judge) parse(it *store.Judgment, data []byte) {
 		return
 	}
 	it.LogBytes = cr.n
-	parser.Judge(res, parser.Facts{End: it.End}, store.Patterns(it.Exceptions))
+	parser.Judge(res, parser.Facts{End: it.End, Baseline: it.Baseline, Thresholds: j.db.Thresholds}, store.Patterns(it.Exceptions))
 	it.NewCode, it.NewDone, it.NewStatus = res.Code, res.Complete, res.Status
 	f, e, v := store.CountFileErrors(res.FileErrors)
 	it.NewCounts = [3]int{f, e, v}
