@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"fmt"
 	"slices"
 )
 
@@ -122,4 +123,24 @@ var DefaultThresholds = Thresholds{
 	DeletionMin:     100,
 	DeletionCount:   1000,
 	DeletionPercent: 20,
+}
+
+// Check reports thresholds that cannot work: a share outside 0 to 100, a
+// factor below 1, a negative count.
+func (t Thresholds) Check() error {
+	switch {
+	case t.MinNights < 1 || t.MinNights > BaselineWindow:
+		return fmt.Errorf("min nights %d: want 1 to %d", t.MinNights, BaselineWindow)
+	case t.SizeDropPercent < 1 || t.SizeDropPercent > 100:
+		return fmt.Errorf("size drop %d%%: want 1 to 100", t.SizeDropPercent)
+	case t.SpikeFactor < 1:
+		return fmt.Errorf("spike factor %d: want 1 or more", t.SpikeFactor)
+	case t.SpikeMinBytes < 0 || t.DeletionMin < 0 || t.DeletionCount < 0:
+		return fmt.Errorf("negative count")
+	case t.FrozenNights < 1 || t.FrozenNights > BaselineWindow:
+		return fmt.Errorf("frozen nights %d: want 1 to %d", t.FrozenNights, BaselineWindow)
+	case t.DeletionPercent < 0 || t.DeletionPercent > 100:
+		return fmt.Errorf("deletion share %d%%: want 0 to 100", t.DeletionPercent)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/backupreport/backupreport/parser"
 	"strings"
 	"time"
 
@@ -19,17 +20,25 @@ func runReevaluate(ctx context.Context, a *app, args []string) int {
 	var since *string
 	var all *bool
 	var batch *int
+	var thresholds *parser.Thresholds
 	return a.withDB(ctx, "reevaluate", "[--since DATE | --all]",
 		"Judges stored results again from their stored raw logs with the servers' current exceptions,\n"+
 			"and records each changed verdict with the old one. Without flags it redoes the last 7 days,\n"+
-			"as a change of exceptions does by itself. Uploads go on meanwhile: the work is done in small\n"+
-			"batches, each written in its own short transaction. Missing nights (no log) are skipped.",
+			"as a change of exceptions does by itself. Warnings are judged again too, against the normal\n"+
+			"stored with each upload, with the --warn-* thresholds: give serve's, or set BACKUPREPORT_WARN_*\n"+
+			"for both. Uploads go on meanwhile: the work is done in small batches, each written in its own\n"+
+			"short transaction. Missing nights (no log) are skipped.",
 		args, 0, func(fs *flag.FlagSet) {
 			since = fs.String("since", "", "redo results received on or after DATE (YYYY-MM-DD, local time)")
 			all = fs.Bool("all", false, "redo every stored result")
 			batch = fs.Int("batch", 256, "results per batch (one short write transaction each)")
+			thresholds = warnFlags(fs)
 		},
 		func(db *store.DB, _ []string) int {
+			if err := thresholds.Check(); err != nil {
+				return a.fail("--warn-*: %v", err)
+			}
+			db.Thresholds = thresholds
 			opts := reeval.Options{Actor: cliActor(), BatchSize: *batch}
 			switch {
 			case *all && *since != "":

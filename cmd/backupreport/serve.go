@@ -64,6 +64,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	httpOpts := addHTTPFlags(fs)
 	mailOpts := addMailFlags(fs)
 	banOpts := addBanFlags(fs)
+	thresholds := warnFlags(fs)
 	httpOpts.baseURL = mailOpts.smtp.baseURL // one --base-url for links in emails and the first-run link
 	pos, code := a.parseFlags(fs, args)
 	if code >= 0 {
@@ -74,6 +75,9 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	}
 	if err := storageOpts.validate(); err != nil {
 		return a.usageErr(fs, "%v", err)
+	}
+	if err := thresholds.Check(); err != nil {
+		return a.usageErr(fs, "--warn-*: %v", err)
 	}
 	log := newLogger(a, *logLevel)
 	if *pprofAddr != "" {
@@ -92,6 +96,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		return a.fail("%v", err)
 	}
 	defer db.Close()
+	db.Thresholds = thresholds
 
 	// Pieces of big logs whose upload never committed (serve was killed
 	// mid-upload) are deleted before uploads are accepted again.
