@@ -105,3 +105,38 @@ func TestWriteWarningsKeepsAcknowledgement(t *testing.T) {
 		t.Errorf("results.warnings = %d, want 1", count)
 	}
 }
+
+// Staff's warning texts replace the built-in ones, are audited, and a kind
+// that does not exist is refused.
+func TestWarningTexts(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	w := parser.WarningInfo{Kind: parser.WarningChangeSpike, Name: "ransomware?", Meaning: "Much changed.", Action: "Call the customer."}
+	if err := db.SetWarningInfo(ctx, "web:alice", w); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := db.WarningTable(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tab.Lookup(parser.WarningChangeSpike); got != w {
+		t.Errorf("edited text: %+v, want %+v", got, w)
+	}
+	var zero parser.WarningTable
+	if got := tab.Lookup(parser.WarningSizeDrop); got != zero.Lookup(parser.WarningSizeDrop) {
+		t.Errorf("an unedited kind: %+v, want the built-in text", got)
+	}
+	log, err := db.Audit(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) == 0 || log[0].Action != "warning_text.set" || log[0].Actor != "web:alice" {
+		t.Errorf("audit: %+v, want warning_text.set by web:alice first", log)
+	}
+	if err := db.SetWarningInfo(ctx, "web:alice", parser.WarningInfo{Kind: "nope", Name: "n", Meaning: "m", Action: "a"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown kind: %v, want ErrNotFound", err)
+	}
+	if err := db.SetWarningInfo(ctx, "web:alice", parser.WarningInfo{Kind: parser.WarningSizeDrop, Name: "n"}); err == nil {
+		t.Error("empty meaning accepted")
+	}
+}
