@@ -40,6 +40,8 @@ type FailureEntry struct {
 	// Errors are the result's failing file errors (not excepted, not
 	// vanished), new ones first, at most FailureErrorsShown (errmemory.go).
 	Errors []FileErrorRow
+	// Warnings are the result's early warnings nobody has acknowledged.
+	Warnings []Warning
 }
 
 // nightVerdict is how one night of a server went: its last result (by
@@ -115,6 +117,40 @@ func (db *DB) FailureReport(ctx context.Context, kind string, now time.Time, loc
 	}
 	sortEntries(out)
 	return out, nil
+}
+
+// Warned returns the servers whose latest result within 24 hours before
+// now has early warnings nobody has acknowledged, whatever its verdict:
+// the ok night that deleted a folder's backup is exactly what the failure
+// lists miss. Warnings holds those warnings. Sorted by customer then
+// server.
+func (db *DB) Warned(ctx context.Context, now time.Time) ([]FailureEntry, error) {
+	rows, err := db.Status(ctx, now, 24*time.Hour)
+	if err != nil {
+		return nil, fmt.Errorf("warned servers: %w", err)
+	}
+	var out []FailureEntry
+	for _, r := range rows {
+		open := unacknowledged(r.Warnings)
+		if len(open) == 0 {
+			continue
+		}
+		out = append(out, FailureEntry{ServerID: r.ServerID, Customer: r.Customer, Server: r.Server, Status: r.Status, Code: r.Code,
+			ResultID: r.ResultID, ReceivedAt: r.ReceivedAt, FileErrors: r.FileErrors, Warnings: open})
+	}
+	sortEntries(out)
+	return out, nil
+}
+
+// unacknowledged returns the warnings nobody has acknowledged.
+func unacknowledged(ws []Warning) []Warning {
+	var out []Warning
+	for _, w := range ws {
+		if !w.Acknowledged() {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // Recovered returns the servers that failed or were missing on their

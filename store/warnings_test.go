@@ -140,3 +140,34 @@ func TestWarningTexts(t *testing.T) {
 		t.Error("empty meaning accepted")
 	}
 }
+
+// Warned lists the servers whose latest result has warnings nobody has
+// acknowledged, an ok one included; an acknowledgement takes it off.
+func TestWarnedListsUnacknowledgedOnly(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	db.AddCustomer(ctx, "t", Customer{Slug: "acme"})
+	srv, err := db.AddServer(ctx, "t", "acme", "docs", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	r := &parser.Result{Code: 0, Status: parser.StatusOK, Complete: true,
+		Warnings: []parser.Warning{{Kind: parser.WarningChangeSpike, Message: "much sent"}}}
+	if _, err := db.StoreUpload(ctx, Upload{ServerID: srv.ID, Result: r, ReceivedAt: now.Add(-6 * time.Hour), Night: "2026-11-26", Source: SourceUpload}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Warned(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Server != "docs" || got[0].Status != parser.StatusOK || len(got[0].Warnings) != 1 {
+		t.Fatalf("Warned = %+v, want docs, ok, with its warning", got)
+	}
+	if err := db.AcknowledgeWarning(ctx, got[0].Warnings[0].ID, "web:tom", "planned migration"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = db.Warned(ctx, now); err != nil || len(got) != 0 {
+		t.Errorf("after acknowledging: %+v, %v; want none", got, err)
+	}
+}

@@ -62,12 +62,22 @@ func (m *Mailer) plan(ctx context.Context, kind string, now time.Time, override 
 	if err != nil {
 		return nil, err
 	}
-	// Staff's edits of the code table win, as on the pages.
+	warned, err := m.DB.Warned(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	// Staff's edits of the code table and warning texts win, as on the
+	// pages.
 	table, err := m.DB.CodeTable(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r := email.Report{Kind: kind, At: now, Location: m.Location, Failures: failures, Recovered: recovered, BaseURL: m.BaseURL, Codes: table}
+	texts, err := m.DB.WarningTable(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := email.Report{Kind: kind, At: now, Location: m.Location, Failures: failures, Recovered: recovered, Warned: warned,
+		BaseURL: m.BaseURL, Codes: table, WarningTexts: texts}
 	var out []delivery
 	add := func(to []string, r email.Report) error {
 		msg, err := email.Render(r)
