@@ -300,8 +300,13 @@ func sortEntries(es []FailureEntry) {
 	})
 }
 
-// StateChange is a server whose state (ok, failed, missing) differs from
-// the one last announced, for the state-change webhook.
+// StateWarning is the webhook state of a server whose latest result is ok
+// but has warnings nobody has acknowledged: ok by its verdict, not to be
+// trusted yet. Acknowledging the warnings makes it ok again.
+const StateWarning = "warning"
+
+// StateChange is a server whose state (ok, warning, failed, missing)
+// differs from the one last announced, for the state-change webhook.
 type StateChange struct {
 	ServerID int64
 	Customer string
@@ -311,6 +316,18 @@ type StateChange struct {
 	Code     int
 	ResultID *int64
 	At       time.Time
+	// Warnings are the kinds of the warnings nobody acknowledged of the
+	// server's latest result, whatever the state.
+	Warnings []parser.WarningKind
+}
+
+// webhookState is a status row's state for the webhook: its status, or
+// StateWarning for an ok one with warnings nobody acknowledged.
+func webhookState(r StatusRow) string {
+	if r.Status == parser.StatusOK && len(unacknowledged(r.Warnings)) > 0 {
+		return StateWarning
+	}
+	return string(r.Status)
 }
 
 // TakeStateChanges compares every active server's state (Status with a
@@ -353,23 +370,28 @@ func (db *DB) TakeStateChanges(ctx context.Context, now time.Time) ([]StateChang
 			if r.Status == StatusMissing && r.ResultID == nil && r.LastSeen == nil {
 				continue
 			}
+			state := webhookState(r)
 			prev, seen := known[r.ServerID]
-			if seen && prev == string(r.Status) {
+			if seen && prev == state {
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO notified_states (server_id, state, result_id, changed_at) VALUES (?, ?, ?, ?)
 				ON CONFLICT (server_id) DO UPDATE SET state = excluded.state, result_id = excluded.result_id, changed_at = excluded.changed_at`,
-				r.ServerID, r.Status, r.ResultID, formatTime(now)); err != nil {
+				r.ServerID, state, r.ResultID, formatTime(now)); err != nil {
 				return err
 			}
 			if !seen {
-				if firstRun || r.Status == parser.StatusOK {
+				if firstRun || state == string(parser.StatusOK) {
 					continue
 				}
 				prev = "new"
 			}
-			out = append(out, StateChange{ServerID: r.ServerID, Customer: r.Customer, Server: r.Server, From: prev, To: string(r.Status),
-				Code: r.Code, ResultID: r.ResultID, At: now.UTC()})
+			c := StateChange{ServerID: r.ServerID, Customer: r.Customer, Server: r.Server, From: prev, To: state,
+				Code: r.Code, ResultID: r.ResultID, At: now.UTC()}
+			for _, w := range unacknowledged(r.Warnings) {
+				c.Warnings = append(c.Warnings, w.Kind)
+			}
+			out = append(out, c)
 		}
 		return nil
 	})

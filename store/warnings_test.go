@@ -171,3 +171,40 @@ func TestWarnedListsUnacknowledgedOnly(t *testing.T) {
 		t.Errorf("after acknowledging: %+v, %v; want none", got, err)
 	}
 }
+
+// The webhook sees an ok night with warnings as a state of its own,
+// "warning", and acknowledging them as the change back to ok.
+func TestWarningIsAWebhookState(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	db.AddCustomer(ctx, "t", Customer{Slug: "acme"})
+	srv, err := db.AddServer(ctx, "t", "acme", "docs", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+	upload := func(at time.Time, ws []parser.Warning) {
+		t.Helper()
+		r := &parser.Result{Status: parser.StatusOK, Complete: true, Warnings: ws}
+		if _, err := db.StoreUpload(ctx, Upload{ServerID: srv.ID, Result: r, ReceivedAt: at, Night: NightOf(at.Add(-12*time.Hour), time.UTC), Source: SourceUpload}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upload(day, nil)
+	if got, err := db.TakeStateChanges(ctx, day.Add(time.Hour)); err != nil || len(got) != 0 {
+		t.Fatalf("first run: %+v, %v", got, err)
+	}
+	upload(day.Add(24*time.Hour), []parser.Warning{{Kind: parser.WarningSizeDrop, Message: "smaller"}})
+	got, err := db.TakeStateChanges(ctx, day.Add(25*time.Hour))
+	if err != nil || len(got) != 1 || got[0].From != "ok" || got[0].To != StateWarning || len(got[0].Warnings) != 1 || got[0].Warnings[0] != parser.WarningSizeDrop {
+		t.Fatalf("after the warned night: %+v, %v; want ok -> warning (size_drop)", got, err)
+	}
+	ws, _ := db.WarningsOf(ctx, *got[0].ResultID)
+	if err := db.AcknowledgeWarning(ctx, ws[*got[0].ResultID][0].ID, "web:tom", "archived"); err != nil {
+		t.Fatal(err)
+	}
+	got, err = db.TakeStateChanges(ctx, day.Add(26*time.Hour))
+	if err != nil || len(got) != 1 || got[0].From != StateWarning || got[0].To != "ok" || len(got[0].Warnings) != 0 {
+		t.Fatalf("after acknowledging: %+v, %v; want warning -> ok", got, err)
+	}
+}

@@ -202,7 +202,10 @@ func (n *Notifier) Wait() { n.wg.Wait() }
 
 func (n *Notifier) event(c store.StateChange) webhook.Event {
 	ev := webhook.Event{Event: webhook.EventStateChanged, Customer: c.Customer, Server: c.Server, From: c.From, To: c.To,
-		Code: c.Code, ResultID: c.ResultID, At: c.At}
+		Code: c.Code, ResultID: c.ResultID, At: c.At, Warnings: []string{}}
+	for _, k := range c.Warnings {
+		ev.Warnings = append(ev.Warnings, string(k))
+	}
 	if base := strings.TrimRight(n.BaseURL, "/"); base != "" {
 		if c.ResultID != nil {
 			ev.URL = base + "/results/" + strconv.FormatInt(*c.ResultID, 10)
