@@ -77,7 +77,9 @@ func (r Report) ForCustomers(slugs []string) Report {
 }
 
 // Empty reports whether the report lists nothing at all.
-func (r Report) Empty() bool { return len(r.Failures) == 0 && len(r.Recovered) == 0 && len(r.Warned) == 0 }
+func (r Report) Empty() bool {
+	return len(r.Failures) == 0 && len(r.Recovered) == 0 && len(r.Warned) == 0
+}
 
 // Message is a rendered email: its subject and both parts.
 type Message struct {
