@@ -140,12 +140,10 @@ func (db *DB) AddNote(ctx context.Context, userID, serverID int64, kind, body st
 		if err := tx.QueryRowContext(ctx, `SELECT username FROM users WHERE id = ?`, userID).Scan(&n.Username); err != nil {
 			return fmt.Errorf("user %d: %w", userID, mapErr(err))
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO notes (server_id, user_id, kind, body, created_at) VALUES (?, ?, ?, ?, ?)`,
-			serverID, userID, kind, body, formatTime(n.CreatedAt))
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO notes (server_id, user_id, kind, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			serverID, userID, kind, body, formatTime(n.CreatedAt)).Scan(&n.ID); err != nil {
 			return err
 		}
-		n.ID, _ = res.LastInsertId()
 		return db.audit(tx, n.Username, "note."+kind, fmt.Sprintf("server %d", serverID), nil, n)
 	})
 	if err != nil {
@@ -394,18 +392,17 @@ func (db *DB) BulkServers(ctx context.Context, customer, prefix string, count in
 		if err := tx.QueryRowContext(ctx, `SELECT id FROM customers WHERE lower(slug) = lower(?)`, customer).Scan(&custID); err != nil {
 			return fmt.Errorf("customer %s: %w", customer, mapErr(err))
 		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO servers (customer_id, name, expect_days, created_at) VALUES (?, ?, ?, ?)`)
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO servers (customer_id, name, expect_days, created_at) VALUES (?, ?, ?, ?) RETURNING id`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		now := formatTime(db.Now())
 		for i := 1; i <= count; i++ {
-			res, err := stmt.ExecContext(ctx, custID, fmt.Sprintf("%s-%05d", prefix, i), EveryDay, now)
-			if err != nil {
+			var id int64
+			if err := stmt.QueryRowContext(ctx, custID, fmt.Sprintf("%s-%05d", prefix, i), EveryDay, now).Scan(&id); err != nil {
 				return err
 			}
-			id, _ := res.LastInsertId()
 			ids = append(ids, id)
 		}
 		return nil
