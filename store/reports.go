@@ -297,7 +297,11 @@ func (db *DB) NightCounts(ctx context.Context, fromNight, toNight Night, receive
 
 // Explain returns SQLite's query plan for a query, one step a line, for
 // the benchmark's report. The query is run with EXPLAIN QUERY PLAN only.
+// On PostgreSQL it is EXPLAIN's text.
 func (db *DB) Explain(ctx context.Context, query string, args ...any) (string, error) {
+	if db.dialect == postgresDialect {
+		return db.explainPostgres(ctx, query, args...)
+	}
 	rows, err := db.db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+query, args...)
 	if err != nil {
 		return "", mapErr(err)
@@ -311,6 +315,23 @@ func (db *DB) Explain(ctx context.Context, query string, args ...any) (string, e
 			return "", err
 		}
 		fmt.Fprintf(&b, "%d %d %s\n", id, parent, detail)
+	}
+	return b.String(), rows.Err()
+}
+
+func (db *DB) explainPostgres(ctx context.Context, query string, args ...any) (string, error) {
+	rows, err := db.db.QueryContext(ctx, `EXPLAIN `+query, args...)
+	if err != nil {
+		return "", mapErr(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", err
+		}
+		b.WriteString(line + "\n")
 	}
 	return b.String(), rows.Err()
 }
