@@ -351,10 +351,10 @@ const (
 			WHERE received_at >= ? AND received_at < ? AND night >= ? AND night <= ?
 		), counts AS (
 			SELECT server_id,
-				SUM(status = 'ok' AND excepted_errors = 0) AS ok,
-				SUM(status = 'ok' AND excepted_errors > 0) AS okx,
-				SUM(status = 'failed') AS failed,
-				SUM(status = 'missing') AS missing
+				SUM(CASE WHEN status = 'ok' AND excepted_errors = 0 THEN 1 ELSE 0 END) AS ok,
+				SUM(CASE WHEN status = 'ok' AND excepted_errors > 0 THEN 1 ELSE 0 END) AS okx,
+				SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
+				SUM(CASE WHEN status = 'missing' THEN 1 ELSE 0 END) AS missing
 			FROM last WHERE rn = 1 GROUP BY server_id
 		)
 		SELECT s.id, c.slug, s.name, s.expect_days, s.created_at,
