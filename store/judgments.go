@@ -149,14 +149,14 @@ type Judgment struct {
 	End          parser.End // how the upload ended (results.ended)
 	// Baseline is the server's normal the upload was judged against
 	// (results.baseline), nil when none was stored.
-	Baseline *parser.Baseline
-	Dropped      int        // file errors the parser dropped, not vanished files
-	Counts       [3]int     // failing, excepted, vanished as stored
-	Truncated    bool       // the log's middle was not stored: judge from Stored
-	Compression  string
-	Chunks       int               // pieces of the log stored apart, see LogSpool
-	Stored       []StoredFileError // read only when asked, see LoadFileErrors
-	Exceptions   []Exception       // the server's, set by the caller
+	Baseline    *parser.Baseline
+	Dropped     int    // file errors the parser dropped, not vanished files
+	Counts      [3]int // failing, excepted, vanished as stored
+	Truncated   bool   // the log's middle was not stored: judge from Stored
+	Compression string
+	Chunks      int               // pieces of the log stored apart, see LogSpool
+	Stored      []StoredFileError // read only when asked, see LoadFileErrors
+	Exceptions  []Exception       // the server's, set by the caller
 
 	// The new judgment.
 	Err       error // the log could not be judged: the result keeps its verdict

@@ -223,13 +223,17 @@ type NightResult struct {
 	FileErrors     int           `json:"file_errors"`
 	TotalSize      int64         `json:"total_size"`
 	SentBytes      int64         `json:"sent_bytes"`
+	// Warnings are the result's early warnings, for marks on the trend
+	// pictures; read only for results that have some.
+	Warnings     []Warning `json:"warnings,omitempty"`
+	warningCount int
 }
 
 // NightResults returns, for each night of a server with a result received
 // at or after since, the last result of that night, oldest night first.
 // It reads the results_server_received index only.
 func (db *DB) NightResults(ctx context.Context, serverID int64, since time.Time) ([]NightResult, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT night, id, status, code, excepted_errors, file_errors, total_size, sent_bytes
+	rows, err := db.db.QueryContext(ctx, `SELECT night, id, status, code, excepted_errors, file_errors, total_size, sent_bytes, warnings
 		FROM results WHERE server_id = ? AND received_at >= ? ORDER BY received_at, id`, serverID, formatTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("night results of server %d: %w", serverID, mapErr(err))
@@ -239,7 +243,7 @@ func (db *DB) NightResults(ctx context.Context, serverID int64, since time.Time)
 	idx := map[Night]int{}
 	for rows.Next() {
 		var n NightResult
-		if err := rows.Scan(&n.Night, &n.ResultID, &n.Status, &n.Code, &n.ExceptedErrors, &n.FileErrors, &n.TotalSize, &n.SentBytes); err != nil {
+		if err := rows.Scan(&n.Night, &n.ResultID, &n.Status, &n.Code, &n.ExceptedErrors, &n.FileErrors, &n.TotalSize, &n.SentBytes, &n.warningCount); err != nil {
 			return nil, err
 		}
 		if i, ok := idx[n.Night]; ok {
@@ -249,7 +253,26 @@ func (db *DB) NightResults(ctx context.Context, serverID int64, since time.Time)
 		idx[n.Night] = len(out)
 		out = append(out, n)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("night results of server %d: %w", serverID, mapErr(err))
+	}
+	var warned []int64
+	for _, n := range out {
+		if n.warningCount > 0 {
+			warned = append(warned, n.ResultID)
+		}
+	}
+	if len(warned) == 0 {
+		return out, nil
+	}
+	ws, err := db.WarningsOf(ctx, warned...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Warnings = ws[out[i].ResultID]
+	}
+	return out, nil
 }
 
 // ServerNights is one server's line in the historical report: how its

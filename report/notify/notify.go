@@ -62,12 +62,22 @@ func (m *Mailer) plan(ctx context.Context, kind string, now time.Time, override 
 	if err != nil {
 		return nil, err
 	}
-	// Staff's edits of the code table win, as on the pages.
+	warned, err := m.DB.Warned(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	// Staff's edits of the code table and warning texts win, as on the
+	// pages.
 	table, err := m.DB.CodeTable(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r := email.Report{Kind: kind, At: now, Location: m.Location, Failures: failures, Recovered: recovered, BaseURL: m.BaseURL, Codes: table}
+	texts, err := m.DB.WarningTable(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := email.Report{Kind: kind, At: now, Location: m.Location, Failures: failures, Recovered: recovered, Warned: warned,
+		BaseURL: m.BaseURL, Codes: table, WarningTexts: texts}
 	var out []delivery
 	add := func(to []string, r email.Report) error {
 		msg, err := email.Render(r)
@@ -192,7 +202,10 @@ func (n *Notifier) Wait() { n.wg.Wait() }
 
 func (n *Notifier) event(c store.StateChange) webhook.Event {
 	ev := webhook.Event{Event: webhook.EventStateChanged, Customer: c.Customer, Server: c.Server, From: c.From, To: c.To,
-		Code: c.Code, ResultID: c.ResultID, At: c.At}
+		Code: c.Code, ResultID: c.ResultID, At: c.At, Warnings: []string{}}
+	for _, k := range c.Warnings {
+		ev.Warnings = append(ev.Warnings, string(k))
+	}
 	if base := strings.TrimRight(n.BaseURL, "/"); base != "" {
 		if c.ResultID != nil {
 			ev.URL = base + "/results/" + strconv.FormatInt(*c.ResultID, 10)
