@@ -25,13 +25,6 @@ const (
 	postgresDialect
 )
 
-func (d dialect) String() string {
-	if d == postgresDialect {
-		return "postgres"
-	}
-	return "sqlite"
-}
-
 // relaxedCommits makes a connection's commits return before they are on
 // disk (still atomic); durableCommits undoes it (see JudgmentWriter).
 func (d dialect) relaxedCommits() string {
@@ -55,6 +48,16 @@ func IsPostgresDSN(dsn string) bool {
 	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
 }
 
+// postgresMaxConns bounds the connections one process opens to
+// PostgreSQL (its max_connections is 100 by default, shared by every node
+// and tool): at the bound, a query waits for a connection. Writes are one
+// at a time anyway (DB.wlock); the rest serve the pages and the key
+// lookups of uploads. postgresIdleConns are kept open between bursts.
+const (
+	postgresMaxConns  = 32
+	postgresIdleConns = 8
+)
+
 // openPostgres opens a PostgreSQL database through pgx's database/sql
 // driver, with every query's ? placeholders rewritten to $1..$n (see
 // rebind) on the way to the server, so that the store's SQL is the same
@@ -65,6 +68,8 @@ func openPostgres(ctx context.Context, dsn string) (*sql.DB, error) {
 		return nil, err
 	}
 	sqldb := sql.OpenDB(rebindConnector{stdlib.GetConnector(*cfg)})
+	sqldb.SetMaxOpenConns(postgresMaxConns)
+	sqldb.SetMaxIdleConns(postgresIdleConns)
 	if err := sqldb.PingContext(ctx); err != nil {
 		sqldb.Close()
 		return nil, err

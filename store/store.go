@@ -1,9 +1,11 @@
 // Package store keeps backupreport's data in an embedded SQLite database
-// (modernc.org/sqlite, no cgo): customers, servers, keys, exceptions,
-// results with their file errors and raw logs, staff and the audit log.
+// (modernc.org/sqlite, no cgo), or in PostgreSQL (pgx) when Open is given
+// a postgres:// URL: customers, servers, keys, exceptions, results with
+// their file errors and raw logs, staff and the audit log.
 //
-// Every exported method owns its transaction. SQL stays plain and portable
-// where that costs nothing, so that a later PostgreSQL backend can share it.
+// Every exported method owns its transaction. The SQL is written once, in
+// what both engines accept; the few statements that differ have a variant
+// per dialect (dialect.go), and each engine has its migrations.
 // Times are stored in UTC as fixed-width text, so they sort as strings.
 package store
 
