@@ -510,7 +510,7 @@ func (db *DB) NewJudgmentWriter(ctx context.Context) (*JudgmentWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("judgment writer: %w", mapErr(err))
 	}
-	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+	if _, err := conn.ExecContext(ctx, db.dialect.relaxedCommits()); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("judgment writer: %w", mapErr(err))
 	}
@@ -519,7 +519,7 @@ func (db *DB) NewJudgmentWriter(ctx context.Context) (*JudgmentWriter, error) {
 
 // Close gives the connection back, as it was.
 func (w *JudgmentWriter) Close() {
-	w.conn.ExecContext(context.Background(), `PRAGMA synchronous = FULL`)
+	w.conn.ExecContext(context.Background(), w.db.dialect.durableCommits())
 	w.conn.Close()
 }
 

@@ -284,7 +284,7 @@ func benchServe(ctx context.Context, a *app, tmp, pubFile string, extra []string
 	case <-time.After(30 * time.Second):
 		return nil, errors.New("serve did not say where it listens within 30 s")
 	}
-	db, err := openDB(ctx, data)
+	db, err := openData(ctx, data, "")
 	if err != nil {
 		return nil, err
 	}
