@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"sync"
 	"time"
@@ -89,8 +90,9 @@ func hold(conn *sql.Conn, every time.Duration, warn func(error)) *Lead {
 				conn.Close()
 				return
 			case <-t.C:
-				ctx, cancel := context.WithTimeout(context.Background(), every)
-				err := conn.PingContext(ctx)
+				// A slow answer is not a lost session: only a failed one.
+				ctx, cancel := context.WithTimeout(context.Background(), max(every, 10*time.Second))
+				err := ping(ctx, conn)
 				cancel()
 				if err != nil {
 					warn(fmt.Errorf("schedule lock connection: %w", err))
@@ -112,4 +114,18 @@ func hold(conn *sql.Conn, every time.Duration, warn func(error)) *Lead {
 			<-done
 		})
 	}}
+}
+
+// ping checks the lock's connection with pgx's own ping, whose error says
+// why (database/sql's says only "bad connection").
+func ping(ctx context.Context, conn *sql.Conn) error {
+	return conn.Raw(func(dc any) error {
+		if c, ok := dc.(rebindConn); ok {
+			return c.Conn.Conn().Ping(ctx)
+		}
+		if p, ok := dc.(driver.Pinger); ok {
+			return p.Ping(ctx)
+		}
+		return nil
+	})
 }

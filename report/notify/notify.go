@@ -268,6 +268,8 @@ type Config struct {
 	// Node names this process in the report claims (store.ClaimReport),
 	// e.g. host name and PID.
 	Node string
+	// LeadRetry is StartLed's retry (0: the constant LeadRetry).
+	LeadRetry time.Duration
 }
 
 // pollEvery is how often the Notifier takes the state changes.
