@@ -208,3 +208,25 @@ func TestWarningIsAWebhookState(t *testing.T) {
 		t.Fatalf("after acknowledging: %+v, %v; want warning -> ok", got, err)
 	}
 }
+
+// A report is claimed once a day: the second node's claim fails and names
+// the first.
+func TestClaimReportOncePerDay(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	if got, err := db.ClaimReport(ctx, ReportDaily, "2026-11-27", "a:1"); err != nil || !got {
+		t.Fatalf("first claim: %v, %v", got, err)
+	}
+	if got, err := db.ClaimReport(ctx, ReportDaily, "2026-11-27", "b:2"); err != nil || got {
+		t.Fatalf("second claim: %v, %v; want refused", got, err)
+	}
+	if by, ok, err := db.ReportClaimant(ctx, ReportDaily, "2026-11-27"); err != nil || !ok || by != "a:1" {
+		t.Errorf("claimant: %q %v %v", by, ok, err)
+	}
+	if got, _ := db.ClaimReport(ctx, ReportThreeDay, "2026-11-27", "b:2"); !got {
+		t.Error("another kind the same day was refused")
+	}
+	if _, ok, _ := db.ReportClaimant(ctx, ReportDaily, "2026-11-28"); ok {
+		t.Error("an unclaimed day has a claimant")
+	}
+}

@@ -115,7 +115,7 @@ func startScheduler(ctx context.Context, db *store.DB, log *slog.Logger, loc *ti
 			return nil, fmt.Errorf("--reports: unknown report %q (want daily, three-day)", k)
 		}
 	}
-	c := notify.Config{DB: db, Log: log, Location: loc, CheckAt: checkAt, ReportAt: reportAt, Reports: kinds}
+	c := notify.Config{DB: db, Log: log, Location: loc, CheckAt: checkAt, ReportAt: reportAt, Reports: kinds, Node: nodeName()}
 	if *o.smtp.addr != "" && len(kinds) > 0 {
 		cfg, err := o.smtp.config()
 		if err != nil {
@@ -143,4 +143,14 @@ func startScheduler(ctx context.Context, db *store.DB, log *slog.Logger, loc *ti
 		c.Maintain, c.MaintainEvery = storage.Run, storageEvery
 	}
 	return notify.Start(ctx, c), nil
+}
+
+// nodeName names this serve process in report claims and logs: the host
+// name and the process ID.
+func nodeName() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown"
+	}
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
 }

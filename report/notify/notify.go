@@ -265,6 +265,9 @@ type Config struct {
 	// its own goroutine; a run still going when the next is due is skipped.
 	Maintain      func(ctx context.Context, now time.Time)
 	MaintainEvery time.Duration
+	// Node names this process in the report claims (store.ClaimReport),
+	// e.g. host name and PID.
+	Node string
 }
 
 // pollEvery is how often the Notifier takes the state changes.
@@ -297,7 +300,20 @@ func Start(ctx context.Context, c Config) func(context.Context) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				day := now.In(loc).Format(time.DateOnly)
 				for _, k := range c.Reports {
+					// Claimed before sending: at most once a day, whatever
+					// the number of nodes and restarts.
+					got, err := db.ClaimReport(ctx, k, day, c.Node)
+					if err != nil {
+						log.Error("failure report", logkey.Kind, k, logkey.Err, err)
+						continue
+					}
+					if !got {
+						by, _, _ := db.ReportClaimant(ctx, k, day)
+						log.Info("failure report already sent today; not sent again", logkey.Kind, k, logkey.Night, day, logkey.Node, by)
+						continue
+					}
 					if err := m.Send(ctx, k, now, nil); err != nil {
 						log.Error("failure report", logkey.Kind, k, logkey.Err, err)
 					}
@@ -404,12 +420,23 @@ type scheduler struct {
 	maintainEvery     time.Duration
 }
 
-// run works until ctx ends. A report time passed while the process was
-// down is not made up for ("backupreport report send" is); the missing
-// check catches up on its own, since it looks back several nights.
+// catchUp is how late a scheduler that starts after today's report time
+// still sends the report: a node taking over from one that died just
+// before it (the report claim keeps it from going out twice).
+const catchUp = time.Hour
+
+// run works until ctx ends. A report time passed while no node was running
+// is made up for only within catchUp ("backupreport report send" sends one
+// by hand); the missing check catches up on its own, since it looks back
+// several nights.
 func (s *scheduler) run(ctx context.Context) {
 	now := s.now()
 	s.check(ctx, now)
+	if s.report != nil {
+		if due := nextAt(now.Add(-catchUp), s.reportAt, s.loc); !due.After(now) {
+			s.report(ctx, now)
+		}
+	}
 	if s.poll != nil {
 		s.poll(ctx, now)
 	}

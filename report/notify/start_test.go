@@ -1,13 +1,16 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -90,3 +93,50 @@ func TestStartChecksPostsAndMaintainsAtStartUp(t *testing.T) {
 		t.Errorf("webhook got %+v, want one acme/fs01 change to failed with code 23", got)
 	}
 }
+
+// Two nodes on one database start their schedule just after the report
+// time (one took over from another): the daily report goes out once.
+func TestTwoNodesSendTheReportOnce(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	at := time.Now().UTC().Add(-10 * time.Minute)
+	var outs [2]syncBuffer
+	var stops []func(context.Context)
+	for i := range outs {
+		m := &Mailer{DB: db, Log: log, Location: time.UTC, Team: []string{"ops@example.com"}, DryRun: true, Out: &outs[i]}
+		stops = append(stops, Start(ctx, Config{DB: db, Log: log, Location: time.UTC, CheckAt: Clock{at.Hour(), at.Minute()},
+			ReportAt: Clock{at.Hour(), at.Minute()}, Reports: []string{store.ReportDaily}, Mailer: m, Node: fmt.Sprintf("node%d", i)}))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for outs[0].Len()+outs[1].Len() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	for _, stop := range stops {
+		stop(context.Background())
+	}
+	sent := strings.Count(outs[0].String(), "Subject:") + strings.Count(outs[1].String(), "Subject:")
+	if sent != 1 {
+		t.Errorf("the daily report went out %d times, want once:\n%s\n%s", sent, outs[0].String(), outs[1].String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) Len() int       { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Len() }
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
