@@ -151,9 +151,32 @@ func (s *LogSpool) Discard() error {
 // process writes pieces, so it calls this when it starts, before it
 // accepts uploads; the command line must not (it would delete the pieces
 // of uploads serve is receiving). It returns how many pieces it deleted.
+// With several serve nodes on one database, a node starting must not
+// delete the pieces other nodes are writing: it calls
+// DeleteUnlinkedChunksBefore instead.
 func (db *DB) DeleteUnlinkedChunks(ctx context.Context) (int64, error) {
+	return db.deleteUnlinkedChunks(ctx, nil)
+}
+
+// DeleteUnlinkedChunksBefore is DeleteUnlinkedChunks for the uploads whose
+// first piece was written before t: pieces of uploads started since are
+// left alone, as another node may still be receiving them.
+func (db *DB) DeleteUnlinkedChunksBefore(ctx context.Context, t time.Time) (int64, error) {
+	return db.deleteUnlinkedChunks(ctx, &t)
+}
+
+func (db *DB) deleteUnlinkedChunks(ctx context.Context, before *time.Time) (int64, error) {
 	var n int64
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		if before != nil {
+			cut := formatTime(*before)
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM log_chunks WHERE result_id IS NULL
+				AND upload_id IN (SELECT id FROM log_uploads WHERE started_at < ?)`, cut).Scan(&n); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `DELETE FROM log_uploads WHERE started_at < ?`, cut)
+			return err // the pieces go with their upload (ON DELETE CASCADE)
+		}
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM log_chunks WHERE result_id IS NULL`).Scan(&n); err != nil {
 			return err
 		}

@@ -163,6 +163,43 @@ func TestUnlinkedChunksAreDeleted(t *testing.T) {
 	}
 }
 
+// TestUnlinkedChunksBeforeSparesUploadsInFlight: a serve node starting on
+// a database other nodes use deletes only the pieces of uploads started
+// before the cut, so another node's upload in flight is stored whole.
+func TestUnlinkedChunksBeforeSparesUploadsInFlight(t *testing.T) {
+	db, srv := openWithServer(t)
+	ctx := context.Background()
+	text := randomBytes(3*ChunkBytes, 5)
+	inFlight := db.NewLogSpool() // another node's upload, still arriving
+	inFlight.Write(text[:2*ChunkBytes])
+	if n, err := db.DeleteUnlinkedChunksBefore(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Errorf("DeleteUnlinkedChunksBefore an hour ago deleted %d pieces (%v), want none", n, err)
+	}
+	inFlight.Write(text[2*ChunkBytes:])
+	l, err := inFlight.Finish(int64(len(text)), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := db.SaveUpload(ctx, okUpload(srv, l))
+	if err != nil {
+		t.Fatalf("the upload in flight could not be stored after the clean-up: %v", err)
+	}
+	if stored, err := db.RawLogOf(ctx, id); err != nil {
+		t.Fatal(err)
+	} else if b := readAllLog(t, stored); !bytes.Equal(b, text) {
+		t.Errorf("the upload in flight lost bytes to the clean-up: %d of %d", len(b), len(text))
+	}
+
+	crashed := db.NewLogSpool()
+	crashed.Write(text)
+	if n, err := db.DeleteUnlinkedChunksBefore(ctx, time.Now().Add(time.Minute)); err != nil || n < 2 {
+		t.Errorf("DeleteUnlinkedChunksBefore deleted %d pieces (%v), want those of the older crashed upload", n, err)
+	}
+	if n := countRows(t, db, `SELECT COUNT(*) FROM log_chunks WHERE result_id IS NULL`) + countRows(t, db, `SELECT COUNT(*) FROM log_uploads`); n != 0 {
+		t.Errorf("%d rows of the crashed upload left", n)
+	}
+}
+
 // TestDeletingAResultDeletesItsPieces: raw_logs and log_chunks cascade.
 func TestDeletingAResultDeletesItsPieces(t *testing.T) {
 	db, srv := openWithServer(t)

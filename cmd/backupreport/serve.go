@@ -123,8 +123,15 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	db.Thresholds = thresholds
 
 	// Pieces of big logs whose upload never committed (serve was killed
-	// mid-upload) are deleted before uploads are accepted again.
-	if n, err := db.DeleteUnlinkedChunks(ctx); err != nil {
+	// mid-upload) are deleted before uploads are accepted again. On
+	// PostgreSQL other nodes may be receiving uploads right now: only
+	// pieces older than any upload can last are a crash's.
+	deleteChunks := db.DeleteUnlinkedChunks
+	if *data.database != "" {
+		stale := time.Now().Add(-(*limits.maxUploadTime + time.Hour))
+		deleteChunks = func(ctx context.Context) (int64, error) { return db.DeleteUnlinkedChunksBefore(ctx, stale) }
+	}
+	if n, err := deleteChunks(ctx); err != nil {
 		return a.fail("%v", err)
 	} else if n > 0 {
 		log.Info("deleted pieces of logs of uploads never stored", logkey.Chunks, n)
