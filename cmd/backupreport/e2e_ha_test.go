@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,7 +27,9 @@ import (
 // is stored exactly once, an upload cut off by the kill is not
 // acknowledged and not stored twice, the missing-report check run from
 // both nodes records each missing night once, and the daily e-mail goes
-// out once although the other node takes over the schedule.
+// out once although the other node takes over the schedule. Then the
+// killed node comes back while the other receives a big upload, which is
+// stored whole.
 func TestTwoNodesOnePostgreSQL(t *testing.T) {
 	needTool(t, "ssh")
 	url := pgtest.Start(t)
@@ -221,6 +224,38 @@ func TestTwoNodesOnePostgreSQL(t *testing.T) {
 		t.Errorf("the e-mail went to %v; want team@example.com", msgs[0].to)
 	}
 
+	// Node A comes back (systemd's Restart=always) while node B receives
+	// a report whose log is big enough to be written in pieces as it
+	// arrives: A's start-up clean-up of pieces left by its own crash must
+	// not take B's.
+	big := bigReport(report)
+	bigCmd := exec.Command("ssh", append(b.sshArgs(key), "backup@127.0.0.1", "cat > /reports/acme/big.out")...)
+	var bigErr syncBuffer
+	bigCmd.Stderr = &bigErr
+	bigIn, err := bigCmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bigCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bigIn.Close(); bigCmd.Process.Kill() })
+	split := len(big) - len(report)
+	if _, err := bigIn.Write(big[:split]); err != nil {
+		t.Fatalf("big upload to node B: %v\nB:\n%s", err, b.logs.String())
+	}
+	time.Sleep(2 * time.Second) // let node B write its pieces
+	a.start(flags...)
+	if _, err := bigIn.Write(big[split:]); err != nil {
+		t.Fatalf("big upload to node B: %v\nB:\n%s", err, b.logs.String())
+	}
+	bigIn.Close()
+	if err := bigCmd.Wait(); err != nil {
+		t.Errorf("big upload to node B while node A restarted: %v, stderr %q\nB:\n%s", err, bigErr.String(), b.logs.String())
+	} else if got := uploads("big"); len(got) != 1 || got[0].UploadBytes != int64(len(big)) {
+		t.Errorf("big upload stored as %+v; want one result of %d bytes", got, len(big))
+	}
+
 	// The check run from both nodes' settings, as of a moment that makes
 	// the idle server's first night overdue, records that night once.
 	at := time.Now().Add(36 * time.Hour).UTC().Format(time.RFC3339)
@@ -237,6 +272,14 @@ func TestTwoNodesOnePostgreSQL(t *testing.T) {
 	if len(recorded[1]) != 0 {
 		t.Errorf("the second check (node B's settings) recorded %+v again; want nothing", recorded[1])
 	}
+	// Node A, back, does not lead and sends nothing.
+	if strings.Count(a.logs.String(), "this node runs the schedule") != 1 {
+		t.Errorf("node A, restarted, runs the schedule while node B holds it\nA:\n%s", a.logs.String())
+	}
+	if n := len(mail.messages()); n != 1 {
+		t.Errorf("%d e-mails arrived after node A's restart, want still 1", n)
+	}
+
 	servers, err := st.Servers(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -258,6 +301,18 @@ func TestTwoNodesOnePostgreSQL(t *testing.T) {
 			}
 		}
 	}
+}
+
+// bigReport is report after enough listed files that its log, compressed,
+// is stored in several pieces (store.ChunkBytes each).
+func bigReport(report []byte) []byte {
+	var b bytes.Buffer
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for b.Len() < 8*store.ChunkBytes {
+		fmt.Fprintf(&b, "shares/projects/%016x/%016x.dat\n", rnd.Uint64(), rnd.Uint64())
+	}
+	b.Write(report)
+	return b.Bytes()
 }
 
 // haUpload is one upload of the two-node test and how ssh ended.
