@@ -302,7 +302,7 @@ func Start(ctx context.Context, c Config) func(context.Context) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				day := now.In(loc).Format(time.DateOnly)
+				day := reportDay(now, c.ReportAt, loc)
 				for _, k := range c.Reports {
 					// Claimed before sending: at most once a day, whatever
 					// the number of nodes and restarts.
@@ -402,6 +402,22 @@ func nextAt(now time.Time, c Clock, loc *time.Location) time.Time {
 		if t.After(now) {
 			return t
 		}
+	}
+}
+
+// reportDay is the day whose report a run at now sends, the key of its
+// claim: the date of the latest report time at or before now, not now's
+// date, so that a report sent at 23:30 and caught up by another node at
+// 00:10 is the same day's (else the catch-up would claim, and send, the
+// next day's, which then would not go out at its time).
+func reportDay(now time.Time, reportAt Clock, loc *time.Location) string {
+	t := nextAt(now.Add(-50*time.Hour), reportAt, loc) // days last 23 to 25 hours
+	for {
+		n := nextAt(t, reportAt, loc)
+		if n.After(now) {
+			return t.In(loc).Format(time.DateOnly)
+		}
+		t = n
 	}
 }
 

@@ -199,3 +199,26 @@ func TestSchedulerCatchesUpAReportJustMissed(t *testing.T) {
 		}
 	}
 }
+
+// A report's claim is for the day of its report time: a node catching up
+// after midnight on a report due at 23:30 claims the day before, which
+// its sender claimed already.
+func TestReportDayIsTheReportTimesDay(t *testing.T) {
+	loc := berlin(t)
+	for _, c := range []struct {
+		now      time.Time
+		reportAt Clock
+		want     string
+	}{
+		{time.Date(2026, 11, 24, 7, 20, 0, 0, loc), Clock{7, 15}, "2026-11-24"},
+		{time.Date(2026, 11, 24, 7, 15, 0, 0, loc), Clock{7, 15}, "2026-11-24"},
+		{time.Date(2026, 11, 25, 0, 10, 0, 0, loc), Clock{23, 30}, "2026-11-24"},
+		{time.Date(2026, 11, 24, 23, 31, 0, 0, loc), Clock{23, 30}, "2026-11-24"},
+		// The spring-forward gap: 02:30 is shown as 03:30 that day.
+		{time.Date(2026, 3, 29, 3, 40, 0, 0, loc), Clock{2, 30}, "2026-03-29"},
+	} {
+		if got := reportDay(c.now, c.reportAt, loc); got != c.want {
+			t.Errorf("report at %02d:%02d, run at %s: day %s, want %s", c.reportAt.Hour, c.reportAt.Min, c.now.Format("2006-01-02 15:04 MST"), got, c.want)
+		}
+	}
+}
