@@ -204,8 +204,12 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	// Store even when the client has gone: an interrupted upload is kept.
 	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
+	u.Login = id.takeLogin()
 	saved, err := s.db.StoreUpload(saveCtx, u)
 	if err != nil {
+		if u.Login != nil {
+			s.saveLogin(&identity{login: u.Login})
+		}
 		s.metrics.Uploads.WithLabelValues("error").Inc()
 		s.log.Error("store upload", logkey.Customer, srv.Customer, logkey.Server, srv.Name, logkey.Err, err)
 		return "", errStoreFailed
