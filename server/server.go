@@ -108,7 +108,7 @@ type Server struct {
 	mu       sync.Mutex
 	closing  bool
 	inflight sync.WaitGroup
-	logouts  sync.WaitGroup // connections' logins still to record (recordLogin)
+	logouts  sync.WaitGroup     // connections' logins still to record (recordLogin)
 	stop     context.CancelFunc // ends the background watchers
 }
 
