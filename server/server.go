@@ -117,6 +117,7 @@ type ctxKey string
 
 const (
 	ctxVerifiedKey ctxKey = "verified-key" // *identity of the key that signed
+	ctxOfferedKey  ctxKey = "offered-key"  // *offered: the key acceptKey found
 	ctxX11         ctxKey = "x11"          // the client asked for X11 forwarding
 	ctxForward     ctxKey = "forward"      // the client asked for remote port forwarding
 )
@@ -132,6 +133,8 @@ func refuseForward(ctx ssh.Context, _ *ssh.Server, _ *gossh.Request) (bool, []by
 type identity struct {
 	key     store.Key
 	sigAlgo string
+	// checked is when key was read from the database, not revoked.
+	checked time.Time
 
 	mu sync.Mutex
 	// login is the connection's login, not on its key's record yet: the
@@ -231,7 +234,7 @@ func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 	// signature was verified, with the key that made it.
 	cfg.VerifiedPublicKeyCallback = func(conn gossh.ConnMetadata, key gossh.PublicKey, perms *gossh.Permissions, sigAlgo string) (*gossh.Permissions, error) {
 		fp := gossh.FingerprintSHA256(key)
-		k, err := s.db.KeyByFingerprint(ctx, fp)
+		k, at, err := s.offeredKey(ctx, fp)
 		if err != nil || k.RevokedAt != nil {
 			s.metrics.AuthFailures.Inc()
 			if err == nil || errors.Is(err, store.ErrNotFound) {
@@ -241,7 +244,7 @@ func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 		}
 		s.loggedIn(ctx)
 		ctx.SetValue(ssh.ContextKeyPublicKey, key)
-		id := &identity{key: k, sigAlgo: sigAlgo}
+		id := &identity{key: k, sigAlgo: sigAlgo, checked: at}
 		ctx.SetValue(ctxVerifiedKey, id)
 		if st, _ := ctx.Value(ctxConnState).(*connState); st != nil && st.tc != nil {
 			st.tc.authenticated()
@@ -260,7 +263,11 @@ func (s *Server) acceptKey(ctx ssh.Context, key ssh.PublicKey) bool {
 		return false
 	}
 	fp := gossh.FingerprintSHA256(key)
+	at := time.Now()
 	k, err := s.db.KeyByFingerprint(ctx, fp)
+	if err == nil && k.RevokedAt == nil {
+		ctx.SetValue(ctxOfferedKey, &offered{key: k, at: at})
+	}
 	if err != nil || k.RevokedAt != nil {
 		reason := "unknown key"
 		if err == nil {
@@ -277,6 +284,32 @@ func (s *Server) acceptKey(ctx ssh.Context, key ssh.PublicKey) bool {
 		return false
 	}
 	return true
+}
+
+// offered is a key acceptKey found registered, kept on the connection
+// for the signature's check that follows one round trip later.
+type offered struct {
+	key store.Key
+	at  time.Time
+}
+
+// keyFresh is how long a key read from the database is trusted instead of
+// reading it again, at the login and at the start of its first sessions:
+// one or two round trips of the client. It decides no upload's fate: the
+// key is read again before an upload is stored (see upload), so a key
+// revoked meanwhile stores nothing.
+const keyFresh = time.Second
+
+// offeredKey returns the registered key with fingerprint fp and when it
+// was read: the one acceptKey read for this connection when it is fresh
+// (see keyFresh), else read now.
+func (s *Server) offeredKey(ctx ssh.Context, fp string) (store.Key, time.Time, error) {
+	if o, _ := ctx.Value(ctxOfferedKey).(*offered); o != nil && o.key.Fingerprint == fp && time.Since(o.at) < keyFresh {
+		return o.key, o.at, nil
+	}
+	at := time.Now()
+	k, err := s.db.KeyByFingerprint(ctx, fp)
+	return k, at, err
 }
 
 // recordLogin logs a login and keeps its details for the key's record:
