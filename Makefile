@@ -15,10 +15,12 @@ run: build
 	$(BIN) demo --data ./data --if-new
 	$(BIN) serve --data ./data
 
-# Install what the tests drive for real (rsync, OpenSSH, PuTTY, chromium), then run them all.
+# Install what the tests drive for real (rsync, OpenSSH, PuTTY, chromium, PostgreSQL), then run
+# them all; then the store's tests a second time on PostgreSQL (a throwaway cluster, store/pgtest).
 test: test-deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
+	BACKUPREPORT_TEST_DATABASE=postgres $(GO) test -race -count=1 -timeout 30m ./store/...
 
 test-deps:
 	./scripts/install-test-deps.sh

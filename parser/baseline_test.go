@@ -181,3 +181,20 @@ func TestBytesText(t *testing.T) {
 		}
 	}
 }
+
+func TestWarningTexts(t *testing.T) {
+	var zero WarningTable
+	for _, w := range zero.All() {
+		if w.Name == "" || w.Meaning == "" || w.Action == "" || !KnownWarning(w.Kind) {
+			t.Errorf("%s: incomplete text %+v", w.Kind, w)
+		}
+	}
+	mine := WarningInfo{Kind: WarningSizeDrop, Name: "smaller", Meaning: "m", Action: "a"}
+	tab := NewWarningTable(map[WarningKind]WarningInfo{WarningSizeDrop: mine})
+	if got := tab.Lookup(WarningSizeDrop); got != mine {
+		t.Errorf("edited text: got %+v", got)
+	}
+	if got := tab.Lookup("from_the_future"); got.Name != "from_the_future" || got.Action == "" {
+		t.Errorf("unknown kind: got %+v", got)
+	}
+}

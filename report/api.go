@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/backupreport/backupreport/report/password"
@@ -52,18 +53,22 @@ func (h *Handler) csvStatus(w http.ResponseWriter, r *http.Request, _ *session) 
 		return err
 	}
 	cw := csvName(w, "nightly-"+h.cfg.Now().In(h.loc).Format("2006-01-02")+".csv")
-	cw.Write([]string{"customer", "server", "status", "code", "code_name", "received_at", "file_errors", "excepted_errors", "csr", "tsr", "on_it", "result_id"})
+	cw.Write([]string{"customer", "server", "status", "code", "code_name", "received_at", "file_errors", "excepted_errors", "csr", "tsr", "on_it", "result_id", "warnings"})
 	for _, x := range rows {
 		id := ""
 		if x.ResultID != nil {
 			id = strconv.FormatInt(*x.ResultID, 10)
+		}
+		kinds := make([]string, len(x.Warnings))
+		for i, w := range x.Warnings {
+			kinds[i] = string(w.Kind)
 		}
 		status := string(x.Status)
 		if x.Verdict.Class == "okx" {
 			status = "ok_with_exceptions"
 		}
 		cw.Write([]string{csvSafe(x.Customer), csvSafe(x.Server), status, strconv.Itoa(x.Code), csvSafe(x.CodeName), timeCSV(x.ReceivedAt, h.loc),
-			strconv.Itoa(x.FileErrors), strconv.Itoa(x.ExceptedErrors), csvSafe(x.CSR), csvSafe(x.TSR), csvSafe(x.OnIt), id})
+			strconv.Itoa(x.FileErrors), strconv.Itoa(x.ExceptedErrors), csvSafe(x.CSR), csvSafe(x.TSR), csvSafe(x.OnIt), id, strings.Join(kinds, " ")})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -131,7 +131,8 @@ func (c *client) post(path string, form url.Values) (*http.Response, string) {
 }
 
 // upload stores a report for a server as an upload would: parsed,
-// judged against the server's exceptions, with its compressed raw log.
+// judged against the server's exceptions and normal, with its compressed
+// raw log.
 func (e *env) upload(customer, server, text string, at time.Time) int64 {
 	e.t.Helper()
 	ctx := context.Background()
@@ -149,9 +150,14 @@ func (e *env) upload(customer, server, text string, at time.Time) int64 {
 	}
 	exs, _ := e.db.ExceptionsFor(ctx, srv.ID)
 	r, _ := parser.Parse(strings.NewReader(text))
-	r.Apply(store.Patterns(exs))
-	id, err := e.db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: at, Night: store.NightOf(at, time.UTC), Source: store.SourceUpload,
-		Result: r, Exceptions: exs, Log: store.CompressLog([]byte(text))})
+	night := store.NightOf(at, time.UTC)
+	b, err := e.db.Baseline(ctx, srv.ID, night)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	parser.Judge(r, parser.Facts{End: parser.EndComplete, Baseline: b}, store.Patterns(exs))
+	id, err := e.db.SaveUpload(ctx, store.Upload{ServerID: srv.ID, ReceivedAt: at, Night: night, Source: store.SourceUpload,
+		Result: r, Exceptions: exs, Log: store.CompressLog([]byte(text)), Baseline: b})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 type codesPage struct {
 	base
 	Codes     []parser.CodeInfo
+	Warnings  []parser.WarningInfo
 	CanManage bool
 }
 
@@ -23,7 +24,11 @@ func (h *Handler) codesPage(w http.ResponseWriter, r *http.Request, s *session) 
 	if err != nil {
 		return err
 	}
-	p := &codesPage{base: h.base(r, s, "Exit codes"), CanManage: s.can(store.RoleTech), Codes: table.All()}
+	texts, err := h.db.WarningTable(r.Context())
+	if err != nil {
+		return err
+	}
+	p := &codesPage{base: h.base(r, s, "Exit codes"), CanManage: s.can(store.RoleTech), Codes: table.All(), Warnings: texts.All()}
 	return h.render(w, r, http.StatusOK, "codes", p)
 }
 

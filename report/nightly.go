@@ -32,10 +32,22 @@ type nightlyFilter struct {
 	Status   string // "", problems, ok, failed, missing
 	Customer string
 	Staff    string // a CSR or TSR username
+	Warnings string // "", "any" (with warnings), "open" (some not acknowledged)
 }
 
 func filterOf(q url.Values) nightlyFilter {
-	return nightlyFilter{Status: q.Get("status"), Customer: q.Get("customer"), Staff: q.Get("staff")}
+	return nightlyFilter{Status: q.Get("status"), Customer: q.Get("customer"), Staff: q.Get("staff"), Warnings: q.Get("warnings")}
+}
+
+// openWarnings counts the warnings of a row nobody has acknowledged.
+func openWarnings(ws []store.Warning) int {
+	n := 0
+	for _, w := range ws {
+		if !w.Acknowledged() {
+			n++
+		}
+	}
+	return n
 }
 
 func (f nightlyFilter) match(r *nightlyRow) bool {
@@ -46,6 +58,16 @@ func (f nightlyFilter) match(r *nightlyRow) bool {
 		}
 	case string(parser.StatusOK), string(parser.StatusFailed), string(parser.StatusMissing):
 		if string(r.Status) != f.Status {
+			return false
+		}
+	}
+	switch f.Warnings {
+	case "any":
+		if len(r.Warnings) == 0 {
+			return false
+		}
+	case "open":
+		if openWarnings(r.Warnings) == 0 {
 			return false
 		}
 	}
@@ -61,7 +83,7 @@ func (f nightlyFilter) match(r *nightlyRow) bool {
 // Query returns the filter as a query string, for the CSV and JSON links.
 func (f nightlyFilter) Query() string {
 	q := url.Values{}
-	for k, v := range map[string]string{"status": f.Status, "customer": f.Customer, "staff": f.Staff} {
+	for k, v := range map[string]string{"status": f.Status, "customer": f.Customer, "staff": f.Staff, "warnings": f.Warnings} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -80,6 +102,9 @@ type nightlyCounts struct {
 	OKX     int `json:"ok_with_exceptions"`
 	Failed  int `json:"failed"`
 	Missing int `json:"missing"`
+	// Warned counts the servers whose latest result has warnings not
+	// acknowledged, whatever its verdict.
+	Warned int `json:"warned"`
 }
 
 // nightly computes the report once for the page, the JSON and the CSV.
@@ -106,6 +131,9 @@ func (h *Handler) nightly(ctx context.Context, f nightlyFilter) ([]nightlyRow, n
 			r.OnIt = n.Username
 		}
 		c.Total++
+		if openWarnings(s.Warnings) > 0 {
+			c.Warned++
+		}
 		switch r.Verdict.Class {
 		case "ok":
 			c.OK++
@@ -188,8 +216,18 @@ func (h *Handler) rowsHTML(rows []nightlyRow) template.HTML {
 		} else {
 			fmt.Fprintf(&b, `<span class="muted">last seen %s</span>`, esc(ago(h.cfg.Now(), r.LastSeen)))
 		}
-		fmt.Fprintf(&b, `</td><td class="num">%d</td><td class="num">%d</td><td class="hide-small">%s</td><td class="hide-small">%s</td><td>%s</td></tr>`+"\n",
-			r.FileErrors, r.ExceptedErrors, esc(r.CSR), esc(r.TSR), esc(r.OnIt))
+		fmt.Fprintf(&b, `</td><td class="num">%d</td><td class="num">%d</td><td>`, r.FileErrors, r.ExceptedErrors)
+		for i, w := range r.Warnings {
+			if i > 0 {
+				b.WriteString(" ")
+			}
+			class := "warn"
+			if w.Acknowledged() {
+				class = "warn acked"
+			}
+			fmt.Fprintf(&b, `<a class="%s" href="/results/%d#warn-%s" title="%s">⚠ %s</a>`, class, w.ResultID, esc(string(w.Kind)), esc(w.Message), esc(string(w.Kind)))
+		}
+		fmt.Fprintf(&b, `</td><td class="hide-small">%s</td><td class="hide-small">%s</td><td>%s</td></tr>`+"\n", esc(r.CSR), esc(r.TSR), esc(r.OnIt))
 	}
 	return template.HTML(b.String())
 }

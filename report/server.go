@@ -179,6 +179,7 @@ type resultPage struct {
 	Scope        string
 	Changes      []store.VerdictChange
 	Resolved     []store.FileErrorRow // the previous upload's errors this one no longer has
+	Warnings     []warningView
 }
 
 func (h *Handler) resultByPath(r *http.Request) (store.ResultRow, []store.FileErrorRow, error) {
@@ -206,6 +207,13 @@ func (h *Handler) resultPage(w http.ResponseWriter, r *http.Request, s *session)
 		return err
 	}
 	p.Changes = vc[res.ID]
+	if len(res.Warnings) > 0 {
+		texts, err := h.db.WarningTable(r.Context())
+		if err != nil {
+			return err
+		}
+		p.Warnings = warningViews(res.Warnings, texts)
+	}
 	if p.Resolved, err = h.db.ResolvedErrors(r.Context(), res.ID); err != nil {
 		return err
 	}

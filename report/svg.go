@@ -2,9 +2,11 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
 )
 
@@ -28,6 +30,7 @@ type calendar struct {
 
 type calCell struct {
 	X, Y   int
+	Warn   bool // the night has warnings: a mark in the cell's corner
 	Class  string
 	Letter string
 	Title  string
@@ -69,6 +72,10 @@ func buildCalendar(srv store.Server, from, to store.Night, nights []store.NightR
 			}
 			if n.ExceptedErrors > 0 {
 				cell.Title += fmt.Sprintf(", %d excepted", n.ExceptedErrors)
+			}
+			for _, w := range n.Warnings {
+				cell.Title += "; ⚠ " + w.Message
+				cell.Warn = true
 			}
 		} else if night >= created && srv.Expected(night.Weekday()) {
 			v = verdictOf(store.StatusMissing, 0)
@@ -118,7 +125,17 @@ type trend struct {
 type trendDot struct {
 	X, Y  int
 	Title string
+	// Warn marks a night with a warning about what the chart shows (sizeKinds,
+	// sentKinds); URL links the mark to the night's result.
+	Warn bool
+	URL  string
 }
+
+// The warnings each trend picture marks: those about the figure it draws.
+var (
+	sizeKinds = []parser.WarningKind{parser.WarningSizeDrop, parser.WarningDeletionSpike, parser.WarningMassDeletion}
+	sentKinds = []parser.WarningKind{parser.WarningChangeSpike, parser.WarningFrozenSource}
+)
 
 // buildTrends draws total size and bytes sent per night.
 func buildTrends(nights []store.NightResult) []trend {
@@ -129,12 +146,12 @@ func buildTrends(nights []store.NightResult) []trend {
 		}
 	}
 	return []trend{
-		lineChart("Total size", pts, func(n store.NightResult) int64 { return n.TotalSize }),
-		lineChart("Bytes sent", pts, func(n store.NightResult) int64 { return n.SentBytes }),
+		lineChart("Total size", pts, func(n store.NightResult) int64 { return n.TotalSize }, sizeKinds),
+		lineChart("Bytes sent", pts, func(n store.NightResult) int64 { return n.SentBytes }, sentKinds),
 	}
 }
 
-func lineChart(title string, pts []store.NightResult, val func(store.NightResult) int64) trend {
+func lineChart(title string, pts []store.NightResult, val func(store.NightResult) int64, kinds []parser.WarningKind) trend {
 	t := trend{Title: title, Width: 600, Height: 160, PlotX0: 60, PlotX1: 590, PlotY0: 10, PlotY1: 130}
 	var maxV int64
 	for _, p := range pts {
@@ -151,7 +168,14 @@ func lineChart(title string, pts []store.NightResult, val func(store.NightResult
 		x := t.PlotX0 + i*(t.PlotX1-t.PlotX0)/span
 		y := t.PlotY1 - int(float64(val(p))/float64(maxV)*float64(t.PlotY1-t.PlotY0))
 		fmt.Fprintf(&b, "%d,%d ", x, y)
-		t.Dots = append(t.Dots, trendDot{X: x, Y: y, Title: fmt.Sprintf("%s: %s", p.Night, HumanBytes(val(p)))})
+		d := trendDot{X: x, Y: y, Title: fmt.Sprintf("%s: %s", p.Night, HumanBytes(val(p)))}
+		for _, w := range p.Warnings {
+			if slices.Contains(kinds, w.Kind) {
+				d.Warn, d.URL = true, fmt.Sprintf("/results/%d#warn-%s", p.ResultID, w.Kind)
+				d.Title += "; ⚠ " + w.Message
+			}
+		}
+		t.Dots = append(t.Dots, d)
 	}
 	t.Points = strings.TrimSpace(b.String())
 	return t

@@ -229,6 +229,11 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		label = "interrupted"
 	}
 	s.metrics.Uploads.WithLabelValues(label).Inc()
+	for _, w := range res.Warnings {
+		s.metrics.Warnings.WithLabelValues(string(w.Kind)).Inc()
+		s.log.Warn("early warning", logkey.Customer, srv.Customer, logkey.Server, srv.Name, logkey.ResultID, resultID,
+			logkey.Kind, w.Kind, logkey.Warning, w.Message)
+	}
 	failing, excepted, vanished := store.CountFileErrors(res.FileErrors)
 	s.log.Info("report stored", logkey.Customer, srv.Customer, logkey.Server, srv.Name, logkey.ResultID, resultID, logkey.Code, res.Code,
 		logkey.Status, res.Status, logkey.FileErrors, failing, logkey.ExceptedErrors, excepted, logkey.Bytes, capped.n,

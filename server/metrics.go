@@ -1,10 +1,15 @@
 package server
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/backupreport/backupreport/parser"
+)
 
 // Metrics are the SSH side's Prometheus metrics. The web side serves them.
 type Metrics struct {
 	Uploads       *prometheus.CounterVec // by status: ok, failed, interrupted, error
+	Warnings      *prometheus.CounterVec // early warnings of stored uploads, by kind
 	AuthFailures  prometheus.Counter
 	Refused       *prometheus.CounterVec // refused commands and requests, by reason
 	ParseDuration prometheus.Histogram
@@ -34,6 +39,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Uploads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "backupreport_uploads_total", Help: "Uploads stored, by outcome (ok, failed, interrupted), and uploads that failed to store (error). Refusals are in backupreport_ssh_refused_total.",
 		}, []string{"status"}),
+		Warnings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "backupreport_warnings_total", Help: "Early warnings of stored uploads, by kind (mass_deletion, deletion_spike, size_drop, change_spike, frozen_source), whatever their verdict.",
+		}, []string{"kind"}),
 		AuthFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "backupreport_ssh_auth_failures_total", Help: "SSH logins refused because the key is unknown or revoked.",
 		}),
@@ -87,8 +95,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "backupreport_upload_memory_refused_total", Help: "Uploads refused as busy after waiting --upload-memory-wait for room in the budget.",
 		}),
 	}
+	for _, k := range parser.WarningKinds { // every kind shows, 0 until it happens
+		m.Warnings.WithLabelValues(string(k))
+	}
 	if reg != nil {
-		reg.MustRegister(m.Uploads, m.AuthFailures, m.Refused, m.ParseDuration, m.UploadBytes, m.OpenSessions,
+		reg.MustRegister(m.Uploads, m.Warnings, m.AuthFailures, m.Refused, m.ParseDuration, m.UploadBytes, m.OpenSessions,
 			m.Connections, m.Unauthenticated, m.ConnsRefused, m.AcceptErrors, m.LoginTimeouts, m.SessionWaits, m.EnvIgnored, m.RevokedClosed,
 			m.UploadMemoryBytes, m.UploadMemoryLimit, m.UploadMemoryWaits, m.UploadMemoryRefused)
 	}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +10,7 @@ import (
 
 func TestBansAreKeptAcrossReopenAndLifted(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
+	path := DSNForTest(t)
 	db, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)

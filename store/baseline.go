@@ -10,8 +10,8 @@ import (
 )
 
 // Baseline returns a server's normal for an upload of night: drawn from its
-// last parser.BaselineWindow complete uploads (dry runs left out) of
-// earlier nights, or nil when it has none. It is judged with the upload and
+// last parser.BaselineWindow complete results with a log (uploads and
+// demo ones; dry runs left out) of earlier nights, or nil when it has none. It is judged with the upload and
 // stored with its result (Upload.Baseline), so that re-evaluation judges
 // with the same one.
 func (db *DB) Baseline(ctx context.Context, serverID int64, night Night) (*parser.Baseline, error) {
@@ -21,8 +21,8 @@ func (db *DB) Baseline(ctx context.Context, serverID int64, night Night) (*parse
 	// Newest first by the index on (server_id, received_at): the scan
 	// stops after the window's count.
 	rows, err := db.db.QueryContext(ctx, `SELECT total_size, sent_bytes, files_listed, deletions FROM results
-		WHERE server_id = ? AND source = ? AND complete = 1 AND dry_run = 0 AND night < ?
-		ORDER BY received_at DESC, id DESC LIMIT ?`, serverID, SourceUpload, night, parser.BaselineWindow)
+		WHERE server_id = ? AND source <> ? AND complete = 1 AND dry_run = 0 AND night < ?
+		ORDER BY received_at DESC, id DESC LIMIT ?`, serverID, SourceMissing, night, parser.BaselineWindow)
 	if err != nil {
 		return nil, fmt.Errorf("baseline of server %d: %w", serverID, mapErr(err))
 	}

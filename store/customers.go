@@ -62,12 +62,10 @@ func (db *DB) AddCustomer(ctx context.Context, actor string, c Customer) (Custom
 		c.Name = c.Slug
 	}
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO customers (slug, name, active, csr_id, tsr_id, demo, created_at) VALUES (?, ?, 1, ?, ?, ?, ?)`,
-			c.Slug, c.Name, c.CSRID, c.TSRID, boolInt(c.Demo), formatTime(db.Now()))
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO customers (slug, name, active, csr_id, tsr_id, demo, created_at) VALUES (?, ?, 1, ?, ?, ?, ?) RETURNING id`,
+			c.Slug, c.Name, c.CSRID, c.TSRID, boolInt(c.Demo), formatTime(db.Now())).Scan(&c.ID); err != nil {
 			return err
 		}
-		c.ID, _ = res.LastInsertId()
 		c.Active = true
 		return db.audit(tx, actor, "customer.add", "customer "+c.Slug, nil, c)
 	})

@@ -62,7 +62,7 @@ func TestDigestOfNewAndStoredAgree(t *testing.T) {
 // server's exceptions as ExceptionsFor does.
 func TestExceptionsOfMatchesExceptionsFor(t *testing.T) {
 	ctx := t.Context()
-	db, err := Open(ctx, t.TempDir()+"/t.db")
+	db, err := Open(ctx, DSNForTest(t))
 	if err != nil {
 		t.Fatal(err)
 	}

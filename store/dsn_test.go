@@ -2,25 +2,30 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/backupreport/backupreport/store"
 )
 
-// A PostgreSQL URL is refused with a clear error, and no SQLite file named
-// after it appears in the working directory.
-func TestOpenRefusesPostgresURL(t *testing.T) {
+// A PostgreSQL URL is opened as PostgreSQL, never taken for a file name:
+// with no server listening, Open fails and no SQLite file named after the
+// URL appears in the working directory.
+func TestOpenTakesPostgresURL(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	for _, dsn := range []string{"postgres://u@127.0.0.1/db", "POSTGRESQL://u@127.0.0.1/db"} {
+	for _, dsn := range []string{"postgres://u@127.0.0.1:1/db?connect_timeout=5", "POSTGRESQL://u:secret@127.0.0.1:1/db?connect_timeout=5"} {
+		if !store.IsPostgresDSN(dsn) {
+			t.Errorf("IsPostgresDSN(%q) = false", dsn)
+		}
 		db, err := store.Open(context.Background(), dsn)
-		if !errors.Is(err, store.ErrPostgresUnsupported) {
-			if db != nil {
-				db.Close()
-			}
-			t.Fatalf("Open(%q) = %v, want ErrPostgresUnsupported", dsn, err)
+		if err == nil {
+			db.Close()
+			t.Fatalf("Open(%q) succeeded with no server", dsn)
+		}
+		if strings.Contains(err.Error(), "secret") {
+			t.Errorf("Open(%q) error shows the password: %v", dsn, err)
 		}
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, "*")); len(m) != 0 {

@@ -39,13 +39,8 @@ type EmailAttempt struct {
 func (db *DB) StartDelivery(ctx context.Context, kind string, recipients []string, subject string) (int64, error) {
 	var id int64
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO email_log (kind, recipients, subject, attempts, status, created_at) VALUES (?, ?, ?, 0, ?, ?)`,
-			kind, strings.Join(recipients, ", "), subject, DeliveryPending, formatTime(db.Now()))
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx, `INSERT INTO email_log (kind, recipients, subject, attempts, status, created_at) VALUES (?, ?, ?, 0, ?, ?) RETURNING id`,
+			kind, strings.Join(recipients, ", "), subject, DeliveryPending, formatTime(db.Now())).Scan(&id)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("email log %s: %w", kind, err)

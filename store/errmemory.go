@@ -24,7 +24,8 @@ const (
 )
 
 // rememberErrors sets since_night on the file errors of result id: the
-// since_night of the same kind and path in the server's previous upload,
+// since_night of the same kind and path in the server's previous upload (or demo
+// result; a missing night has no errors and does not count),
 // else the result's own night. It is called after every write of a
 // result's file errors (insertResult, re-evaluation), so both compute the
 // same value. Two statements, both on indexes (results_server_received,
@@ -33,9 +34,9 @@ func rememberErrors(ctx context.Context, tx *sql.Tx, id int64) error {
 	var night string
 	var prev sql.NullInt64
 	err := tx.QueryRowContext(ctx, `SELECT r.night, (SELECT p.id FROM results p
-			WHERE p.server_id = r.server_id AND p.source = ? AND (p.received_at, p.id) < (r.received_at, r.id)
+			WHERE p.server_id = r.server_id AND p.source <> ? AND (p.received_at, p.id) < (r.received_at, r.id)
 			ORDER BY p.received_at DESC, p.id DESC LIMIT 1)
-		FROM results r WHERE r.id = ?`, SourceUpload, id).Scan(&night, &prev)
+		FROM results r WHERE r.id = ?`, SourceMissing, id).Scan(&night, &prev)
 	if err != nil {
 		return fmt.Errorf("error memory of result %d: %w", id, err)
 	}
@@ -78,10 +79,10 @@ func remember(f *FileErrorRow, since sql.NullString, night Night) {
 func (db *DB) ResolvedErrors(ctx context.Context, id int64) ([]FileErrorRow, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT f.id, f.line, f.kind, f.path, f.message, f.since_night FROM file_errors f
 		WHERE f.excepted = 0 AND f.result_id = (SELECT p.id FROM results p JOIN results r ON r.id = ?
-			WHERE p.server_id = r.server_id AND p.source = ? AND (p.received_at, p.id) < (r.received_at, r.id)
+			WHERE p.server_id = r.server_id AND p.source <> ? AND (p.received_at, p.id) < (r.received_at, r.id)
 			ORDER BY p.received_at DESC, p.id DESC LIMIT 1)
 		AND NOT EXISTS (SELECT 1 FROM file_errors c WHERE c.result_id = ? AND c.kind = f.kind AND c.path = f.path)
-		ORDER BY f.line, f.id`, id, SourceUpload, id)
+		ORDER BY f.line, f.id`, id, SourceMissing, id)
 	if err != nil {
 		return nil, fmt.Errorf("resolved errors of result %d: %w", id, mapErr(err))
 	}

@@ -73,12 +73,11 @@ func (db *DB) AddException(ctx context.Context, actor, scope, pattern, note stri
 				e.ServerID = &sid
 			}
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO exceptions (customer_id, server_id, pattern, note, added_by, added_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			e.CustomerID, e.ServerID, e.Pattern, e.Note, actor, formatTime(e.AddedAt))
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO exceptions (customer_id, server_id, pattern, note, added_by, added_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			e.CustomerID, e.ServerID, e.Pattern, e.Note, actor, formatTime(e.AddedAt)).Scan(&e.ID); err != nil {
 			return err
 		}
-		e.ID, _ = res.LastInsertId()
+		var err error
 		e, err = scanException(tx.QueryRowContext(ctx, `SELECT `+exceptionColumns+` FROM `+exceptionFrom+` WHERE e.id = ?`, e.ID))
 		if err != nil {
 			return err

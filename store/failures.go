@@ -40,6 +40,8 @@ type FailureEntry struct {
 	// Errors are the result's failing file errors (not excepted, not
 	// vanished), new ones first, at most FailureErrorsShown (errmemory.go).
 	Errors []FileErrorRow
+	// Warnings are the result's early warnings nobody has acknowledged.
+	Warnings []Warning
 }
 
 // nightVerdict is how one night of a server went: its last result (by
@@ -115,6 +117,40 @@ func (db *DB) FailureReport(ctx context.Context, kind string, now time.Time, loc
 	}
 	sortEntries(out)
 	return out, nil
+}
+
+// Warned returns the servers whose latest result within 24 hours before
+// now has early warnings nobody has acknowledged, whatever its verdict:
+// the ok night that deleted a folder's backup is exactly what the failure
+// lists miss. Warnings holds those warnings. Sorted by customer then
+// server.
+func (db *DB) Warned(ctx context.Context, now time.Time) ([]FailureEntry, error) {
+	rows, err := db.Status(ctx, now, 24*time.Hour)
+	if err != nil {
+		return nil, fmt.Errorf("warned servers: %w", err)
+	}
+	var out []FailureEntry
+	for _, r := range rows {
+		open := unacknowledged(r.Warnings)
+		if len(open) == 0 {
+			continue
+		}
+		out = append(out, FailureEntry{ServerID: r.ServerID, Customer: r.Customer, Server: r.Server, Status: r.Status, Code: r.Code,
+			ResultID: r.ResultID, ReceivedAt: r.ReceivedAt, FileErrors: r.FileErrors, Warnings: open})
+	}
+	sortEntries(out)
+	return out, nil
+}
+
+// unacknowledged returns the warnings nobody has acknowledged.
+func unacknowledged(ws []Warning) []Warning {
+	var out []Warning
+	for _, w := range ws {
+		if !w.Acknowledged() {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // Recovered returns the servers that failed or were missing on their
@@ -264,8 +300,13 @@ func sortEntries(es []FailureEntry) {
 	})
 }
 
-// StateChange is a server whose state (ok, failed, missing) differs from
-// the one last announced, for the state-change webhook.
+// StateWarning is the webhook state of a server whose latest result is ok
+// but has warnings nobody has acknowledged: ok by its verdict, not to be
+// trusted yet. Acknowledging the warnings makes it ok again.
+const StateWarning = "warning"
+
+// StateChange is a server whose state (ok, warning, failed, missing)
+// differs from the one last announced, for the state-change webhook.
 type StateChange struct {
 	ServerID int64
 	Customer string
@@ -275,6 +316,18 @@ type StateChange struct {
 	Code     int
 	ResultID *int64
 	At       time.Time
+	// Warnings are the kinds of the warnings nobody acknowledged of the
+	// server's latest result, whatever the state.
+	Warnings []parser.WarningKind
+}
+
+// webhookState is a status row's state for the webhook: its status, or
+// StateWarning for an ok one with warnings nobody acknowledged.
+func webhookState(r StatusRow) string {
+	if r.Status == parser.StatusOK && len(unacknowledged(r.Warnings)) > 0 {
+		return StateWarning
+	}
+	return string(r.Status)
 }
 
 // TakeStateChanges compares every active server's state (Status with a
@@ -317,23 +370,28 @@ func (db *DB) TakeStateChanges(ctx context.Context, now time.Time) ([]StateChang
 			if r.Status == StatusMissing && r.ResultID == nil && r.LastSeen == nil {
 				continue
 			}
+			state := webhookState(r)
 			prev, seen := known[r.ServerID]
-			if seen && prev == string(r.Status) {
+			if seen && prev == state {
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO notified_states (server_id, state, result_id, changed_at) VALUES (?, ?, ?, ?)
 				ON CONFLICT (server_id) DO UPDATE SET state = excluded.state, result_id = excluded.result_id, changed_at = excluded.changed_at`,
-				r.ServerID, r.Status, r.ResultID, formatTime(now)); err != nil {
+				r.ServerID, state, r.ResultID, formatTime(now)); err != nil {
 				return err
 			}
 			if !seen {
-				if firstRun || r.Status == parser.StatusOK {
+				if firstRun || state == string(parser.StatusOK) {
 					continue
 				}
 				prev = "new"
 			}
-			out = append(out, StateChange{ServerID: r.ServerID, Customer: r.Customer, Server: r.Server, From: prev, To: string(r.Status),
-				Code: r.Code, ResultID: r.ResultID, At: now.UTC()})
+			c := StateChange{ServerID: r.ServerID, Customer: r.Customer, Server: r.Server, From: prev, To: state,
+				Code: r.Code, ResultID: r.ResultID, At: now.UTC()}
+			for _, w := range unacknowledged(r.Warnings) {
+				c.Warnings = append(c.Warnings, w.Kind)
+			}
+			out = append(out, c)
 		}
 		return nil
 	})

@@ -9,12 +9,11 @@ import (
 
 func (f *fixture) user(name, email string, notify bool) int64 {
 	f.t.Helper()
-	res, err := f.db.db.Exec(`INSERT INTO users (username, role, email, notify, created_at) VALUES (?, 'tech', ?, ?, ?)`,
-		name, email, boolInt(notify), formatTime(time.Now()))
-	if err != nil {
+	var id int64
+	if err := f.db.db.QueryRow(`INSERT INTO users (username, role, email, notify, created_at) VALUES (?, 'tech', ?, ?, ?) RETURNING id`,
+		name, email, boolInt(notify), formatTime(time.Now())).Scan(&id); err != nil {
 		f.t.Fatal(err)
 	}
-	id, _ := res.LastInsertId()
 	return id
 }
 

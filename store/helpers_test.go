@@ -19,7 +19,7 @@ var reevalNow = time.Date(2026, 3, 20, 8, 30, 0, 0, time.UTC)
 
 func openReevalDB(t testing.TB) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	db, err := store.Open(context.Background(), store.DSNForTest(t))
 	if err != nil {
 		t.Fatal(err)
 	}

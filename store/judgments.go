@@ -149,14 +149,14 @@ type Judgment struct {
 	End          parser.End // how the upload ended (results.ended)
 	// Baseline is the server's normal the upload was judged against
 	// (results.baseline), nil when none was stored.
-	Baseline *parser.Baseline
-	Dropped      int        // file errors the parser dropped, not vanished files
-	Counts       [3]int     // failing, excepted, vanished as stored
-	Truncated    bool       // the log's middle was not stored: judge from Stored
-	Compression  string
-	Chunks       int               // pieces of the log stored apart, see LogSpool
-	Stored       []StoredFileError // read only when asked, see LoadFileErrors
-	Exceptions   []Exception       // the server's, set by the caller
+	Baseline    *parser.Baseline
+	Dropped     int    // file errors the parser dropped, not vanished files
+	Counts      [3]int // failing, excepted, vanished as stored
+	Truncated   bool   // the log's middle was not stored: judge from Stored
+	Compression string
+	Chunks      int               // pieces of the log stored apart, see LogSpool
+	Stored      []StoredFileError // read only when asked, see LoadFileErrors
+	Exceptions  []Exception       // the server's, set by the caller
 
 	// The new judgment.
 	Err       error // the log could not be judged: the result keeps its verdict
@@ -510,7 +510,7 @@ func (db *DB) NewJudgmentWriter(ctx context.Context) (*JudgmentWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("judgment writer: %w", mapErr(err))
 	}
-	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+	if _, err := conn.ExecContext(ctx, db.dialect.relaxedCommits()); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("judgment writer: %w", mapErr(err))
 	}
@@ -519,7 +519,7 @@ func (db *DB) NewJudgmentWriter(ctx context.Context) (*JudgmentWriter, error) {
 
 // Close gives the connection back, as it was.
 func (w *JudgmentWriter) Close() {
-	w.conn.ExecContext(context.Background(), `PRAGMA synchronous = FULL`)
+	w.conn.ExecContext(context.Background(), w.db.dialect.durableCommits())
 	w.conn.Close()
 }
 

@@ -80,12 +80,10 @@ func (db *DB) AddKey(ctx context.Context, actor string, k Key) (Key, error) {
 			k.ServerID = &id
 		}
 		k.AddedAt, k.AddedBy = db.Now(), actor
-		res, err := tx.ExecContext(ctx, `INSERT INTO keys (customer_id, server_id, fingerprint, type, bits, public_key, comment, forced_command, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			k.CustomerID, k.ServerID, k.Fingerprint, k.Type, k.Bits, k.PublicKey, k.Comment, k.ForcedCommand, formatTime(k.AddedAt), actor)
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO keys (customer_id, server_id, fingerprint, type, bits, public_key, comment, forced_command, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			k.CustomerID, k.ServerID, k.Fingerprint, k.Type, k.Bits, k.PublicKey, k.Comment, k.ForcedCommand, formatTime(k.AddedAt), actor).Scan(&k.ID); err != nil {
 			return err
 		}
-		k.ID, _ = res.LastInsertId()
 		return db.audit(tx, actor, "key.add", "key "+k.Fingerprint, nil, k)
 	})
 	if err != nil {

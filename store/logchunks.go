@@ -87,11 +87,7 @@ func (s *LogSpool) flush() error {
 	data := s.buf.Bytes()
 	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
 		if s.upload == 0 {
-			res, err := tx.ExecContext(ctx, `INSERT INTO log_uploads (started_at) VALUES (?)`, formatTime(s.db.Now()))
-			if err != nil {
-				return err
-			}
-			if s.upload, err = res.LastInsertId(); err != nil {
+			if err := tx.QueryRowContext(ctx, `INSERT INTO log_uploads (started_at) VALUES (?) RETURNING id`, formatTime(s.db.Now())).Scan(&s.upload); err != nil {
 				return err
 			}
 		}

@@ -53,7 +53,7 @@ func TestLogsRoundTrip(t *testing.T) {
 // TestEmptyLogIsStored: an upload of nothing still has its (empty) log.
 func TestEmptyLogIsStored(t *testing.T) {
 	ctx := t.Context()
-	db, err := Open(ctx, t.TempDir()+"/t.db")
+	db, err := Open(ctx, DSNForTest(t))
 	if err != nil {
 		t.Fatal(err)
 	}

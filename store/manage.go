@@ -191,12 +191,11 @@ func (db *DB) ImportCustomers(ctx context.Context, actor string, rows []Customer
 				if name == "" {
 					name = r.Slug
 				}
-				res, err := tx.ExecContext(ctx, `INSERT INTO customers (slug, name, active, csr_id, tsr_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-					r.Slug, name, boolInt(r.Active), csr, tsr, formatTime(db.Now()))
-				if err != nil {
+				var id int64
+				if err := tx.QueryRowContext(ctx, `INSERT INTO customers (slug, name, active, csr_id, tsr_id, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+					r.Slug, name, boolInt(r.Active), csr, tsr, formatTime(db.Now())).Scan(&id); err != nil {
 					return fmt.Errorf("line %d: add customer %s: %w", r.Line, r.Slug, mapErr(err))
 				}
-				id, _ := res.LastInsertId()
 				c := Customer{ID: id, Slug: r.Slug, Name: name, Active: r.Active, CSRID: csr, TSRID: tsr, CSR: r.CSR, TSR: r.TSR}
 				if err := db.audit(tx, actor, "customer.add", "customer "+r.Slug, nil, c); err != nil {
 					return err

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,12 +14,16 @@ import (
 // and the data stays.
 func TestMigratesAnOldDatabase(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
+	path, d := DSNForTest(t), sqliteDialect
+	driverName, rawDSN := "sqlite", "file:"+path+"?_pragma=foreign_keys(1)"
+	if IsPostgresDSN(path) {
+		d, driverName, rawDSN = postgresDialect, "pgx", path
+	}
+	raw, err := sql.Open(driverName, rawDSN)
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := migrationFS.ReadFile("migrations/0001_init.sql")
+	first, err := migrationFS.ReadFile(d.migrationDir() + "/0001_init.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +52,7 @@ func TestMigratesAnOldDatabase(t *testing.T) {
 	defer db.Close()
 	var applied, all int
 	db.db.QueryRow(`SELECT COUNT(*) FROM migrations`).Scan(&applied)
-	names, _ := migrationFS.ReadDir("migrations")
+	names, _ := fs.Glob(migrationFS, d.migrationDir()+"/*.sql")
 	all = len(names)
 	if applied != all {
 		t.Errorf("%d migrations recorded, want %d", applied, all)
@@ -72,7 +77,11 @@ func TestMigratesAnOldDatabase(t *testing.T) {
 		t.Errorf("migration 15 read the ends as %q, want complete too_large time_limit interrupted", got)
 	}
 	var idx int
-	db.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'results_received_cover'`).Scan(&idx)
+	indexes := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'results_received_cover'`
+	if d == postgresDialect {
+		indexes = `SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'results_received_cover'`
+	}
+	db.db.QueryRow(indexes).Scan(&idx)
 	if idx != 1 {
 		t.Errorf("migration 6's index is missing")
 	}
@@ -82,6 +91,7 @@ func TestMigratesAnOldDatabase(t *testing.T) {
 // exception runs on file_errors (ON DELETE SET NULL): a scan of every file
 // error would hold the write lock for seconds on a large database.
 func TestDeletingAnExceptionUsesAnIndex(t *testing.T) {
+	SkipOnPostgres(t, "its query plans")
 	ctx := context.Background()
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
@@ -104,5 +114,23 @@ func TestDeletingAnExceptionUsesAnIndex(t *testing.T) {
 	}
 	if !strings.Contains(plan, "INDEX file_errors_exception") {
 		t.Errorf("plan:\n%s\nwant the file_errors_exception index", plan)
+	}
+}
+
+// Both dialects have the same migrations: one file of each name in
+// migrations/ and migrations/postgres/.
+func TestMigrationsMatchAcrossDialects(t *testing.T) {
+	var sets [2][]string
+	for i, d := range []dialect{sqliteDialect, postgresDialect} {
+		names, err := fs.Glob(migrationFS, d.migrationDir()+"/*.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			sets[i] = append(sets[i], filepath.Base(n))
+		}
+	}
+	if got, want := strings.Join(sets[1], " "), strings.Join(sets[0], " "); got != want || len(sets[0]) == 0 {
+		t.Errorf("PostgreSQL's migrations:\n%s\nwant SQLite's:\n%s", got, want)
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -129,17 +130,18 @@ func (db *DB) RecordMissingSince(ctx context.Context, now time.Time, loc *time.L
 // insertMissing stores one missing night; ok is false when it was already
 // recorded.
 func (db *DB) insertMissing(ctx context.Context, tx *sql.Tx, serverID int64, night Night, at time.Time) (id int64, ok bool, err error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO results (server_id, received_at, night, source, status, code, reason)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		serverID, formatTime(at), night, SourceMissing, StatusMissing, parser.CodeMissing, MissingReason)
+	// An existing row returns no id: ON CONFLICT DO NOTHING returns
+	// only the rows it inserted.
+	err = tx.QueryRowContext(ctx, `INSERT INTO results (server_id, received_at, night, source, status, code, reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+		serverID, formatTime(at), night, SourceMissing, StatusMissing, parser.CodeMissing, MissingReason).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
 	if err != nil {
 		return 0, false, err
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return 0, false, err
-	}
-	id, err = res.LastInsertId()
-	return id, err == nil, err
+	return id, true, nil
 }
 
 // expectation is what the check knows of one active server at a moment.

@@ -51,12 +51,10 @@ func (db *DB) Onboard(ctx context.Context, actor string, o Onboarding) (Onboarde
 				o.CustomerName = o.Customer
 			}
 			c := Customer{Slug: o.Customer, Name: o.CustomerName, Active: true}
-			res, err := tx.ExecContext(ctx, `INSERT INTO customers (slug, name, active, demo, created_at) VALUES (?, ?, 1, 0, ?)`,
-				c.Slug, c.Name, formatTime(db.Now()))
-			if err != nil {
+			if err := tx.QueryRowContext(ctx, `INSERT INTO customers (slug, name, active, demo, created_at) VALUES (?, ?, 1, 0, ?) RETURNING id`,
+				c.Slug, c.Name, formatTime(db.Now())).Scan(&c.ID); err != nil {
 				return err
 			}
-			c.ID, _ = res.LastInsertId()
 			if err := db.audit(tx, actor, "customer.add", "customer "+c.Slug, nil, c); err != nil {
 				return err
 			}
@@ -96,12 +94,10 @@ func (db *DB) Onboard(ctx context.Context, actor string, o Onboarding) (Onboarde
 		k := o.Key
 		k.CustomerID, k.Customer, k.Server, k.ServerID = custID, slug, s.Name, &s.ID
 		k.AddedAt, k.AddedBy = db.Now(), actor
-		res, err := tx.ExecContext(ctx, `INSERT INTO keys (customer_id, server_id, fingerprint, type, bits, public_key, comment, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			k.CustomerID, k.ServerID, k.Fingerprint, k.Type, k.Bits, k.PublicKey, k.Comment, formatTime(k.AddedAt), actor)
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO keys (customer_id, server_id, fingerprint, type, bits, public_key, comment, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			k.CustomerID, k.ServerID, k.Fingerprint, k.Type, k.Bits, k.PublicKey, k.Comment, formatTime(k.AddedAt), actor).Scan(&k.ID); err != nil {
 			return err
 		}
-		k.ID, _ = res.LastInsertId()
 		return db.audit(tx, actor, "key.add", "key "+k.Fingerprint, nil, k)
 	})
 	if err != nil {

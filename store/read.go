@@ -46,11 +46,25 @@ type ResultRow struct {
 	// quota, RawLogPrunedReason says which); nil while it is kept.
 	RawLogPrunedAt     *time.Time `json:"raw_log_pruned_at,omitempty"`
 	RawLogPrunedReason string     `json:"raw_log_pruned_reason,omitempty"`
+	// Warnings are the result's early warnings, with their
+	// acknowledgements; never nil, so the JSON shows [].
+	Warnings []Warning `json:"warnings"`
+	// NewErrors and RecurringErrors split FileErrors by error memory: the
+	// stored failing file errors that are new this night, and those that
+	// also failed on the server's previous upload.
+	NewErrors       int `json:"new_errors"`
+	RecurringErrors int `json:"recurring_errors"`
+	warningCount    int
 }
 
 const resultColumns = `r.id, r.server_id, c.slug, s.name, r.received_at, r.night, r.source, r.protocol, r.status, r.code, r.complete, r.interrupted, r.reason,
 	r.file_errors, r.excepted_errors, r.vanished, r.rsync_version, r.sent_bytes, r.received_bytes, r.total_size, r.speedup, r.bytes_per_sec, r.dry_run,
-	r.lines, r.files_listed, r.deletions, r.upload_bytes, r.remote_addr, r.client_version, r.key_type, r.key_id, r.raw_log_pruned_at, r.raw_log_pruned_reason`
+	r.lines, r.files_listed, r.deletions, r.upload_bytes, r.remote_addr, r.client_version, r.key_type, r.key_id, r.raw_log_pruned_at, r.raw_log_pruned_reason,
+	r.warnings, ` + newErrorsColumn
+
+// newErrorsColumn counts a result's stored failing file errors that are new
+// this night (error memory, see errmemory.go).
+const newErrorsColumn = `(SELECT COUNT(*) FROM file_errors f WHERE f.result_id = r.id AND f.excepted = 0 AND f.kind <> 'vanished' AND f.since_night = r.night)`
 const resultFrom = `results r JOIN servers s ON s.id = r.server_id JOIN customers c ON c.id = s.customer_id`
 
 func scanResult(sc interface{ Scan(...any) error }) (ResultRow, error) {
@@ -60,8 +74,11 @@ func scanResult(sc interface{ Scan(...any) error }) (ResultRow, error) {
 	var pruned sql.NullString
 	err := sc.Scan(&r.ID, &r.ServerID, &r.Customer, &r.Server, &at, &r.Night, &r.Source, &r.Protocol, &r.Status, &r.Code, &r.Complete, &r.Interrupted, &r.Reason,
 		&r.FileErrors, &r.ExceptedErrors, &r.Vanished, &r.RsyncVersion, &r.SentBytes, &r.ReceivedBytes, &r.TotalSize, &r.Speedup, &r.BytesPerSec, &r.DryRun,
-		&r.Lines, &r.FilesListed, &r.Deletions, &r.UploadBytes, &r.RemoteAddr, &r.ClientVersion, &r.KeyType, &keyID, &pruned, &r.RawLogPrunedReason)
+		&r.Lines, &r.FilesListed, &r.Deletions, &r.UploadBytes, &r.RemoteAddr, &r.ClientVersion, &r.KeyType, &keyID, &pruned, &r.RawLogPrunedReason,
+		&r.warningCount, &r.NewErrors)
 	r.ReceivedAt, r.KeyID, r.RawLogPrunedAt = parseTime(at), nullInt(keyID), nullTime(pruned)
+	r.RecurringErrors = max(0, r.FileErrors-r.NewErrors)
+	r.Warnings = noStoredWarnings
 	return r, err
 }
 
@@ -88,6 +105,11 @@ func (db *DB) Result(ctx context.Context, id int64) (ResultRow, []FileErrorRow, 
 	if err != nil {
 		return ResultRow{}, nil, fmt.Errorf("result %d: %w", id, mapErr(err))
 	}
+	one := []ResultRow{r}
+	if err := db.attachWarnings(ctx, one); err != nil {
+		return ResultRow{}, nil, err
+	}
+	r = one[0]
 	rows, err := db.db.QueryContext(ctx, `SELECT f.id, f.line, f.kind, f.path, f.message, f.excepted, f.exception_id, COALESCE(e.pattern, ''), f.since_night
 		FROM file_errors f LEFT JOIN exceptions e ON e.id = f.exception_id WHERE f.result_id = ? ORDER BY f.line, f.id`, id)
 	if err != nil {
@@ -155,7 +177,37 @@ func (db *DB) queryResults(ctx context.Context, q string, args ...any) ([]Result
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	return out, db.attachWarnings(ctx, out)
+}
+
+// noStoredWarnings is the empty list of a result without warnings: the JSON
+// shows [], and no append may write into it (no capacity).
+var noStoredWarnings = []Warning{}
+
+// attachWarnings reads the warnings of the results that have some.
+func (db *DB) attachWarnings(ctx context.Context, rs []ResultRow) error {
+	var ids []int64
+	for _, r := range rs {
+		if r.warningCount > 0 {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	ws, err := db.WarningsOf(ctx, ids...)
+	if err != nil {
+		return err
+	}
+	for i := range rs {
+		if w := ws[rs[i].ID]; len(w) > 0 {
+			rs[i].Warnings = w
+		}
+	}
+	return nil
 }
 
 // StatusRow is one server's line in the nightly report: its latest result
@@ -175,6 +227,11 @@ type StatusRow struct {
 	TSR            string        `json:"tsr"`
 	// LastSeen is the latest upload of any age, for a missing server.
 	LastSeen *time.Time `json:"last_seen"`
+	// Warnings, NewErrors and RecurringErrors are the result's, as in
+	// ResultRow; empty for a missing server.
+	Warnings        []Warning `json:"warnings"`
+	NewErrors       int       `json:"new_errors"`
+	RecurringErrors int       `json:"recurring_errors"`
 }
 
 // Status returns every active server's latest verdict within window before
@@ -183,7 +240,7 @@ type StatusRow struct {
 // inactive customers are left out.
 func (db *DB) Status(ctx context.Context, now time.Time, window time.Duration) ([]StatusRow, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT s.id, c.slug, s.name, s.pending, COALESCE(cu.username, ''), COALESCE(tu.username, ''),
-			r.id, r.received_at, r.status, r.code, r.file_errors, r.excepted_errors
+			r.id, r.received_at, r.status, r.code, r.file_errors, r.excepted_errors, COALESCE(r.warnings, 0), `+newErrorsColumn+`
 		FROM servers s
 		JOIN customers c ON c.id = s.customer_id
 		LEFT JOIN users cu ON cu.id = c.csr_id
@@ -197,12 +254,14 @@ func (db *DB) Status(ctx context.Context, now time.Time, window time.Duration) (
 	defer rows.Close()
 	cutoff := now.Add(-window)
 	out := []StatusRow{}
+	var warned []int64
 	for rows.Next() {
-		var s StatusRow
+		s := StatusRow{Warnings: noStoredWarnings}
 		var rid sql.NullInt64
 		var at, status sql.NullString
 		var code, fe, ee sql.NullInt64
-		if err := rows.Scan(&s.ServerID, &s.Customer, &s.Server, &s.New, &s.CSR, &s.TSR, &rid, &at, &status, &code, &fe, &ee); err != nil {
+		var warnings, newErrs int
+		if err := rows.Scan(&s.ServerID, &s.Customer, &s.Server, &s.New, &s.CSR, &s.TSR, &rid, &at, &status, &code, &fe, &ee, &warnings, &newErrs); err != nil {
 			return nil, err
 		}
 		t := nullTime(at)
@@ -218,8 +277,27 @@ func (db *DB) Status(ctx context.Context, now time.Time, window time.Duration) (
 		} else {
 			s.Status, s.Code, s.ReceivedAt, s.ResultID = st, int(code.Int64), t, nullInt(rid)
 			s.FileErrors, s.ExceptedErrors = int(fe.Int64), int(ee.Int64)
+			s.NewErrors, s.RecurringErrors = newErrs, max(0, s.FileErrors-newErrs)
+			if warnings > 0 {
+				warned = append(warned, rid.Int64)
+			}
 		}
 		out = append(out, s)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	if len(warned) == 0 {
+		return out, nil
+	}
+	ws, err := db.WarningsOf(ctx, warned...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if id := out[i].ResultID; id != nil && len(ws[*id]) > 0 {
+			out[i].Warnings = ws[*id]
+		}
+	}
+	return out, nil
 }

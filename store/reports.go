@@ -140,12 +140,10 @@ func (db *DB) AddNote(ctx context.Context, userID, serverID int64, kind, body st
 		if err := tx.QueryRowContext(ctx, `SELECT username FROM users WHERE id = ?`, userID).Scan(&n.Username); err != nil {
 			return fmt.Errorf("user %d: %w", userID, mapErr(err))
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO notes (server_id, user_id, kind, body, created_at) VALUES (?, ?, ?, ?, ?)`,
-			serverID, userID, kind, body, formatTime(n.CreatedAt))
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO notes (server_id, user_id, kind, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			serverID, userID, kind, body, formatTime(n.CreatedAt)).Scan(&n.ID); err != nil {
 			return err
 		}
-		n.ID, _ = res.LastInsertId()
 		return db.audit(tx, n.Username, "note."+kind, fmt.Sprintf("server %d", serverID), nil, n)
 	})
 	if err != nil {
@@ -225,13 +223,17 @@ type NightResult struct {
 	FileErrors     int           `json:"file_errors"`
 	TotalSize      int64         `json:"total_size"`
 	SentBytes      int64         `json:"sent_bytes"`
+	// Warnings are the result's early warnings, for marks on the trend
+	// pictures; read only for results that have some.
+	Warnings     []Warning `json:"warnings,omitempty"`
+	warningCount int
 }
 
 // NightResults returns, for each night of a server with a result received
 // at or after since, the last result of that night, oldest night first.
 // It reads the results_server_received index only.
 func (db *DB) NightResults(ctx context.Context, serverID int64, since time.Time) ([]NightResult, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT night, id, status, code, excepted_errors, file_errors, total_size, sent_bytes
+	rows, err := db.db.QueryContext(ctx, `SELECT night, id, status, code, excepted_errors, file_errors, total_size, sent_bytes, warnings
 		FROM results WHERE server_id = ? AND received_at >= ? ORDER BY received_at, id`, serverID, formatTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("night results of server %d: %w", serverID, mapErr(err))
@@ -241,7 +243,7 @@ func (db *DB) NightResults(ctx context.Context, serverID int64, since time.Time)
 	idx := map[Night]int{}
 	for rows.Next() {
 		var n NightResult
-		if err := rows.Scan(&n.Night, &n.ResultID, &n.Status, &n.Code, &n.ExceptedErrors, &n.FileErrors, &n.TotalSize, &n.SentBytes); err != nil {
+		if err := rows.Scan(&n.Night, &n.ResultID, &n.Status, &n.Code, &n.ExceptedErrors, &n.FileErrors, &n.TotalSize, &n.SentBytes, &n.warningCount); err != nil {
 			return nil, err
 		}
 		if i, ok := idx[n.Night]; ok {
@@ -251,7 +253,26 @@ func (db *DB) NightResults(ctx context.Context, serverID int64, since time.Time)
 		idx[n.Night] = len(out)
 		out = append(out, n)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("night results of server %d: %w", serverID, mapErr(err))
+	}
+	var warned []int64
+	for _, n := range out {
+		if n.warningCount > 0 {
+			warned = append(warned, n.ResultID)
+		}
+	}
+	if len(warned) == 0 {
+		return out, nil
+	}
+	ws, err := db.WarningsOf(ctx, warned...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Warnings = ws[out[i].ResultID]
+	}
+	return out, nil
 }
 
 // ServerNights is one server's line in the historical report: how its
@@ -299,7 +320,11 @@ func (db *DB) NightCounts(ctx context.Context, fromNight, toNight Night, receive
 
 // Explain returns SQLite's query plan for a query, one step a line, for
 // the benchmark's report. The query is run with EXPLAIN QUERY PLAN only.
+// On PostgreSQL it is EXPLAIN's text.
 func (db *DB) Explain(ctx context.Context, query string, args ...any) (string, error) {
+	if db.dialect == postgresDialect {
+		return db.explainPostgres(ctx, query, args...)
+	}
 	rows, err := db.db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+query, args...)
 	if err != nil {
 		return "", mapErr(err)
@@ -313,6 +338,23 @@ func (db *DB) Explain(ctx context.Context, query string, args ...any) (string, e
 			return "", err
 		}
 		fmt.Fprintf(&b, "%d %d %s\n", id, parent, detail)
+	}
+	return b.String(), rows.Err()
+}
+
+func (db *DB) explainPostgres(ctx context.Context, query string, args ...any) (string, error) {
+	rows, err := db.db.QueryContext(ctx, `EXPLAIN `+query, args...)
+	if err != nil {
+		return "", mapErr(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", err
+		}
+		b.WriteString(line + "\n")
 	}
 	return b.String(), rows.Err()
 }
@@ -332,10 +374,10 @@ const (
 			WHERE received_at >= ? AND received_at < ? AND night >= ? AND night <= ?
 		), counts AS (
 			SELECT server_id,
-				SUM(status = 'ok' AND excepted_errors = 0) AS ok,
-				SUM(status = 'ok' AND excepted_errors > 0) AS okx,
-				SUM(status = 'failed') AS failed,
-				SUM(status = 'missing') AS missing
+				SUM(CASE WHEN status = 'ok' AND excepted_errors = 0 THEN 1 ELSE 0 END) AS ok,
+				SUM(CASE WHEN status = 'ok' AND excepted_errors > 0 THEN 1 ELSE 0 END) AS okx,
+				SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
+				SUM(CASE WHEN status = 'missing' THEN 1 ELSE 0 END) AS missing
 			FROM last WHERE rn = 1 GROUP BY server_id
 		)
 		SELECT s.id, c.slug, s.name, s.expect_days, s.created_at,
@@ -394,18 +436,17 @@ func (db *DB) BulkServers(ctx context.Context, customer, prefix string, count in
 		if err := tx.QueryRowContext(ctx, `SELECT id FROM customers WHERE lower(slug) = lower(?)`, customer).Scan(&custID); err != nil {
 			return fmt.Errorf("customer %s: %w", customer, mapErr(err))
 		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO servers (customer_id, name, expect_days, created_at) VALUES (?, ?, ?, ?)`)
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO servers (customer_id, name, expect_days, created_at) VALUES (?, ?, ?, ?) RETURNING id`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		now := formatTime(db.Now())
 		for i := 1; i <= count; i++ {
-			res, err := stmt.ExecContext(ctx, custID, fmt.Sprintf("%s-%05d", prefix, i), EveryDay, now)
-			if err != nil {
+			var id int64
+			if err := stmt.QueryRowContext(ctx, custID, fmt.Sprintf("%s-%05d", prefix, i), EveryDay, now).Scan(&id); err != nil {
 				return err
 			}
-			id, _ := res.LastInsertId()
 			ids = append(ids, id)
 		}
 		return nil

@@ -182,17 +182,14 @@ func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, er
 		status = StatusMissing
 	}
 	failing, excepted, vanished := CountFileErrors(r.FileErrors)
-	res, err := tx.ExecContext(ctx, `INSERT INTO results (server_id, key_id, received_at, night, source, protocol, status, code, complete, interrupted, reason,
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO results (server_id, key_id, received_at, night, source, protocol, status, code, complete, interrupted, reason,
 		file_errors, excepted_errors, vanished, rsync_version, sent_bytes, received_bytes, total_size, speedup, bytes_per_sec, dry_run, lines, files_listed, deletions,
 		upload_bytes, remote_addr, client_version, key_type, file_errors_digest, ended, dropped_errors, baseline)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		u.ServerID, u.KeyID, formatTime(u.ReceivedAt), u.Night, u.Source, u.Protocol, status, r.Code, boolInt(r.Complete), boolInt(end == parser.EndInterrupted), u.Reason,
 		failing, excepted, vanished, r.RsyncVersion, r.SentBytes, r.ReceivedBytes, r.TotalSize, r.Speedup, r.BytesPerSec, boolInt(r.DryRun), r.Lines, r.FilesListed, r.Deletions,
-		u.UploadBytes, u.RemoteAddr, u.ClientVersion, u.KeyType, digestOf(r.FileErrors, u.Exceptions), string(end), r.NonVanishedDropped(), encodeBaseline(u.Baseline))
-	if err != nil {
-		return 0, err
-	}
-	id, err := res.LastInsertId()
+		u.UploadBytes, u.RemoteAddr, u.ClientVersion, u.KeyType, digestOf(r.FileErrors, u.Exceptions), string(end), r.NonVanishedDropped(), encodeBaseline(u.Baseline)).Scan(&id)
 	if err != nil {
 		return 0, err
 	}

@@ -49,10 +49,24 @@ func (db *DB) path(ctx context.Context) (string, error) {
 	return "", errors.New("no main database")
 }
 
+// ErrSQLiteOnly is returned by what only a SQLite database can do
+// (Backup, IntegrityCheck) when the database is PostgreSQL, which has its
+// own tools for them (pg_dump, amcheck).
+var ErrSQLiteOnly = errors.New("only for a SQLite database; use PostgreSQL's own tools (pg_dump, amcheck)")
+
 // Space returns the sizes of the database's files, the free room inside
-// them and the free disk space of their folder.
+// them and the free disk space of their folder. On PostgreSQL, Path is
+// the database's name, DBBytes its size (pg_database_size), and the rest
+// 0, or -1 for DiskFreeBytes: the server's disk is not this machine's.
 func (db *DB) Space(ctx context.Context) (Space, error) {
 	var sp Space
+	if db.dialect == postgresDialect {
+		if err := db.db.QueryRowContext(ctx, `SELECT current_database(), pg_database_size(current_database())`).Scan(&sp.Path, &sp.DBBytes); err != nil {
+			return sp, fmt.Errorf("database space: %w", mapErr(err))
+		}
+		sp.DiskFreeBytes = -1
+		return sp, nil
+	}
 	p, err := db.path(ctx)
 	if err != nil {
 		return sp, fmt.Errorf("database space: %w", err)
@@ -86,7 +100,12 @@ func (db *DB) Space(ctx context.Context) (Space, error) {
 //
 // While it runs, the WAL cannot be checkpointed past its snapshot and
 // grows with the writes made meanwhile.
+//
+// On PostgreSQL it returns ErrSQLiteOnly.
 func (db *DB) Backup(ctx context.Context, path string, overwrite bool) (int64, error) {
+	if db.dialect == postgresDialect {
+		return 0, fmt.Errorf("backup to %s: %w", path, ErrSQLiteOnly)
+	}
 	if !overwrite {
 		if _, err := os.Lstat(path); err == nil {
 			return 0, fmt.Errorf("backup to %s: %w", path, fs.ErrExist)
@@ -152,8 +171,12 @@ func sameFile(a, b string) bool {
 
 // IntegrityCheck runs SQLite's integrity_check over the whole database
 // and returns an error listing the first problems it found. It reads every
-// page: minutes on a large database.
+// page: minutes on a large database. On PostgreSQL it returns
+// ErrSQLiteOnly.
 func (db *DB) IntegrityCheck(ctx context.Context) error {
+	if db.dialect == postgresDialect {
+		return fmt.Errorf("integrity check: %w", ErrSQLiteOnly)
+	}
 	rows, err := db.db.QueryContext(ctx, `PRAGMA integrity_check(20)`)
 	if err != nil {
 		return fmt.Errorf("integrity check: %w", mapErr(err))

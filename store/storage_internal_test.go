@@ -18,6 +18,7 @@ import (
 // raw_logs_usage, never the logs' rows (their data pages), and retention
 // must walk results_log_kept.
 func TestStorageQueriesReadIndexesOnly(t *testing.T) {
+	SkipOnPostgres(t, "its query plans")
 	ctx := context.Background()
 	db := openTest(t)
 	for _, tt := range []struct {
@@ -44,6 +45,7 @@ func TestStorageQueriesReadIndexesOnly(t *testing.T) {
 // TestWALIsTruncatedAfterCheckpoints checks the limit that gives the
 // disk back after a burst of big uploads.
 func TestWALIsTruncatedAfterCheckpoints(t *testing.T) {
+	SkipOnPostgres(t, "its WAL")
 	db := openTest(t)
 	var limit int64
 	if err := db.db.QueryRow(`PRAGMA journal_size_limit`).Scan(&limit); err != nil || limit != 64<<20 {
@@ -55,6 +57,7 @@ func TestWALIsTruncatedAfterCheckpoints(t *testing.T) {
 // logs were stored before stored_bytes existed: they count with their
 // data's length, with no row rewritten.
 func TestLogsFromBeforeStoredBytesCountTheirLength(t *testing.T) {
+	SkipOnPostgres(t, "builds an old SQLite file")
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
 	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")

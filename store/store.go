@@ -1,9 +1,11 @@
 // Package store keeps backupreport's data in an embedded SQLite database
-// (modernc.org/sqlite, no cgo): customers, servers, keys, exceptions,
-// results with their file errors and raw logs, staff and the audit log.
+// (modernc.org/sqlite, no cgo), or in PostgreSQL (pgx) when Open is given
+// a postgres:// URL: customers, servers, keys, exceptions, results with
+// their file errors and raw logs, staff and the audit log.
 //
-// Every exported method owns its transaction. SQL stays plain and portable
-// where that costs nothing, so that a later PostgreSQL backend can share it.
+// Every exported method owns its transaction. The SQL is written once, in
+// what both engines accept; the few statements that differ have a variant
+// per dialect (dialect.go), and each engine has its migrations.
 // Times are stored in UTC as fixed-width text, so they sort as strings.
 package store
 
@@ -33,12 +35,27 @@ var ErrNotFound = errors.New("not found")
 // reference rule (a duplicate name, a key already registered).
 var ErrConflict = errors.New("conflict")
 
-//go:embed migrations/*.sql
+// migrationFS holds the migrations, SQLite's in migrations/ and
+// PostgreSQL's in migrations/postgres/: one file per number in each, of
+// the same name, making the same schema in each engine's types (see
+// README, "PostgreSQL").
+//
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrationFS embed.FS
+
+// migrationDir is where d's migrations are in migrationFS.
+func (d dialect) migrationDir() string {
+	if d == postgresDialect {
+		return "migrations/postgres"
+	}
+	return "migrations"
+}
 
 // DB is the backupreport database. It is safe for concurrent use.
 type DB struct {
 	db *sql.DB
+	// dialect is the engine under db (see dialect.go).
+	dialect dialect
 	// wlock serializes this process's write transactions (a channel of
 	// one, so that waiting for it can be given up with a context). Every
 	// transaction takes SQLite's write lock at BEGIN (_txlock=immediate):
@@ -74,24 +91,27 @@ const FileName = "backupreport.db"
 // after a burst of big uploads: without it the WAL file keeps its largest
 // size until the last connection closes.
 //
-// A PostgreSQL URL (postgres:// or postgresql://) is refused with
-// ErrPostgresUnsupported rather than taken for a file name: PostgreSQL
-// support (issue 15) is not built yet.
+// A PostgreSQL URL (postgres:// or postgresql://, see IsPostgresDSN) opens
+// that database instead, through pgx, and applies the PostgreSQL variant
+// of the same migrations; the database must exist.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if IsPostgresDSN(path) {
-		return nil, fmt.Errorf("open database: %w", ErrPostgresUnsupported)
+		sqldb, err := openPostgres(ctx, path)
+		if err != nil {
+			return nil, fmt.Errorf("open database %s: %w", redactDSN(path), err)
+		}
+		return start(ctx, sqldb, postgresDialect, redactDSN(path))
 	}
 	return open(ctx, path, busyTimeout)
 }
 
-// ErrPostgresUnsupported is returned by Open for a PostgreSQL URL.
-var ErrPostgresUnsupported = errors.New("PostgreSQL is not supported yet; give a SQLite file path")
-
-// IsPostgresDSN reports whether dsn names a PostgreSQL database (a
-// postgres:// or postgresql:// URL) rather than a SQLite file.
-func IsPostgresDSN(dsn string) bool {
-	l := strings.ToLower(dsn)
-	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
+// redactDSN is a database URL fit for errors and logs: without its password.
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable database URL)"
+	}
+	return u.Redacted()
 }
 
 // maxIdleConns is how many idle connections the pool keeps.
@@ -123,10 +143,15 @@ func open(ctx context.Context, path string, busy time.Duration) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{db: sqldb, Now: time.Now, wlock: make(chan struct{}, 1)}
+	return start(ctx, sqldb, sqliteDialect, path)
+}
+
+// start migrates an opened database; name names it in errors.
+func start(ctx context.Context, sqldb *sql.DB, d dialect, name string) (*DB, error) {
+	db := &DB{db: sqldb, dialect: d, Now: time.Now, wlock: make(chan struct{}, 1)}
 	if err := db.migrate(ctx); err != nil {
 		sqldb.Close()
-		return nil, fmt.Errorf("migrate database %s: %w", path, err)
+		return nil, fmt.Errorf("migrate database %s: %w", name, err)
 	}
 	return db, nil
 }
@@ -153,7 +178,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("create migrations table: %w", err)
 	}
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	names, err := fs.Glob(migrationFS, db.dialect.migrationDir()+"/*.sql")
 	if err != nil {
 		return err
 	}
@@ -205,6 +230,9 @@ func mapErr(err error) error {
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
+	}
+	if m := mapPostgresErr(err); m != nil {
+		return m
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {

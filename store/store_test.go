@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,7 +11,7 @@ import (
 
 func openTest(t *testing.T) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	db, err := Open(context.Background(), DSNForTest(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +21,7 @@ func openTest(t *testing.T) *DB {
 
 func TestOpenTwiceKeepsDataAndMigratesOnce(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
+	path := DSNForTest(t)
 	db, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +40,7 @@ func TestOpenTwiceKeepsDataAndMigratesOnce(t *testing.T) {
 	}
 	var mode string
 	db.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
-	if mode != "wal" {
+	if mode != "wal" && db.dialect == sqliteDialect {
 		t.Errorf("journal_mode = %q, want wal", mode)
 	}
 }

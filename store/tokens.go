@@ -37,12 +37,10 @@ func (db *DB) CreateAPIToken(ctx context.Context, actor string, userID int64, na
 		if err := tx.QueryRowContext(ctx, `SELECT username FROM users WHERE id = ?`, userID).Scan(&t.Username); err != nil {
 			return fmt.Errorf("user %d: %w", userID, mapErr(err))
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)`,
-			userID, name, HashSecret(token), formatTime(t.CreatedAt))
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
+			userID, name, HashSecret(token), formatTime(t.CreatedAt)).Scan(&t.ID); err != nil {
 			return err
 		}
-		t.ID, _ = res.LastInsertId()
 		return db.audit(tx, actor, "token.add", fmt.Sprintf("api token %d (%s)", t.ID, name), nil, t)
 	})
 	if err != nil {

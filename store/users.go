@@ -134,12 +134,10 @@ func (db *DB) AddUser(ctx context.Context, actor string, u User, password string
 
 func (db *DB) addUser(ctx context.Context, tx *sql.Tx, actor string, u User, hash string) (User, error) {
 	u.CreatedAt, u.Active = db.Now().UTC(), true
-	res, err := tx.ExecContext(ctx, `INSERT INTO users (username, role, email, password_hash, notify, active, created_at) VALUES (?, ?, ?, ?, ?, 1, ?)`,
-		u.Username, u.Role, u.Email, hash, boolInt(u.Notify), formatTime(u.CreatedAt))
-	if err != nil {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO users (username, role, email, password_hash, notify, active, created_at) VALUES (?, ?, ?, ?, ?, 1, ?) RETURNING id`,
+		u.Username, u.Role, u.Email, hash, boolInt(u.Notify), formatTime(u.CreatedAt)).Scan(&u.ID); err != nil {
 		return User{}, err
 	}
-	u.ID, _ = res.LastInsertId()
 	// The first-run link is gone once any user exists, however made.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM settings WHERE name = ?`, SettingSetupToken); err != nil {
 		return User{}, err

@@ -108,7 +108,7 @@ func (a *app) withDB(ctx context.Context, fsName, argsUsage, desc string, args [
 	if nargs >= 0 && len(pos) != nargs {
 		return a.usageErr(fs, "want %d argument(s) (%s), got %d", nargs, argsUsage, len(pos))
 	}
-	db, err := openDB(ctx, *data)
+	db, err := openDB(ctx, data)
 	if err != nil {
 		return a.fail("%v", err)
 	}

@@ -87,7 +87,8 @@ func runBench(ctx context.Context, a *app, args []string) int {
 	bulk := fs.Int64("bulk-bytes", 256<<20, "size of the one bulk upload; 0 skips it")
 	reportFile := fs.String("report", filepath.Join("testdata", "rsync", "hand-cygwin-ssh-code23", "stats.out"), "a real rsync report `FILE`, padded with file lines to --report-bytes")
 	reportBytes := fs.Int("report-bytes", 13230, "size of the uploaded report")
-	targetsFlag := fs.String("targets", "floor,serve,sshd", "which servers to drive: floor, serve, sshd (the floor is always measured first when listed)")
+	targetsFlag := fs.String("targets", "floor,serve,sshd", "which servers to drive: floor, serve, serve-pg (serve on --database), sshd (the floor is always measured first when listed)")
+	database := fs.String("database", "", "a fresh, empty PostgreSQL database `URL` for the serve-pg target")
 	sshd := fs.String("sshd", "/usr/sbin/sshd", "the OpenSSH sshd binary (missing: its column is skipped)")
 	sshdNight := fs.Int("sshd-night", 500, "uploads of sshd's night, at most --night (sshd makes a few per second: 10,000 would take most of an hour)")
 	serveFlags := fs.String("serve-flags", "", "more flags for serve, separated by spaces (e.g. \"--pprof 127.0.0.1:6060\")")
@@ -160,13 +161,19 @@ func runBench(ctx context.Context, a *app, args []string) int {
 			command: func(i int) string { return fmt.Sprintf("cat > /reports/bench/s%05d.out", i) }}, nil)
 		ln.Close()
 	}
-	if want["serve"] {
-		r, err := benchServe(ctx, a, tmp, pubFile, strings.Fields(*serveFlags), func(t *benchTarget, db func() (int, error)) *benchResult { return run(t, db) })
-		if err != nil {
-			fmt.Fprintf(a.stderr, "bench: serve: %v\n", err)
-			results = append(results, &benchResult{Target: "serve", Skipped: err.Error()})
-		} else {
-			_ = r
+	for _, target := range []string{"serve", "serve-pg"} {
+		if !want[target] {
+			continue
+		}
+		dsn := ""
+		if target == "serve-pg" {
+			if dsn = *database; dsn == "" {
+				return a.usageErr(fs, "--targets serve-pg needs --database URL (a fresh, empty PostgreSQL database)")
+			}
+		}
+		if _, err := benchServe(ctx, a, target, dsn, tmp, pubFile, strings.Fields(*serveFlags), run); err != nil {
+			fmt.Fprintf(a.stderr, "bench: %s: %v\n", target, err)
+			results = append(results, &benchResult{Target: target, Skipped: err.Error()})
 		}
 	}
 	if want["sshd"] {
@@ -226,16 +233,21 @@ func benchReport(path string, size int) ([]byte, error) {
 	return r.Bytes(), nil
 }
 
-// benchServe starts this binary's serve as a child on a fresh data folder with
-// customer "bench" and the client key added through the CLI, runs the
-// measurements and stops it.
-func benchServe(ctx context.Context, a *app, tmp, pubFile string, extra []string, run func(*benchTarget, func() (int, error)) *benchResult) (*benchResult, error) {
+// benchServe starts this binary's serve as a child on a fresh data folder
+// (and on the PostgreSQL database dsn, if given) with customer "bench" and
+// the client key added through the CLI, runs the measurements as target
+// and stops it.
+func benchServe(ctx context.Context, a *app, target, dsn, tmp, pubFile string, extra []string, run func(*benchTarget, func() (int, error)) *benchResult) (*benchResult, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	data := filepath.Join(tmp, "serve")
-	for _, args := range [][]string{{"customer", "add", "bench", "--data", data}, {"key", "add", "bench", pubFile, "--data", data}} {
+	data := filepath.Join(tmp, target)
+	db := []string{"--data", data}
+	if dsn != "" {
+		db = append(db, "--database", dsn)
+	}
+	for _, args := range [][]string{append([]string{"customer", "add", "bench"}, db...), append([]string{"key", "add", "bench", pubFile}, db...)} {
 		if out, err := exec.CommandContext(ctx, self, args...).CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("%s: %v: %s", strings.Join(args[:2], " "), err, out)
 		}
@@ -245,6 +257,9 @@ func benchServe(ctx context.Context, a *app, tmp, pubFile string, extra []string
 		// The load comes from one address and one key, which a real night's
 		// does not: the per-source and per-key caps would measure themselves.
 		"--max-startups-per-source", "-1", "--max-sessions-per-key", "4096", "--max-open-sessions", "4096")
+	if dsn != "" {
+		cmd.Args = append(cmd.Args, "--database", dsn)
+	}
 	cmd.Args = append(cmd.Args, extra...)
 	cmd.Env = benchServeEnv()
 	dieWithParent(cmd)
@@ -284,13 +299,13 @@ func benchServe(ctx context.Context, a *app, tmp, pubFile string, extra []string
 	case <-time.After(30 * time.Second):
 		return nil, errors.New("serve did not say where it listens within 30 s")
 	}
-	db, err := openDB(ctx, data)
+	sdb, err := openData(ctx, data, dsn)
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
-	count := func() (int, error) { return db.CountSelected(ctx, store.Selection{}) }
-	r := run(&benchTarget{name: "serve", addr: sshAddr, user: "backup", pid: cmd.Process.Pid,
+	defer sdb.Close()
+	count := func() (int, error) { return sdb.CountSelected(ctx, store.Selection{}) }
+	r := run(&benchTarget{name: target, addr: sshAddr, user: "backup", pid: cmd.Process.Pid,
 		command: func(i int) string { return fmt.Sprintf("cat > /reports/bench/s%05d.out", i) }}, count)
 	return r, nil
 }

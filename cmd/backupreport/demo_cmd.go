@@ -35,7 +35,7 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 	if *nights < 1 || *nights > 3660 {
 		return a.usageErr(fs, "--nights must be 1 to 3660")
 	}
-	db, err := openDB(ctx, *data)
+	db, err := openDB(ctx, data)
 	if err != nil {
 		return a.fail("%v", err)
 	}
@@ -46,19 +46,19 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 	}
 	switch kind {
 	case store.DataReal:
-		return a.fail("%s holds real data; demo never touches it. Use a new folder: --data ./demo-data", *data)
+		return a.fail("%s holds real data; demo never touches it. Use a new folder: --data ./demo-data", *data.dir)
 	case store.DataDemo:
 		if *ifNew {
-			fmt.Fprintf(a.stdout, "%s holds demo data already; nothing to do\n", *data)
+			fmt.Fprintf(a.stdout, "%s holds demo data already; nothing to do\n", *data.dir)
 			return exitOK
 		}
-		return a.fail("%s holds demo data already; delete the folder to start over, or pass --if-new", *data)
+		return a.fail("%s holds demo data already; delete the folder to start over, or pass --if-new", *data.dir)
 	}
 	res, err := demo.Seed(ctx, db, demo.Options{Nights: *nights, Location: loc})
 	if err != nil {
 		return a.fail("demo: %v", err)
 	}
-	fmt.Fprintf(a.stdout, "demo data in %s: %d customers, %d servers, %d results over %d nights\n", *data, res.Customers, res.Servers, res.Results, *nights)
+	fmt.Fprintf(a.stdout, "demo data in %s: %d customers, %d servers, %d results over %d nights\n", *data.dir, res.Customers, res.Servers, res.Results, *nights)
 	fmt.Fprintln(a.stdout, "\nStaff (passwords shown only now):")
 	tw := a.table()
 	fmt.Fprintln(tw, "  USERNAME\tROLE\tPASSWORD")
@@ -66,6 +66,6 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Username, s.Role, s.Password)
 	}
 	tw.Flush()
-	fmt.Fprintf(a.stdout, "\nNext: backupreport serve --data %s, then open http://localhost:8080 and log in as alice.\n", *data)
+	fmt.Fprintf(a.stdout, "\nNext: backupreport serve --data %s, then open http://localhost:8080 and log in as alice.\n", *data.dir)
 	return exitOK
 }

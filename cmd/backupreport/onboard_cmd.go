@@ -109,12 +109,12 @@ func runOnboard(ctx context.Context, a *app, args []string) int {
 			return a.usageErr(fs, "--ssh-addr %q: no port", *sshAddr)
 		}
 	}
-	db, err := openDB(ctx, *data)
+	db, err := openDB(ctx, data)
 	if err != nil {
 		return a.fail("%v", err)
 	}
 	defer db.Close()
-	signers, err := offeredHostKeys(*data, hostKeys)
+	signers, err := offeredHostKeys(*data.dir, hostKeys)
 	if err != nil {
 		return a.fail("%v", err)
 	}

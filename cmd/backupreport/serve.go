@@ -24,15 +24,39 @@ func init() {
 	register(&command{name: "serve", summary: "run the SSH upload endpoint and the web interface", run: runServe})
 }
 
-// dataFlag adds the --data flag every command that opens the database has.
-func dataFlag(fs *flag.FlagSet) *string {
-	return fs.String("data", "./data", "data folder: the SQLite database and host keys live here")
+// dataFlags are where a command's data lives: the data folder, and the
+// database, a PostgreSQL URL or "" for the SQLite file in the folder.
+type dataFlags struct {
+	dir      *string
+	database *string
 }
 
-// openDB opens the database in the data folder, creating the folder.
-func openDB(ctx context.Context, dir string) (*store.DB, error) {
+// dataFlag adds the --data and --database flags every command that opens
+// the database has.
+func dataFlag(fs *flag.FlagSet) dataFlags {
+	return dataFlags{
+		dir: fs.String("data", "./data", "data folder: the host keys live here, and the SQLite database unless --database is given"),
+		database: fs.String("database", "", "`URL` of a PostgreSQL database to use instead of the SQLite database in --data "+
+			"(postgres://USER:PASSWORD@HOST:5432/DBNAME?sslmode=require; the database must exist)"),
+	}
+}
+
+// openDB opens the database the flags name, creating the data folder.
+func openDB(ctx context.Context, d dataFlags) (*store.DB, error) {
+	return openData(ctx, *d.dir, *d.database)
+}
+
+// openData opens the PostgreSQL database at url, or without one the
+// SQLite database in the data folder dir; it creates the folder.
+func openData(ctx context.Context, dir, url string) (*store.DB, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	if url != "" {
+		if !store.IsPostgresDSN(url) {
+			return nil, errors.New("--database: want a postgres:// or postgresql:// URL (leave it out for SQLite in --data)")
+		}
+		return store.Open(ctx, url)
 	}
 	return store.OpenDir(ctx, dir)
 }
@@ -91,7 +115,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	if err != nil {
 		return a.usageErr(fs, "%v", err)
 	}
-	db, err := openDB(ctx, *data)
+	db, err := openDB(ctx, data)
 	if err != nil {
 		return a.fail("%v", err)
 	}
@@ -106,7 +130,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		log.Info("deleted pieces of logs of uploads never stored", logkey.Chunks, n)
 	}
 
-	signers, err := offeredHostKeys(*data, hostKeys)
+	signers, err := offeredHostKeys(*data.dir, hostKeys)
 	if err != nil {
 		return a.fail("%v", err)
 	}
@@ -150,7 +174,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	// The one line per listener, on stdout; tests start serve on port 0
 	// and read the address from it. The log (stderr) has the details.
 	fmt.Fprintf(a.stdout, "ssh listening on %s\n", ln.Addr())
-	log.Debug("ssh listener", logkey.Addr, ln.Addr().String(), logkey.Data, *data)
+	log.Debug("ssh listener", logkey.Addr, ln.Addr().String(), logkey.Data, *data.dir)
 	for _, sg := range signers {
 		httpOpts.hostKeys = append(httpOpts.hostKeys, sg.PublicKey())
 	}

@@ -17,7 +17,7 @@ import (
 
 func TestStartHTTPServesAndPrintsTheFirstRunLink(t *testing.T) {
 	ctx := context.Background()
-	db, err := openDB(ctx, t.TempDir())
+	db, err := openData(ctx, t.TempDir(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestTrustedProxyFlagAndHSTSFromServe(t *testing.T) {
 	ctx := context.Background()
 	start := func(t *testing.T, env map[string]string, args ...string) (string, *prometheus.Registry) {
 		t.Helper()
-		db, err := openDB(ctx, t.TempDir())
+		db, err := openData(ctx, t.TempDir(), "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -96,7 +96,8 @@ func addMailFlags(fs *flag.FlagSet) *mailOptions {
 }
 
 // startScheduler turns serve's flags into a notify.Config and starts the
-// schedule; see notify.Start for the returned function.
+// schedule on whichever node leads it; see notify.StartLed for the
+// returned function.
 func startScheduler(ctx context.Context, db *store.DB, log *slog.Logger, loc *time.Location, o *mailOptions, storage *server.StorageJob) (func(context.Context), error) {
 	checkAt, err := notify.ParseClock(*o.checkAt)
 	if err != nil {
@@ -115,7 +116,7 @@ func startScheduler(ctx context.Context, db *store.DB, log *slog.Logger, loc *ti
 			return nil, fmt.Errorf("--reports: unknown report %q (want daily, three-day)", k)
 		}
 	}
-	c := notify.Config{DB: db, Log: log, Location: loc, CheckAt: checkAt, ReportAt: reportAt, Reports: kinds}
+	c := notify.Config{DB: db, Log: log, Location: loc, CheckAt: checkAt, ReportAt: reportAt, Reports: kinds, Node: nodeName()}
 	if *o.smtp.addr != "" && len(kinds) > 0 {
 		cfg, err := o.smtp.config()
 		if err != nil {
@@ -142,5 +143,15 @@ func startScheduler(ctx context.Context, db *store.DB, log *slog.Logger, loc *ti
 	if storage != nil {
 		c.Maintain, c.MaintainEvery = storage.Run, storageEvery
 	}
-	return notify.Start(ctx, c), nil
+	return notify.StartLed(ctx, c), nil
+}
+
+// nodeName names this serve process in report claims and logs: the host
+// name and the process ID.
+func nodeName() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown"
+	}
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
 }

@@ -36,7 +36,10 @@ func runBackup(ctx context.Context, a *app, args []string) int {
 		return a.usageErr(fs, "backup: want one FILE, got %d", len(pos))
 	}
 	file := pos[0]
-	dbPath := filepath.Join(*data, store.FileName)
+	if *data.database != "" {
+		return a.fail("backup: --database is PostgreSQL; back it up with pg_dump")
+	}
+	dbPath := filepath.Join(*data.dir, store.FileName)
 	if _, err := os.Stat(dbPath); err != nil {
 		return a.fail("backup: no database at %s: %v", dbPath, err)
 	}

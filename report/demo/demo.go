@@ -47,8 +47,8 @@ var demoCustomers = []struct {
 }{
 	{"acme", "Acme Accounting Ltd", "carol", "tom", []demoServer{{name: "EXCH01", profile: "locked-pst", size: 48 << 30}, {name: "FS01", profile: "steady", size: 310 << 30}, {name: "DC01", profile: "steady", size: 12 << 30}}, ""},
 	{"baker-dental", "Baker Family Dental", "carol", "dan", []demoServer{{name: "XRAY", profile: "flaky", size: 120 << 30}, {name: "FRONTDESK", profile: "vanishing", size: 8 << 30}}, ""},
-	{"northwind", "Northwind Traders", "erin", "tom", []demoServer{{name: "SQL01", profile: "steady", size: 95 << 30}, {name: "SBS2011", profile: "dead", size: 60 << 30}, {name: "FILES", profile: "excepted", size: 220 << 30}}, "*.pst"},
-	{"riverside-law", "Riverside Law Partners", "erin", "dan", []demoServer{{name: "DOCS", profile: "steady", size: 410 << 30}, {name: "MAIL", profile: "locked-pst", size: 75 << 30}}, ""},
+	{"northwind", "Northwind Traders", "erin", "tom", []demoServer{{name: "SQL01", profile: "encrypted", size: 95 << 30}, {name: "SBS2011", profile: "dead", size: 60 << 30}, {name: "FILES", profile: "excepted", size: 220 << 30}}, "*.pst"},
+	{"riverside-law", "Riverside Law Partners", "erin", "dan", []demoServer{{name: "DOCS", profile: "wiped", size: 410 << 30}, {name: "MAIL", profile: "locked-pst", size: 75 << 30}}, ""},
 	{"sunrise-school", "Sunrise Primary School", "carol", "tom", []demoServer{{name: "ADMIN-PC", profile: "killed", size: 30 << 30}, {name: "NAS", profile: "new", size: 900 << 30}}, ""},
 }
 
@@ -166,8 +166,13 @@ func saveDemo(ctx context.Context, db *store.DB, serverID int64, at time.Time, n
 	if err != nil {
 		return fmt.Errorf("parse demo report: %w", err)
 	}
-	r.Apply(store.Patterns(exs))
-	_, err = db.SaveUpload(ctx, store.Upload{
+	// Judged as an upload is: against the server's normal so far.
+	b, err := db.Baseline(ctx, serverID, store.Night(night))
+	if err != nil {
+		return err
+	}
+	parser.Judge(r, parser.Facts{End: parser.EndComplete, Baseline: b, Thresholds: db.Thresholds}, store.Patterns(exs))
+	_, err = db.SaveUpload(ctx, store.Upload{Baseline: b, Thresholds: db.Thresholds,
 		ServerID: serverID, ReceivedAt: at, Night: store.Night(night), Source: store.SourceDemo, Protocol: "exec",
 		RemoteAddr: fmt.Sprintf("198.51.100.%d:%d", 10+serverID%200, 49152+serverID*7%10000), ClientVersion: "SSH-2.0-OpenSSH_for_Windows_8.1",
 		KeyType: "ssh-ed25519", UploadBytes: int64(len(text)), Result: r, Exceptions: exs,
@@ -210,6 +215,14 @@ func demoNight(rng *rand.Rand, s demoServer, age int) (string, bool) {
 	case "killed":
 		if age == 0 {
 			return demoKilled(rng, s), true
+		}
+	case "wiped": // last night a folder became unreadable: its backup was deleted
+		if age == 0 {
+			return demoWiped(rng, s), true
+		}
+	case "encrypted": // last night ransomware rewrote a share: code 0
+		if age == 0 {
+			return demoEncrypted(rng, s), true
 		}
 		if roll < 8 {
 			return "", false
@@ -291,6 +304,39 @@ func demoVanished(rng *rand.Rand, s demoServer) string {
 
 func demoKilled(rng *rand.Rand, s demoServer) string {
 	return demoFileLines(rng, demoRoot, 3+rng.IntN(5)) + demoRoot + "/VM/disk0.vhdx\n"
+}
+
+// demoWiped is --delete --ignore-errors on a folder rsync could not read:
+// opendir fails, every file of the folder's backup is deleted, the total
+// size drops; code 23.
+func demoWiped(rng *rand.Rand, s demoServer) string {
+	var b strings.Builder
+	b.WriteString(demoFileLines(rng, demoRoot, 6))
+	fmt.Fprintf(&b, "rsync: opendir \"%s/Projects\" failed: Permission denied (13)\n", demoRoot)
+	n := 2000 + rng.IntN(800)
+	for i := range n {
+		fmt.Fprintf(&b, "deleting %s/Projects/job-%03d/drawing-%d.dwg\n", demoRoot[1:], i/40, i%40)
+	}
+	total := s.size * 2 / 5
+	fmt.Fprintf(&b, "\nsent %s bytes  received %s bytes  %s.00 bytes/sec\ntotal size is %s  speedup is 412.50\n",
+		commas(total/400), commas(30000+rng.Int64N(9000)), commas(total/400/900), commas(total))
+	b.WriteString("rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1207) [sender=3.1.3]\n")
+	return b.String()
+}
+
+// demoEncrypted is what a share being encrypted looks like: every file
+// sent again under a new name, many times the usual bytes, code 0.
+func demoEncrypted(rng *rand.Rand, s demoServer) string {
+	var b strings.Builder
+	b.WriteString("sending incremental file list\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "%s/Shared/Contracts/contract-%d.docx.locked\n", demoRoot, i)
+	}
+	total := s.size + s.size/10
+	sent := total * 6 / 10
+	fmt.Fprintf(&b, "\nsent %s bytes  received %s bytes  %s.00 bytes/sec\ntotal size is %s  speedup is 1.67\n",
+		commas(sent), commas(90000+rng.Int64N(9000)), commas(sent/5400), commas(total))
+	return b.String()
 }
 
 func demoRefused(rng *rand.Rand) string {

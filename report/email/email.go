@@ -44,11 +44,16 @@ type Report struct {
 	Location  *time.Location
 	Failures  []store.FailureEntry
 	Recovered []store.FailureEntry
+	// Warned are the servers whose latest result has warnings nobody has
+	// acknowledged (store.DB.Warned), whatever their verdict.
+	Warned []store.FailureEntry
 	// BaseURL is the web interface's address, e.g. https://backups.example.com;
 	// empty leaves the links out.
 	BaseURL string
 	// Codes explains exit codes; the zero table is the built-in one.
 	Codes parser.CodeTable
+	// WarningTexts explain warnings; the zero table is the built-in one.
+	WarningTexts parser.WarningTable
 }
 
 // ForCustomers returns the report limited to the given customer slugs
@@ -67,12 +72,14 @@ func (r Report) ForCustomers(slugs []string) Report {
 		}
 		return out
 	}
-	r.Failures, r.Recovered = filter(r.Failures), filter(r.Recovered)
+	r.Failures, r.Recovered, r.Warned = filter(r.Failures), filter(r.Recovered), filter(r.Warned)
 	return r
 }
 
 // Empty reports whether the report lists nothing at all.
-func (r Report) Empty() bool { return len(r.Failures) == 0 && len(r.Recovered) == 0 }
+func (r Report) Empty() bool {
+	return len(r.Failures) == 0 && len(r.Recovered) == 0 && len(r.Warned) == 0
+}
 
 // Message is a rendered email: its subject and both parts.
 type Message struct {
@@ -95,6 +102,14 @@ type entryView struct {
 	Received  string
 	ResultURL string
 	ServerURL string
+	Warnings  []warningView
+}
+
+// warningView is a warning with its texts and its link.
+type warningView struct {
+	store.Warning
+	Info parser.WarningInfo
+	URL  string
 }
 
 type groupView struct {
@@ -110,12 +125,14 @@ type reportView struct {
 	Missing   int
 	Groups    []groupView
 	Recovered []entryView
+	Warned    []entryView
 }
 
 // Render renders a report into a subject, a plain-text part and an HTML
 // part with the same content: failures grouped by customer, each with its
 // code, what it means and what to do, who is on it and a link to the
-// result, then the recovered servers.
+// result, then the servers with warnings not acknowledged (whatever their
+// verdict), then the recovered servers.
 func Render(r Report) (Message, error) {
 	loc := r.Location
 	if loc == nil {
@@ -139,6 +156,13 @@ func Render(r Report) (Message, error) {
 				ev.ResultURL = base + "/results/" + strconv.FormatInt(*e.ResultID, 10)
 			}
 		}
+		for _, w := range e.Warnings {
+			wv := warningView{Warning: w, Info: r.WarningTexts.Lookup(w.Kind)}
+			if ev.ResultURL != "" {
+				wv.URL = ev.ResultURL + "#warn-" + string(w.Kind)
+			}
+			ev.Warnings = append(ev.Warnings, wv)
+		}
 		return ev
 	}
 	entries := append([]store.FailureEntry(nil), r.Failures...)
@@ -160,6 +184,9 @@ func Render(r Report) (Message, error) {
 	for _, e := range r.Recovered {
 		v.Recovered = append(v.Recovered, view(e))
 	}
+	for _, e := range r.Warned {
+		v.Warned = append(v.Warned, view(e))
+	}
 	var m Message
 	m.Subject = v.Title + " " + r.At.In(loc).Format(time.DateOnly) + ": "
 	if v.Failed+v.Missing == 0 {
@@ -169,6 +196,9 @@ func Render(r Report) (Message, error) {
 	}
 	if len(v.Recovered) > 0 {
 		m.Subject += ", " + strconv.Itoa(len(v.Recovered)) + " recovered"
+	}
+	if len(v.Warned) > 0 {
+		m.Subject += ", " + strconv.Itoa(len(v.Warned)) + " with warnings"
 	}
 	var buf bytes.Buffer
 	if err := textTmpl().Execute(&buf, v); err != nil {

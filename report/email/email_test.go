@@ -24,6 +24,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
 )
 
@@ -369,4 +370,39 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 // normalize undoes the transport's changes: CRLF line ends and a final newline.
 func normalize(s string) string {
 	return strings.TrimRight(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+}
+
+// A server whose night is ok but warned is listed in its own section with
+// the warning's texts (staff's edit winning) and a link to it.
+func TestRenderListsWarnedServers(t *testing.T) {
+	r := testReport()
+	id := int64(77)
+	r.Warned = []store.FailureEntry{{Customer: "acme", Server: "docs", Status: parser.StatusOK, ResultID: &id,
+		Warnings: []store.Warning{{ID: 5, ResultID: id, Kind: parser.WarningSizeDrop, Message: "total size 10.0 GiB is 70% below this server's median of 33.0 GiB (14 nights)"}}}}
+	r.WarningTexts = parser.NewWarningTable(map[parser.WarningKind]parser.WarningInfo{
+		parser.WarningSizeDrop: {Kind: parser.WarningSizeDrop, Name: "backup shrank", Meaning: "Less data.", Action: "Call <the> customer."}})
+	m, err := Render(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(m.Subject, ", 1 with warnings") {
+		t.Errorf("subject = %q", m.Subject)
+	}
+	for _, want := range []string{"== Warnings ==", "acme/docs: ok, code 0", "WARNING backup shrank: total size 10.0 GiB is 70% below",
+		"What to do: Call <the> customer.", "https://backups.example.com/results/77#warn-size_drop"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("text part lacks %q:\n%s", want, m.Text)
+		}
+	}
+	for _, want := range []string{"Call &lt;the&gt; customer.", `href="https://backups.example.com/results/77#warn-size_drop"`} {
+		if !strings.Contains(m.HTML, want) {
+			t.Errorf("HTML part lacks %q", want)
+		}
+	}
+	if r.ForCustomers([]string{"beta"}).Warned != nil {
+		t.Error("ForCustomers kept another customer's warning")
+	}
+	if only := (Report{Warned: r.Warned}); only.Empty() {
+		t.Error("a report with only warnings is empty")
+	}
 }

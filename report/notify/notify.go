@@ -62,12 +62,22 @@ func (m *Mailer) plan(ctx context.Context, kind string, now time.Time, override 
 	if err != nil {
 		return nil, err
 	}
-	// Staff's edits of the code table win, as on the pages.
+	warned, err := m.DB.Warned(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	// Staff's edits of the code table and warning texts win, as on the
+	// pages.
 	table, err := m.DB.CodeTable(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r := email.Report{Kind: kind, At: now, Location: m.Location, Failures: failures, Recovered: recovered, BaseURL: m.BaseURL, Codes: table}
+	texts, err := m.DB.WarningTable(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := email.Report{Kind: kind, At: now, Location: m.Location, Failures: failures, Recovered: recovered, Warned: warned,
+		BaseURL: m.BaseURL, Codes: table, WarningTexts: texts}
 	var out []delivery
 	add := func(to []string, r email.Report) error {
 		msg, err := email.Render(r)
@@ -192,7 +202,10 @@ func (n *Notifier) Wait() { n.wg.Wait() }
 
 func (n *Notifier) event(c store.StateChange) webhook.Event {
 	ev := webhook.Event{Event: webhook.EventStateChanged, Customer: c.Customer, Server: c.Server, From: c.From, To: c.To,
-		Code: c.Code, ResultID: c.ResultID, At: c.At}
+		Code: c.Code, ResultID: c.ResultID, At: c.At, Warnings: []string{}}
+	for _, k := range c.Warnings {
+		ev.Warnings = append(ev.Warnings, string(k))
+	}
 	if base := strings.TrimRight(n.BaseURL, "/"); base != "" {
 		if c.ResultID != nil {
 			ev.URL = base + "/results/" + strconv.FormatInt(*c.ResultID, 10)
@@ -252,6 +265,11 @@ type Config struct {
 	// its own goroutine; a run still going when the next is due is skipped.
 	Maintain      func(ctx context.Context, now time.Time)
 	MaintainEvery time.Duration
+	// Node names this process in the report claims (store.ClaimReport),
+	// e.g. host name and PID.
+	Node string
+	// LeadRetry is StartLed's retry (0: the constant LeadRetry).
+	LeadRetry time.Duration
 }
 
 // pollEvery is how often the Notifier takes the state changes.
@@ -284,7 +302,20 @@ func Start(ctx context.Context, c Config) func(context.Context) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				day := now.In(loc).Format(time.DateOnly)
 				for _, k := range c.Reports {
+					// Claimed before sending: at most once a day, whatever
+					// the number of nodes and restarts.
+					got, err := db.ClaimReport(ctx, k, day, c.Node)
+					if err != nil {
+						log.Error("failure report", logkey.Kind, k, logkey.Err, err)
+						continue
+					}
+					if !got {
+						by, _, _ := db.ReportClaimant(ctx, k, day)
+						log.Info("failure report already sent today; not sent again", logkey.Kind, k, logkey.Night, day, logkey.Node, by)
+						continue
+					}
 					if err := m.Send(ctx, k, now, nil); err != nil {
 						log.Error("failure report", logkey.Kind, k, logkey.Err, err)
 					}
@@ -391,12 +422,23 @@ type scheduler struct {
 	maintainEvery     time.Duration
 }
 
-// run works until ctx ends. A report time passed while the process was
-// down is not made up for ("backupreport report send" is); the missing
-// check catches up on its own, since it looks back several nights.
+// catchUp is how late a scheduler that starts after today's report time
+// still sends the report: a node taking over from one that died just
+// before it (the report claim keeps it from going out twice).
+const catchUp = time.Hour
+
+// run works until ctx ends. A report time passed while no node was running
+// is made up for only within catchUp ("backupreport report send" sends one
+// by hand); the missing check catches up on its own, since it looks back
+// several nights.
 func (s *scheduler) run(ctx context.Context) {
 	now := s.now()
 	s.check(ctx, now)
+	if s.report != nil {
+		if due := nextAt(now.Add(-catchUp), s.reportAt, s.loc); !due.After(now) {
+			s.report(ctx, now)
+		}
+	}
 	if s.poll != nil {
 		s.poll(ctx, now)
 	}

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -171,5 +172,30 @@ func TestSchedulerRunsTheStorageJobAtStartUpAndHourly(t *testing.T) {
 	s.run(context.Background())
 	if got, want := strings.Join(runs, " "), "09:30 10:30 11:30 12:30"; got != want {
 		t.Errorf("storage job ran at %s, want %s", got, want)
+	}
+}
+
+// A scheduler that starts within an hour after the report time (a node
+// taking over from one that died just before it) sends the report; one
+// that starts later leaves it to "report send".
+func TestSchedulerCatchesUpAReportJustMissed(t *testing.T) {
+	loc := berlin(t)
+	for _, c := range []struct {
+		start string
+		want  string
+	}{
+		{"07:40", "check 2026-11-24 07:40 CET\nreport 2026-11-24 07:40 CET\ncheck 2026-11-25 07:00 CET\nreport 2026-11-25 07:15 CET"},
+		{"08:30", "check 2026-11-24 08:30 CET\ncheck 2026-11-25 07:00 CET\nreport 2026-11-25 07:15 CET"},
+	} {
+		h, m := 0, 0
+		fmt.Sscanf(c.start, "%d:%d", &h, &m)
+		evs := runScheduler(t, loc, time.Date(2026, 11, 24, h, m, 0, 0, loc), time.Date(2026, 11, 25, 8, 0, 0, 0, loc), nil)
+		var got []string
+		for _, e := range evs {
+			got = append(got, e.what+" "+e.at.In(loc).Format("2006-01-02 15:04 MST"))
+		}
+		if strings.Join(got, "\n") != c.want {
+			t.Errorf("started at %s:\n%s\nwant:\n%s", c.start, strings.Join(got, "\n"), c.want)
+		}
 	}
 }

@@ -1,5 +1,6 @@
-// Package webhook announces server state changes (ok, failed, missing) to
-// configured URLs with a signed JSON POST, retrying with backoff.
+// Package webhook announces server state changes (ok, warning, failed,
+// missing) to configured URLs with a signed JSON POST, retrying with
+// backoff.
 //
 // The body is signed with HMAC-SHA256 under a shared secret; the signature
 // travels in the X-Backupreport-Signature header as "sha256=<hex>", the
@@ -33,12 +34,15 @@ const EventStateChanged = "state_changed"
 
 // Event is the JSON body of a delivery.
 type Event struct {
-	Event    string    `json:"event"` // state_changed
-	Customer string    `json:"customer"`
-	Server   string    `json:"server"`
-	From     string    `json:"from"` // ok, failed, missing; "new" for a server not seen before
-	To       string    `json:"to"`
-	Code     int       `json:"code"`
+	Event    string `json:"event"` // state_changed
+	Customer string `json:"customer"`
+	Server   string `json:"server"`
+	From     string `json:"from"` // ok, warning, failed, missing; "new" for a server not seen before
+	To       string `json:"to"`
+	Code     int    `json:"code"`
+	// Warnings are the kinds of the latest result's warnings nobody has
+	// acknowledged (state "warning": an ok night with some); [] when none.
+	Warnings []string  `json:"warnings"`
 	ResultID *int64    `json:"result_id"`
 	URL      string    `json:"url"` // the result page, or the server page; empty without --base-url
 	At       time.Time `json:"at"`

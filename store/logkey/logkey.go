@@ -44,7 +44,9 @@ const (
 	Quota          = "quota"           // a customer's cap on stored raw logs, in bytes
 	Ended          = "ended"           // how the upload ended: complete, interrupted, too_large, time_limit
 	Path           = "path"            // a path: of a request, or as an upload named it
-	Kind           = "kind"            // a report's kind: daily, three-day, webhook
+	Kind           = "kind"            // a report's kind (daily, three-day, webhook) or a warning's (size_drop...)
+	Warning        = "warning"         // an early warning's message
+	Node           = "node"            // a serve process: host name and PID
 	To             = "to"              // what it became, or the recipients of an email
 	URL            = "url"             // a webhook URL, redacted
 	Results        = "results"         // results counted

@@ -3,7 +3,6 @@ package reeval_test
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,14 +19,18 @@ import (
 // nothing it need not, and records the digest.
 func TestResultsFromBeforeTheDigestGetOne(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
+	path := dsnForTest(t)
 	db, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	// The digest is cleared behind the store's back, as before migration 8.
-	raw, err := sql.Open("sqlite", "file:"+path)
+	driverName, rawDSN, byID := "sqlite", "file:"+path, "id = ?"
+	if store.IsPostgresDSN(path) {
+		driverName, rawDSN, byID = "pgx", path, "id = $1"
+	}
+	raw, err := sql.Open(driverName, rawDSN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,8 +58,8 @@ func TestResultsFromBeforeTheDigestGetOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want int64
-	raw.QueryRow(`SELECT file_errors_digest FROM results WHERE id = ?`, id).Scan(&want)
-	if _, err := raw.Exec(`UPDATE results SET file_errors_digest = NULL WHERE id = ?`, id); err != nil {
+	raw.QueryRow(`SELECT file_errors_digest FROM results WHERE `+byID, id).Scan(&want)
+	if _, err := raw.Exec(`UPDATE results SET file_errors_digest = NULL WHERE `+byID, id); err != nil {
 		t.Fatal(err)
 	}
 	st, err := reeval.Run(ctx, db, reeval.Options{Reason: "t"})
@@ -67,7 +70,7 @@ func TestResultsFromBeforeTheDigestGetOne(t *testing.T) {
 		t.Errorf("stats %+v, want 1 result judged and nothing changed", st)
 	}
 	var got sql.NullInt64
-	raw.QueryRow(`SELECT file_errors_digest FROM results WHERE id = ?`, id).Scan(&got)
+	raw.QueryRow(`SELECT file_errors_digest FROM results WHERE `+byID, id).Scan(&got)
 	if !got.Valid || got.Int64 != want {
 		t.Errorf("digest after re-evaluation %v, want %d as at upload", got, want)
 	}

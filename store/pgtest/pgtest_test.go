@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/backupreport/backupreport/store/internal/pgtest"
+	"github.com/backupreport/backupreport/store/pgtest"
 )
 
 // Start gives the URL of a cluster that accepts connections.
