@@ -136,6 +136,20 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	}
 
 	start := time.Now()
+	// The server's normal, for the statistical warnings, is read while
+	// the report streams in: it depends on the server and the night only.
+	baseNight := store.NightOf(s.db.Now(), s.cfg.Location)
+	baseline := make(chan baselineRead, 1)
+	go func() {
+		b, err := s.db.Baseline(context.WithoutCancel(ctx), srv.ID, baseNight)
+		baseline <- baselineRead{b, err}
+	}()
+	var base *baselineRead
+	defer func() {
+		if base == nil {
+			<-baseline // not left running after the upload
+		}
+	}()
 	keeper := newLogKeeper(s.db, s.cfg.MaxLogBytes)
 	stored := false
 	defer func() {
@@ -186,7 +200,12 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	// The server's normal, for the statistical warnings: a fact stored
 	// with the result. Without it (a database error) the upload is still
 	// judged and stored, with the log's own warnings only.
-	if u.Baseline, err = s.db.Baseline(context.WithoutCancel(ctx), srv.ID, u.Night); err != nil {
+	b := <-baseline
+	base = &b
+	if u.Night != baseNight { // the night turned while it streamed in
+		b.b, b.err = s.db.Baseline(context.WithoutCancel(ctx), srv.ID, u.Night)
+	}
+	if u.Baseline, err = b.b, b.err; err != nil {
 		s.log.Error("read server's normal for warnings", logkey.Customer, srv.Customer, logkey.Server, srv.Name, logkey.Err, err)
 	}
 	u.Thresholds = s.db.Thresholds
@@ -204,8 +223,12 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	// Store even when the client has gone: an interrupted upload is kept.
 	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
+	u.Login = id.takeLogin()
 	saved, err := s.db.StoreUpload(saveCtx, u)
 	if err != nil {
+		if u.Login != nil {
+			s.saveLogin(&identity{login: u.Login})
+		}
 		s.metrics.Uploads.WithLabelValues("error").Inc()
 		s.log.Error("store upload", logkey.Customer, srv.Customer, logkey.Server, srv.Name, logkey.Err, err)
 		return "", errStoreFailed
@@ -243,6 +266,12 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		receipt += fmt.Sprintf(", %d vanished", vanished)
 	}
 	return receipt, nil
+}
+
+// baselineRead is a server's normal as read for an upload (see upload).
+type baselineRead struct {
+	b   *parser.Baseline
+	err error
 }
 
 // connAlive returns a check that the client is still connected after its

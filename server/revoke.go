@@ -87,6 +87,16 @@ func (l *logins) closeKey(keyID int64) int {
 // the login. A failed lookup counts as not revoked: the caller's own
 // database access fails then too.
 func (s *Server) keyRevoked(ctx context.Context, id *identity) bool {
+	return s.keyRevokedSince(ctx, id, 0)
+}
+
+// keyRevokedSince is keyRevoked, trusting the key read at the login when
+// it is younger than fresh (see keyFresh): a session's start, not the
+// check before an upload is stored.
+func (s *Server) keyRevokedSince(ctx context.Context, id *identity, fresh time.Duration) bool {
+	if fresh > 0 && !id.checked.IsZero() && time.Since(id.checked) < fresh {
+		return false
+	}
 	k, err := s.db.KeyByFingerprint(ctx, id.key.Fingerprint)
 	if errors.Is(err, store.ErrNotFound) {
 		return true

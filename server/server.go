@@ -108,6 +108,7 @@ type Server struct {
 	mu       sync.Mutex
 	closing  bool
 	inflight sync.WaitGroup
+	logouts  sync.WaitGroup     // connections' logins still to record (recordLogin)
 	stop     context.CancelFunc // ends the background watchers
 }
 
@@ -116,6 +117,7 @@ type ctxKey string
 
 const (
 	ctxVerifiedKey ctxKey = "verified-key" // *identity of the key that signed
+	ctxOfferedKey  ctxKey = "offered-key"  // *offered: the key acceptKey found
 	ctxX11         ctxKey = "x11"          // the client asked for X11 forwarding
 	ctxForward     ctxKey = "forward"      // the client asked for remote port forwarding
 )
@@ -131,6 +133,23 @@ func refuseForward(ctx ssh.Context, _ *ssh.Server, _ *gossh.Request) (bool, []by
 type identity struct {
 	key     store.Key
 	sigAlgo string
+	// checked is when key was read from the database, not revoked.
+	checked time.Time
+
+	mu sync.Mutex
+	// login is the connection's login, not on its key's record yet: the
+	// first upload stores it with its result (one commit for both), or it
+	// is recorded once the connection ends without one (see recordLogin).
+	login *store.KeyLogin
+}
+
+// takeLogin returns the login not recorded yet, if any, and forgets it.
+func (id *identity) takeLogin() *store.KeyLogin {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	l := id.login
+	id.login = nil
+	return l
 }
 
 // New returns a server over db. Call Serve to start it.
@@ -215,7 +234,7 @@ func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 	// signature was verified, with the key that made it.
 	cfg.VerifiedPublicKeyCallback = func(conn gossh.ConnMetadata, key gossh.PublicKey, perms *gossh.Permissions, sigAlgo string) (*gossh.Permissions, error) {
 		fp := gossh.FingerprintSHA256(key)
-		k, err := s.db.KeyByFingerprint(ctx, fp)
+		k, at, err := s.offeredKey(ctx, fp)
 		if err != nil || k.RevokedAt != nil {
 			s.metrics.AuthFailures.Inc()
 			if err == nil || errors.Is(err, store.ErrNotFound) {
@@ -225,12 +244,13 @@ func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 		}
 		s.loggedIn(ctx)
 		ctx.SetValue(ssh.ContextKeyPublicKey, key)
-		ctx.SetValue(ctxVerifiedKey, &identity{key: k, sigAlgo: sigAlgo})
+		id := &identity{key: k, sigAlgo: sigAlgo, checked: at}
+		ctx.SetValue(ctxVerifiedKey, id)
 		if st, _ := ctx.Value(ctxConnState).(*connState); st != nil && st.tc != nil {
 			st.tc.authenticated()
 			s.logins.add(k.ID, k.Fingerprint, st.tc)
 		}
-		s.recordLogin(ctx, conn, k, sigAlgo)
+		s.recordLogin(ctx, conn, id)
 		return perms, nil
 	}
 	return cfg
@@ -243,7 +263,11 @@ func (s *Server) acceptKey(ctx ssh.Context, key ssh.PublicKey) bool {
 		return false
 	}
 	fp := gossh.FingerprintSHA256(key)
+	at := time.Now()
 	k, err := s.db.KeyByFingerprint(ctx, fp)
+	if err == nil && k.RevokedAt == nil {
+		ctx.SetValue(ctxOfferedKey, &offered{key: k, at: at})
+	}
 	if err != nil || k.RevokedAt != nil {
 		reason := "unknown key"
 		if err == nil {
@@ -262,18 +286,66 @@ func (s *Server) acceptKey(ctx ssh.Context, key ssh.PublicKey) bool {
 	return true
 }
 
-// recordLogin logs a login and keeps its details on the key's record.
-func (s *Server) recordLogin(ctx ssh.Context, conn gossh.ConnMetadata, k store.Key, sigAlgo string) {
-	l := store.Login{ClientVersion: string(conn.ClientVersion()), SigAlgo: sigAlgo, RemoteAddr: conn.RemoteAddr().String()}
+// offered is a key acceptKey found registered, kept on the connection
+// for the signature's check that follows one round trip later.
+type offered struct {
+	key store.Key
+	at  time.Time
+}
+
+// keyFresh is how long a key read from the database is trusted instead of
+// reading it again, at the login and at the start of its first sessions:
+// one or two round trips of the client. It decides no upload's fate: the
+// key is read again before an upload is stored (see upload), so a key
+// revoked meanwhile stores nothing.
+const keyFresh = time.Second
+
+// offeredKey returns the registered key with fingerprint fp and when it
+// was read: the one acceptKey read for this connection when it is fresh
+// (see keyFresh), else read now.
+func (s *Server) offeredKey(ctx ssh.Context, fp string) (store.Key, time.Time, error) {
+	if o, _ := ctx.Value(ctxOfferedKey).(*offered); o != nil && o.key.Fingerprint == fp && time.Since(o.at) < keyFresh {
+		return o.key, o.at, nil
+	}
+	at := time.Now()
+	k, err := s.db.KeyByFingerprint(ctx, fp)
+	return k, at, err
+}
+
+// recordLogin logs a login and keeps its details for the key's record:
+// the connection's first upload stores them with its result, without a
+// commit of their own on the way to the upload; a connection that stores
+// no upload has them recorded when it ends.
+func (s *Server) recordLogin(ctx ssh.Context, conn gossh.ConnMetadata, id *identity) {
+	k := id.key
+	l := store.Login{ClientVersion: string(conn.ClientVersion()), SigAlgo: id.sigAlgo, RemoteAddr: conn.RemoteAddr().String()}
 	if am, ok := conn.(gossh.AlgorithmsConnMetadata); ok {
 		alg := am.Algorithms()
 		l.Kex, l.Cipher, l.MAC = alg.KeyExchange, alg.Read.Cipher, alg.Read.MAC
 	}
 	s.log.Info("ssh login", logkey.Customer, k.Customer, logkey.Server, k.Server, logkey.Fingerprint, k.Fingerprint, logkey.KeyType, k.Type,
-		logkey.SignatureAlgorithm, sigAlgo, logkey.ClientVersion, l.ClientVersion, logkey.Kex, l.Kex, logkey.Cipher, l.Cipher, logkey.MAC, l.MAC,
+		logkey.SignatureAlgorithm, id.sigAlgo, logkey.ClientVersion, l.ClientVersion, logkey.Kex, l.Kex, logkey.Cipher, l.Cipher, logkey.MAC, l.MAC,
 		logkey.RemoteAddr, l.RemoteAddr)
-	if err := s.db.RecordLogin(context.WithoutCancel(ctx), k.Fingerprint, l); err != nil {
-		s.log.Warn("record login", logkey.Fingerprint, k.Fingerprint, logkey.Err, err)
+	id.login = &store.KeyLogin{Fingerprint: k.Fingerprint, Login: l, At: s.db.Now()}
+	s.logouts.Add(1)
+	go func() {
+		defer s.logouts.Done()
+		<-ctx.Done() // gliderlabs cancels it once the connection is closed
+		s.saveLogin(id)
+	}()
+}
+
+// saveLogin records the login of id on its key's record unless an upload
+// stored it already.
+func (s *Server) saveLogin(id *identity) {
+	l := id.takeLogin()
+	if l == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.db.RecordKeyLogin(ctx, *l); err != nil {
+		s.log.Warn("record login", logkey.Fingerprint, l.Fingerprint, logkey.Err, err)
 	}
 }
 
@@ -327,7 +399,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-time.After(hangUpGrace):
 	case <-ctx.Done():
 	}
-	return s.ssh.Close()
+	err := s.ssh.Close()
+	// Every connection is closed: record the logins no upload stored.
+	logins := make(chan struct{})
+	go func() {
+		s.logouts.Wait()
+		close(logins)
+	}()
+	select {
+	case <-logins:
+	case <-ctx.Done():
+	}
+	return err
 }
 
 // hangUpGrace is how long Shutdown waits, once the sessions are over, for

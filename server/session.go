@@ -45,7 +45,7 @@ func (s *Server) handleSession(sess ssh.Session) {
 		s.finish(sess, refuse("no_identity", "login not verified"))
 		return
 	}
-	if s.keyRevoked(sess.Context(), id) {
+	if s.keyRevokedSince(sess.Context(), id, keyFresh) {
 		s.finish(sess, errRevoked)
 		return
 	}

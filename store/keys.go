@@ -133,17 +133,33 @@ func (db *DB) RevokeKey(ctx context.Context, actor, fp string) error {
 	})
 }
 
-// RecordLogin keeps the latest login details on the key's record.
+// RecordLogin keeps the latest login details on the key's record. An
+// upload records its connection's login with its result instead (see
+// Upload.Login): one transaction for both.
 func (db *DB) RecordLogin(ctx context.Context, fp string, l Login) error {
 	// It joins the uploads' group commit: one fsync for both.
-	now := formatTime(db.Now())
-	err := db.groupTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE keys SET last_used_at = ?, last_client_version = ?, last_sig_algo = ?, last_kex = ?, last_cipher = ?, last_mac = ?, last_remote_addr = ? WHERE fingerprint = ?`,
-			now, l.ClientVersion, l.SigAlgo, l.Kex, l.Cipher, l.MAC, l.RemoteAddr, fp)
-		return err
-	})
+	return db.RecordKeyLogin(ctx, KeyLogin{Fingerprint: fp, Login: l, At: db.Now()})
+}
+
+// RecordKeyLogin is RecordLogin for a login made at kl.At.
+func (db *DB) RecordKeyLogin(ctx context.Context, kl KeyLogin) error {
+	err := db.groupTx(ctx, func(tx *sql.Tx) error { return writeLogin(ctx, tx, kl) })
 	if err != nil {
-		return fmt.Errorf("record login of key %s: %w", fp, mapErr(err))
+		return fmt.Errorf("record login of key %s: %w", kl.Fingerprint, mapErr(err))
 	}
 	return nil
+}
+
+// KeyLogin is a login to keep on its key's record: when, and how.
+type KeyLogin struct {
+	Fingerprint string
+	Login
+	At time.Time
+}
+
+func writeLogin(ctx context.Context, tx *sql.Tx, kl KeyLogin) error {
+	l := kl.Login
+	_, err := tx.ExecContext(ctx, `UPDATE keys SET last_used_at = ?, last_client_version = ?, last_sig_algo = ?, last_kex = ?, last_cipher = ?, last_mac = ?, last_remote_addr = ? WHERE fingerprint = ?`,
+		formatTime(kl.At), l.ClientVersion, l.SigAlgo, l.Kex, l.Cipher, l.MAC, l.RemoteAddr, kl.Fingerprint)
+	return err
 }

@@ -75,6 +75,9 @@ type Upload struct {
 	// is not missed by both the upload and the re-evaluation it started.
 	Exceptions []Exception
 	Log        RawLog
+	// Login, when set, is the login of the upload's connection, kept on
+	// its key's record in the result's transaction (see RecordLogin).
+	Login *KeyLogin
 	// Register, when ServerID is 0, names the server of the upload, not
 	// registered yet: StoreUpload registers it (marked pending) in the
 	// result's transaction, or finds it if another upload did meanwhile.
@@ -135,8 +138,13 @@ func (db *DB) StoreUpload(ctx context.Context, u Upload) (Saved, error) {
 			u.ServerID = srv.ID
 		}
 		var err error
-		saved.ResultID, err = db.insertResult(ctx, tx, u)
-		return err
+		if saved.ResultID, err = db.insertResult(ctx, tx, u); err != nil {
+			return err
+		}
+		if u.Login != nil {
+			return writeLogin(ctx, tx, *u.Login)
+		}
+		return nil
 	})
 	if err != nil {
 		if u.Register != nil && u.ServerID == 0 {

@@ -114,6 +114,9 @@ func redactDSN(dsn string) string {
 	return u.Redacted()
 }
 
+// maxIdleConns is how many idle connections the pool keeps.
+const maxIdleConns = 16
+
 // busyTimeout is how long SQLite waits for another process's write lock.
 const busyTimeout = 15 * time.Second
 
@@ -126,10 +129,16 @@ func open(ctx context.Context, path string, busy time.Duration) (*DB, error) {
 	}
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + filepath.ToSlash(path) + "?" + q.Encode()
-	sqldb, err := sql.Open("sqlite", dsn)
+	conn, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	sqldb := sql.OpenDB(stmtConnector{conn})
+	// Keep connections (and their prepared statements, see stmtConn)
+	// rather than database/sql's default of two idle ones: under load,
+	// readers beyond two opened a connection, ran the pragmas and prepared
+	// their statements for every query.
+	sqldb.SetMaxIdleConns(maxIdleConns)
 	if err := sqldb.PingContext(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
