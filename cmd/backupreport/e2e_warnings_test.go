@@ -68,6 +68,9 @@ func TestWarningsEndToEnd(t *testing.T) {
 	if n := got.Warnings[1].Numbers["median_total_size"]; n < 60000 || n > 60010 {
 		t.Errorf("size_drop median_total_size = %d, want the ten nights' median", n)
 	}
+	if table := in.mustCLI("status"); !strings.Contains(table, "mass_deletion,size_drop") || !strings.Contains(table, "1 with warnings nobody acknowledged") {
+		t.Errorf("status table lacks the warnings:\n%s", table)
+	}
 	var hist []warnedRow
 	if err := json.Unmarshal([]byte(in.mustCLI("history", "acme/fs01", "--json", "--limit", "1")), &hist); err != nil || len(hist) != 1 {
 		t.Fatalf("history --json: %v", err)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/backupreport/backupreport/parser"
@@ -36,19 +37,28 @@ func runStatus(ctx context.Context, a *app, args []string) int {
 				return a.fail("%v", err)
 			}
 			tw := a.table()
-			fmt.Fprintln(tw, "STATUS\tCUSTOMER\tSERVER\tCODE\tMEANING\tRECEIVED\tERRORS\tEXCEPTED")
+			fmt.Fprintln(tw, "STATUS\tCUSTOMER\tSERVER\tCODE\tMEANING\tRECEIVED\tERRORS\tEXCEPTED\tWARNINGS")
 			counts := map[parser.Status]int{}
+			warned := 0
 			for _, r := range rows {
 				counts[r.Status]++
 				received := "-"
 				if r.ReceivedAt != nil {
 					received = r.ReceivedAt.Local().Format(cliTime)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\n", r.Status, r.Customer, r.Server, r.Code,
-					codes.Lookup(r.Code).Name, received, r.FileErrors, r.ExceptedErrors)
+				ws := warningKinds(r.Warnings)
+				if ws != "-" {
+					warned++
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t%s\n", r.Status, r.Customer, r.Server, r.Code,
+					codes.Lookup(r.Code).Name, received, r.FileErrors, r.ExceptedErrors, ws)
 			}
 			tw.Flush()
-			fmt.Fprintf(a.stdout, "\n%d ok, %d failed, %d missing\n", counts[parser.StatusOK], counts[parser.StatusFailed], counts[parser.StatusMissing])
+			fmt.Fprintf(a.stdout, "\n%d ok, %d failed, %d missing", counts[parser.StatusOK], counts[parser.StatusFailed], counts[parser.StatusMissing])
+			if warned > 0 {
+				fmt.Fprintf(a.stdout, "; %d with warnings nobody acknowledged", warned)
+			}
+			fmt.Fprintln(a.stdout)
 			return exitOK
 		})
 }
@@ -82,16 +92,31 @@ func runHistory(ctx context.Context, a *app, args []string) int {
 				return a.fail("%v", err)
 			}
 			tw := a.table()
-			fmt.Fprintln(tw, "ID\tRECEIVED\tNIGHT\tSTATUS\tCODE\tMEANING\tERRORS\tEXCEPTED\tBYTES\tNOTE")
+			fmt.Fprintln(tw, "ID\tRECEIVED\tNIGHT\tSTATUS\tCODE\tMEANING\tERRORS\tEXCEPTED\tBYTES\tWARNINGS\tNOTE")
 			for _, r := range rows {
 				note := r.Reason
 				if r.Interrupted && note == "" {
 					note = "interrupted"
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%s\n", r.ID, r.ReceivedAt.Local().Format(cliTime), r.Night,
-					r.Status, r.Code, codes.Lookup(r.Code).Name, r.FileErrors, r.ExceptedErrors, r.UploadBytes, note)
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%s\t%s\n", r.ID, r.ReceivedAt.Local().Format(cliTime), r.Night,
+					r.Status, r.Code, codes.Lookup(r.Code).Name, r.FileErrors, r.ExceptedErrors, r.UploadBytes, warningKinds(r.Warnings), note)
 			}
 			tw.Flush()
 			return exitOK
 		})
+}
+
+// warningKinds lists the kinds of the warnings nobody has acknowledged,
+// comma-separated, or "-".
+func warningKinds(ws []store.Warning) string {
+	var kinds []string
+	for _, w := range ws {
+		if !w.Acknowledged() {
+			kinds = append(kinds, string(w.Kind))
+		}
+	}
+	if len(kinds) == 0 {
+		return "-"
+	}
+	return strings.Join(kinds, ",")
 }
