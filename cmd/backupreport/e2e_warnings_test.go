@@ -90,8 +90,8 @@ func TestWarningsEndToEnd(t *testing.T) {
 	if loose := status(); loose.kinds() != "mass_deletion" {
 		t.Errorf("after reevaluate --warn-size-drop 90: %q, want mass_deletion only (a 67%% drop is under 90%%)", loose.kinds())
 	}
-	if r := in.cli("reevaluate", "--warn-size-drop", "0"); r.code == 0 || !strings.Contains(r.stderr, "size drop") {
-		t.Errorf("--warn-size-drop 0: exit %d, %q; want refused", r.code, r.stderr)
+	if r := in.cli("reevaluate", "--warn-size-drop", "0"); r.code != exitUsage || !strings.Contains(r.stderr, "size drop") {
+		t.Errorf("--warn-size-drop 0: exit %d, %q; want a usage error (%d)", r.code, r.stderr, exitUsage)
 	}
 }
 

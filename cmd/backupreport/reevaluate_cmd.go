@@ -21,6 +21,7 @@ func runReevaluate(ctx context.Context, a *app, args []string) int {
 	var all *bool
 	var batch *int
 	var thresholds *parser.Thresholds
+	var flags *flag.FlagSet
 	return a.withDB(ctx, "reevaluate", "[--since DATE | --all]",
 		"Judges stored results again from their stored raw logs with the servers' current exceptions,\n"+
 			"and records each changed verdict with the old one. Without flags it redoes the last 7 days,\n"+
@@ -33,10 +34,11 @@ func runReevaluate(ctx context.Context, a *app, args []string) int {
 			all = fs.Bool("all", false, "redo every stored result")
 			batch = fs.Int("batch", 256, "results per batch (one short write transaction each)")
 			thresholds = warnFlags(fs)
+			flags = fs
 		},
 		func(db *store.DB, _ []string) int {
 			if err := thresholds.Check(); err != nil {
-				return a.fail("--warn-*: %v", err)
+				return a.usageErr(flags, "--warn-*: %v", err)
 			}
 			db.Thresholds = thresholds
 			opts := reeval.Options{Actor: cliActor(), BatchSize: *batch}
