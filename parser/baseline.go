@@ -55,7 +55,7 @@ func NewBaseline(nights []Night) *Baseline {
 		return nil
 	}
 	b := &Baseline{Nights: len(nights)}
-	sizes := make([]int64, 0, 4*len(nights))
+	sizes := make([]int64, 0, len(nights))
 	med := func(f func(Night) int64) int64 {
 		sizes = sizes[:0]
 		for _, n := range nights {

@@ -39,17 +39,6 @@ func filterOf(q url.Values) nightlyFilter {
 	return nightlyFilter{Status: q.Get("status"), Customer: q.Get("customer"), Staff: q.Get("staff"), Warnings: q.Get("warnings")}
 }
 
-// openWarnings counts the warnings of a row nobody has acknowledged.
-func openWarnings(ws []store.Warning) int {
-	n := 0
-	for _, w := range ws {
-		if !w.Acknowledged() {
-			n++
-		}
-	}
-	return n
-}
-
 func (f nightlyFilter) match(r *nightlyRow) bool {
 	switch f.Status {
 	case "problems":
@@ -67,7 +56,7 @@ func (f nightlyFilter) match(r *nightlyRow) bool {
 			return false
 		}
 	case "open":
-		if openWarnings(r.Warnings) == 0 {
+		if len(store.Unacknowledged(r.Warnings)) == 0 {
 			return false
 		}
 	}
@@ -131,7 +120,7 @@ func (h *Handler) nightly(ctx context.Context, f nightlyFilter) ([]nightlyRow, n
 			r.OnIt = n.Username
 		}
 		c.Total++
-		if openWarnings(s.Warnings) > 0 {
+		if len(store.Unacknowledged(s.Warnings)) > 0 {
 			c.Warned++
 		}
 		switch r.Verdict.Class {

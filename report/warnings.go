@@ -31,22 +31,23 @@ func warningViews(ws []store.Warning, texts parser.WarningTable) []warningView {
 // or what was done. The note is required: it is what the next person
 // reads.
 func (h *Handler) acknowledgeWarning(w http.ResponseWriter, r *http.Request, s *session) error {
-	res, _, err := h.resultByPath(r)
+	rid, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	wid, werr := strconv.ParseInt(r.PathValue("wid"), 10, 64)
+	if err != nil || werr != nil {
+		return errorf(http.StatusNotFound, "There is no warning %q of result %q.", r.PathValue("wid"), r.PathValue("id"))
+	}
+	ws, err := h.db.WarningsOf(r.Context(), rid)
 	if err != nil {
 		return err
 	}
-	wid, err := strconv.ParseInt(r.PathValue("wid"), 10, 64)
-	if err != nil {
-		return errorf(http.StatusNotFound, "There is no warning %q.", r.PathValue("wid"))
-	}
 	var kind parser.WarningKind
-	for _, x := range res.Warnings {
+	for _, x := range ws[rid] {
 		if x.ID == wid {
 			kind = x.Kind
 		}
 	}
 	if kind == "" {
-		return errorf(http.StatusNotFound, "Result %d has no warning %d.", res.ID, wid)
+		return errorf(http.StatusNotFound, "Result %d has no warning %d.", rid, wid)
 	}
 	note := strings.TrimSpace(r.PostFormValue("note"))
 	if note == "" {
@@ -58,7 +59,7 @@ func (h *Handler) acknowledgeWarning(w http.ResponseWriter, r *http.Request, s *
 	if err := h.db.AcknowledgeWarning(r.Context(), wid, actor(s), note); err != nil {
 		return badRequest(err)
 	}
-	http.Redirect(w, r, fmt.Sprintf("/results/%d#warn-%s", res.ID, kind), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/results/%d#warn-%s", rid, kind), http.StatusSeeOther)
 	return nil
 }
 

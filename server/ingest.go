@@ -144,9 +144,9 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		b, err := s.db.Baseline(context.WithoutCancel(ctx), srv.ID, baseNight)
 		baseline <- baselineRead{b, err}
 	}()
-	var base *baselineRead
+	baselineTaken := false
 	defer func() {
-		if base == nil {
+		if !baselineTaken {
 			<-baseline // not left running after the upload
 		}
 	}()
@@ -201,15 +201,14 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	// with the result. Without it (a database error) the upload is still
 	// judged and stored, with the log's own warnings only.
 	b := <-baseline
-	base = &b
+	baselineTaken = true
 	if u.Night != baseNight { // the night turned while it streamed in
 		b.b, b.err = s.db.Baseline(context.WithoutCancel(ctx), srv.ID, u.Night)
 	}
 	if u.Baseline, err = b.b, b.err; err != nil {
 		s.log.Error("read server's normal for warnings", logkey.Customer, srv.Customer, logkey.Server, srv.Name, logkey.Err, err)
 	}
-	u.Thresholds = s.db.Thresholds
-	parser.Judge(res, parser.Facts{End: u.End, Baseline: u.Baseline, Thresholds: u.Thresholds}, store.Patterns(exs))
+	parser.Judge(res, parser.Facts{End: u.End, Baseline: u.Baseline, Thresholds: s.db.Thresholds}, store.Patterns(exs))
 	u.Result = res
 	if u.Log, err = keeper.finish(); err != nil {
 		s.metrics.Uploads.WithLabelValues("error").Inc()

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -11,9 +12,9 @@ import (
 
 // Baseline returns a server's normal for an upload of night: drawn from its
 // last parser.BaselineWindow complete results with a log (uploads and
-// demo ones; dry runs left out) of earlier nights, or nil when it has none. It is judged with the upload and
-// stored with its result (Upload.Baseline), so that re-evaluation judges
-// with the same one.
+// demo ones; dry runs left out) of earlier nights, or nil when it has
+// none. It is judged with the upload and stored with its result
+// (Upload.Baseline), so that re-evaluation judges with the same one.
 func (db *DB) Baseline(ctx context.Context, serverID int64, night Night) (*parser.Baseline, error) {
 	if serverID == 0 {
 		return nil, nil
@@ -38,9 +39,7 @@ func (db *DB) Baseline(ctx context.Context, serverID int64, night Night) (*parse
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("baseline of server %d: %w", serverID, mapErr(err))
 	}
-	for i, j := 0, len(nights)-1; i < j; i, j = i+1, j-1 {
-		nights[i], nights[j] = nights[j], nights[i] // oldest first
-	}
+	slices.Reverse(nights) // oldest first
 	return parser.NewBaseline(nights), nil
 }
 

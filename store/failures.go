@@ -131,7 +131,7 @@ func (db *DB) Warned(ctx context.Context, now time.Time) ([]FailureEntry, error)
 	}
 	var out []FailureEntry
 	for _, r := range rows {
-		open := unacknowledged(r.Warnings)
+		open := Unacknowledged(r.Warnings)
 		if len(open) == 0 {
 			continue
 		}
@@ -142,8 +142,9 @@ func (db *DB) Warned(ctx context.Context, now time.Time) ([]FailureEntry, error)
 	return out, nil
 }
 
-// unacknowledged returns the warnings nobody has acknowledged.
-func unacknowledged(ws []Warning) []Warning {
+// Unacknowledged returns the warnings nobody has acknowledged: those the
+// nightly report, the e-mails, the webhook and status count.
+func Unacknowledged(ws []Warning) []Warning {
 	var out []Warning
 	for _, w := range ws {
 		if !w.Acknowledged() {
@@ -324,7 +325,7 @@ type StateChange struct {
 // webhookState is a status row's state for the webhook: its status, or
 // StateWarning for an ok one with warnings nobody acknowledged.
 func webhookState(r StatusRow) string {
-	if r.Status == parser.StatusOK && len(unacknowledged(r.Warnings)) > 0 {
+	if r.Status == parser.StatusOK && len(Unacknowledged(r.Warnings)) > 0 {
 		return StateWarning
 	}
 	return string(r.Status)
@@ -388,7 +389,7 @@ func (db *DB) TakeStateChanges(ctx context.Context, now time.Time) ([]StateChang
 			}
 			c := StateChange{ServerID: r.ServerID, Customer: r.Customer, Server: r.Server, From: prev, To: state,
 				Code: r.Code, ResultID: r.ResultID, At: now.UTC()}
-			for _, w := range unacknowledged(r.Warnings) {
+			for _, w := range Unacknowledged(r.Warnings) {
 				c.Warnings = append(c.Warnings, w.Kind)
 			}
 			out = append(out, c)

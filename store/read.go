@@ -195,10 +195,7 @@ func (db *DB) attachWarnings(ctx context.Context, rs []ResultRow) error {
 			ids = append(ids, r.ID)
 		}
 	}
-	if len(ids) == 0 {
-		return nil
-	}
-	ws, err := db.WarningsOf(ctx, ids...)
+	ws, err := db.WarningsOf(ctx, ids...) // no query without ids
 	if err != nil {
 		return err
 	}
@@ -287,10 +284,7 @@ func (db *DB) Status(ctx context.Context, now time.Time, window time.Duration) (
 	if err := rows.Err(); err != nil {
 		return nil, mapErr(err)
 	}
-	if len(warned) == 0 {
-		return out, nil
-	}
-	ws, err := db.WarningsOf(ctx, warned...)
+	ws, err := db.WarningsOf(ctx, warned...) // no query without ids
 	if err != nil {
 		return nil, err
 	}

@@ -262,10 +262,7 @@ func (db *DB) NightResults(ctx context.Context, serverID int64, since time.Time)
 			warned = append(warned, n.ResultID)
 		}
 	}
-	if len(warned) == 0 {
-		return out, nil
-	}
-	ws, err := db.WarningsOf(ctx, warned...)
+	ws, err := db.WarningsOf(ctx, warned...) // no query without ids
 	if err != nil {
 		return nil, err
 	}

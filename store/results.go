@@ -59,11 +59,8 @@ type Upload struct {
 	// interrupted column.
 	End parser.End
 	// Baseline is the server's normal the upload was judged against (see
-	// DB.Baseline), stored with it as End is; Thresholds those its
-	// warnings were judged with (nil: parser.DefaultThresholds), used
-	// again if the exceptions changed meanwhile.
+	// DB.Baseline, with DB.Thresholds), stored with it as End is.
 	Baseline    *parser.Baseline
-	Thresholds  *parser.Thresholds
 	Reason      string // why, for interrupted, refused or missing results
 	UploadBytes int64
 	// Result is the parser's verdict, judged (parser.Judge) with End and
@@ -173,7 +170,7 @@ func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, er
 			return 0, err
 		}
 		if !sameExceptions(now, u.Exceptions) {
-			parser.Judge(r, parser.Facts{End: end, Baseline: u.Baseline, Thresholds: u.Thresholds}, Patterns(now))
+			parser.Judge(r, parser.Facts{End: end, Baseline: u.Baseline, Thresholds: db.Thresholds}, Patterns(now))
 			u.Exceptions = now
 		}
 	}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/backupreport/backupreport/parser"
 	"strings"
 	"time"
 
+	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
 	"github.com/backupreport/backupreport/store/reeval"
 )

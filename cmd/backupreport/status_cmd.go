@@ -110,10 +110,8 @@ func runHistory(ctx context.Context, a *app, args []string) int {
 // comma-separated, or "-".
 func warningKinds(ws []store.Warning) string {
 	var kinds []string
-	for _, w := range ws {
-		if !w.Acknowledged() {
-			kinds = append(kinds, string(w.Kind))
-		}
+	for _, w := range store.Unacknowledged(ws) {
+		kinds = append(kinds, string(w.Kind))
 	}
 	if len(kinds) == 0 {
 		return "-"

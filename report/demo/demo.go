@@ -172,7 +172,7 @@ func saveDemo(ctx context.Context, db *store.DB, serverID int64, at time.Time, n
 		return err
 	}
 	parser.Judge(r, parser.Facts{End: parser.EndComplete, Baseline: b, Thresholds: db.Thresholds}, store.Patterns(exs))
-	_, err = db.SaveUpload(ctx, store.Upload{Baseline: b, Thresholds: db.Thresholds,
+	_, err = db.SaveUpload(ctx, store.Upload{Baseline: b,
 		ServerID: serverID, ReceivedAt: at, Night: store.Night(night), Source: store.SourceDemo, Protocol: "exec",
 		RemoteAddr: fmt.Sprintf("198.51.100.%d:%d", 10+serverID%200, 49152+serverID*7%10000), ClientVersion: "SSH-2.0-OpenSSH_for_Windows_8.1",
 		KeyType: "ssh-ed25519", UploadBytes: int64(len(text)), Result: r, Exceptions: exs,

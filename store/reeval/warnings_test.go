@@ -109,7 +109,7 @@ func judgedUpload(t *testing.T, db *store.DB, srv store.Server, log []byte, at t
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Baseline, u.Thresholds = b, db.Thresholds
+	u.Baseline = b
 	parser.Judge(u.Result, parser.Facts{End: parser.EndComplete, Baseline: b, Thresholds: db.Thresholds}, store.Patterns(u.Exceptions))
 	id, err := db.SaveUpload(ctx, u)
 	if err != nil {
