@@ -215,18 +215,19 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		s.log.Error("store upload log", logkey.Customer, srv.Customer, logkey.Server, srv.Name, logkey.Err, err)
 		return "", errStoreFailed
 	}
-	// A key revoked while it uploaded stores nothing.
-	if s.keyRevoked(context.WithoutCancel(ctx), id) {
-		return "", errRevoked
-	}
 	// Store even when the client has gone: an interrupted upload is kept.
 	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	u.Login = id.takeLogin()
+	// A key revoked while it uploaded stores nothing: StoreUpload checks
+	// it with the commit (u.KeyID).
 	saved, err := s.db.StoreUpload(saveCtx, u)
 	if err != nil {
 		if u.Login != nil {
 			s.saveLogin(&identity{login: u.Login})
+		}
+		if errors.Is(err, store.ErrKeyRevoked) {
+			return "", errRevoked
 		}
 		s.metrics.Uploads.WithLabelValues("error").Inc()
 		s.log.Error("store upload", logkey.Customer, srv.Customer, logkey.Server, srv.Name, logkey.Err, err)

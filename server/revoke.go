@@ -83,16 +83,12 @@ func (l *logins) closeKey(keyID int64) int {
 	return len(cs)
 }
 
-// keyRevoked reports whether the key of id was revoked or removed since
-// the login. A failed lookup counts as not revoked: the caller's own
-// database access fails then too.
-func (s *Server) keyRevoked(ctx context.Context, id *identity) bool {
-	return s.keyRevokedSince(ctx, id, 0)
-}
-
-// keyRevokedSince is keyRevoked, trusting the key read at the login when
-// it is younger than fresh (see keyFresh): a session's start, not the
-// check before an upload is stored.
+// keyRevokedSince reports whether the key of id was revoked or removed
+// since the login, trusting the key read at the login when it is younger
+// than fresh (see keyFresh): a session's start. A failed lookup counts as
+// not revoked: the caller's own database access fails then too. The check
+// that decides whether an upload is stored is StoreUpload's, in the
+// result's transaction (store.Upload.KeyID).
 func (s *Server) keyRevokedSince(ctx context.Context, id *identity, fresh time.Duration) bool {
 	if fresh > 0 && !id.checked.IsZero() && time.Since(id.checked) < fresh {
 		return false

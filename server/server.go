@@ -296,8 +296,8 @@ type offered struct {
 // keyFresh is how long a key read from the database is trusted instead of
 // reading it again, at the login and at the start of its first sessions:
 // one or two round trips of the client. It decides no upload's fate: the
-// key is read again before an upload is stored (see upload), so a key
-// revoked meanwhile stores nothing.
+// transaction that stores an upload checks the key again (store.Upload's
+// KeyID), so a key revoked meanwhile stores nothing.
 const keyFresh = time.Second
 
 // offeredKey returns the registered key with fingerprint fp and when it

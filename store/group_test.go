@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 
@@ -58,5 +59,58 @@ func TestConcurrentUploadsAreAllStored(t *testing.T) {
 	}
 	if got != n-1 {
 		t.Errorf("results stored: got %d, want %d", got, n-1)
+	}
+}
+
+// TestUploadOfARevokedKeyIsNotStored revokes, then removes, the key of an
+// upload before its commit: StoreUpload stores nothing and says why, and
+// an upload of a key in good standing, in the same group, still commits.
+func TestUploadOfARevokedKeyIsNotStored(t *testing.T) {
+	db, srv := openAcme(t)
+	ctx := context.Background()
+	k, err := db.AddKey(ctx, "t", store.Key{Customer: "acme", Fingerprint: "SHA256:revoked", Type: "ssh-ed25519", Bits: 256, PublicKey: "ssh-ed25519 AAAA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := db.AddKey(ctx, "t", store.Key{Customer: "acme", Fingerprint: "SHA256:good", Type: "ssh-ed25519", Bits: 256, PublicKey: "ssh-ed25519 AAAB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := uploadOf(t, db, srv.ID, readCase(t, "hand-cygwin-ssh-code23"), reevalNow)
+	u.KeyID = &k.ID
+	if _, err := db.StoreUpload(ctx, u); err != nil {
+		t.Fatalf("upload before the revocation: %v", err)
+	}
+	if err := db.RevokeKey(ctx, "t", k.Fingerprint); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var errRevoked, errGood error
+	wg.Add(2)
+	go func() { defer wg.Done(); _, errRevoked = db.StoreUpload(ctx, u) }()
+	go func() {
+		defer wg.Done()
+		v := u
+		v.KeyID = &good.ID
+		_, errGood = db.StoreUpload(ctx, v)
+	}()
+	wg.Wait()
+	if !errors.Is(errRevoked, store.ErrKeyRevoked) {
+		t.Errorf("upload of a revoked key: err %v, want ErrKeyRevoked", errRevoked)
+	}
+	if errGood != nil {
+		t.Errorf("upload of a key in good standing beside it: %v", errGood)
+	}
+	missing := int64(999999)
+	u.KeyID = &missing
+	if _, err := db.StoreUpload(ctx, u); !errors.Is(err, store.ErrKeyRevoked) {
+		t.Errorf("upload of a removed key: err %v, want ErrKeyRevoked", err)
+	}
+	got, err := db.CountSelected(ctx, store.Selection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != 2 {
+		t.Errorf("results stored: got %d, want 2 (before the revocation, and the good key's)", got)
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -44,7 +45,12 @@ func (l RawLog) StoredBytes() int64 { return l.ChunkBytes + int64(len(l.Data)) }
 
 // Upload is one received report, judged, ready to be stored.
 type Upload struct {
-	ServerID      int64
+	ServerID int64
+	// KeyID is the key that signed the upload's login, if any. A result
+	// of a key is stored only while that key is registered and not
+	// revoked: StoreUpload checks it in the result's transaction, so that
+	// nothing is stored after a revocation committed, and returns
+	// ErrKeyRevoked otherwise.
 	KeyID         *int64
 	ReceivedAt    time.Time
 	Night         Night
@@ -87,6 +93,10 @@ type NewServer struct {
 	Name       string
 }
 
+// ErrKeyRevoked is returned by StoreUpload when the upload's key was
+// revoked or removed before its result could commit: nothing was stored.
+var ErrKeyRevoked = errors.New("key revoked or removed")
+
 // Saved is what StoreUpload stored.
 type Saved struct {
 	ResultID int64
@@ -126,6 +136,19 @@ func (db *DB) StoreUpload(ctx context.Context, u Upload) (Saved, error) {
 	var saved Saved
 	err := db.groupTx(ctx, func(tx *sql.Tx) error {
 		saved = Saved{}
+		if u.KeyID != nil {
+			// In the transaction that stores the result: a revocation
+			// commits either before it (nothing stored) or after it.
+			var revoked sql.NullString
+			switch err := tx.QueryRowContext(ctx, `SELECT revoked_at FROM keys WHERE id = ?`, *u.KeyID).Scan(&revoked); {
+			case errors.Is(err, sql.ErrNoRows):
+				return ErrKeyRevoked
+			case err != nil:
+				return err
+			case revoked.Valid && revoked.String != "":
+				return ErrKeyRevoked
+			}
+		}
 		if u.ServerID == 0 && u.Register != nil {
 			srv, created, err := db.ensureServer(ctx, tx, u.Register.CustomerID, u.Register.Name)
 			if err != nil {
