@@ -46,6 +46,7 @@ var errUploadTime = errors.New("upload took too long")
 // entry and its open sessions.
 type connState struct {
 	tc       *trackedConn
+	cork     *corkConn // see corked
 	sessions atomic.Int32
 }
 
@@ -60,8 +61,9 @@ func (s *Server) connCallback(ctx ssh.Context, c net.Conn) net.Conn {
 		s.metrics.ConnsRefused.WithLabelValues("banned").Inc()
 		return nil
 	}
-	ctx.SetValue(ctxConnState, &connState{tc: tc})
-	return newExtInfoConn(c) // see extInfoConn: libssh needs EXT_INFO with NEWKEYS
+	cork := newCorkConn(c)
+	ctx.SetValue(ctxConnState, &connState{tc: tc, cork: cork})
+	return newExtInfoConn(cork) // see extInfoConn: libssh needs EXT_INFO with NEWKEYS
 }
 
 // slots bounds the sessions open at once, in all and per key. A session

@@ -95,8 +95,12 @@ func (s *Server) handleSession(sess ssh.Session) {
 		s.finish(sess, err)
 		return
 	}
-	io.WriteString(sess.Stderr(), receipt+"\n")
-	sess.Exit(0)
+	// The receipt, the exit status and the channel's close leave in one
+	// write (see corkConn).
+	corked(sess, func() {
+		io.WriteString(sess.Stderr(), receipt+"\n")
+		sess.Exit(0)
+	})
 }
 
 // forcedCommand returns what a key with a forced command runs, whatever
@@ -133,8 +137,10 @@ var errShuttingDown = refuse("shutdown", "the server is shutting down; nothing w
 // finish ends a session that failed, with one line on stderr.
 func (s *Server) finish(sess ssh.Session, err error) {
 	s.noteRefusal(sess, err)
-	fmt.Fprintf(sess.Stderr(), "backupreport: %v\n", err)
-	sess.Exit(1)
+	corked(sess, func() {
+		fmt.Fprintf(sess.Stderr(), "backupreport: %v\n", err)
+		sess.Exit(1)
+	})
 }
 
 // noteRefusal logs a refused or failed request and counts refusals.
