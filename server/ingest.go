@@ -162,6 +162,20 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	capped := &capReader{r: src.r, max: s.cfg.MaxUploadBytes}
 	res, readErr := parser.Parse(io.TeeReader(capped, keeper))
 	s.metrics.UploadBytes.Add(float64(capped.n))
+	var failure error
+	if src.failed != nil {
+		failure = src.failed()
+	}
+	// An upload that reached its end is whole if the client ended it on
+	// purpose, which for an exec upload takes a round trip (connAlive):
+	// the question is sent now, and the log finished while it travels.
+	complete := src.complete
+	if readErr == nil && !capped.exceeded && failure == nil && complete != nil {
+		answer := make(chan bool, 1)
+		go func() { answer <- src.complete() }()
+		complete = func() bool { return <-answer } // called once, below
+	}
+	kept, keptErr := keeper.finish()
 
 	u := store.Upload{
 		ServerID: srv.ID, KeyID: &id.key.ID, ReceivedAt: s.db.Now(), Source: store.SourceUpload, Protocol: src.protocol,
@@ -183,12 +197,11 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 		u.End = parser.EndTimeLimit
 		u.Reason = fmt.Sprintf("upload took longer than the %s limit; parsing stopped there", s.cfg.MaxUploadTime)
 		refused = refuse("time_limit", "upload refused: it took longer than the %s limit (--max-upload-time); recorded as failed", s.cfg.MaxUploadTime)
-	case src.failed != nil && src.failed() != nil:
-		err := src.failed()
+	case failure != nil:
 		s.log.Info("upload ended by the client with an error; nothing stored", logkey.Customer, srv.Customer, logkey.Server, srv.Name,
-			logkey.Protocol, src.protocol, logkey.RemoteAddr, u.RemoteAddr, logkey.Err, err)
-		return "", err
-	case readErr != nil || (src.complete != nil && !src.complete()):
+			logkey.Protocol, src.protocol, logkey.RemoteAddr, u.RemoteAddr, logkey.Err, failure)
+		return "", failure
+	case readErr != nil || (complete != nil && !complete()):
 		if s.isClosing() {
 			// We cut it off at shutdown: not the customer's doing, so
 			// store nothing; the client sees an error and can retry.
@@ -210,7 +223,7 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	}
 	parser.Judge(res, parser.Facts{End: u.End, Baseline: u.Baseline, Thresholds: s.db.Thresholds}, store.Patterns(exs))
 	u.Result = res
-	if u.Log, err = keeper.finish(); err != nil {
+	if u.Log, err = kept, keptErr; err != nil {
 		s.metrics.Uploads.WithLabelValues("error").Inc()
 		s.log.Error("store upload log", logkey.Customer, srv.Customer, logkey.Server, srv.Name, logkey.Err, err)
 		return "", errStoreFailed
