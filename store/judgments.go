@@ -219,7 +219,8 @@ func (j *Judgment) NeedsWrite() bool {
 // another number of them, or some stored or new (their kinds, figures or
 // thresholds may have changed; warnings are rare, so rewriting those few
 // costs little). A result written for any reason gets its warnings
-// rewritten, keeping acknowledgements, see JudgmentWriter.Write.
+// rewritten when this holds, keeping acknowledgements, see
+// JudgmentWriter.Write; one with none before or after has none to write.
 func (j *Judgment) WarningsDiff() bool {
 	return j.WarningsJudged && (len(j.NewWarnings) != j.Warnings || j.Warnings > 0)
 }
@@ -562,8 +563,10 @@ func (w *JudgmentWriter) Write(ctx context.Context, js []*Judgment, version int6
 				continue // deleted or judged by another run meanwhile
 			}
 			j.Written = true
-			if j.WarningsJudged {
-				// Acknowledgements of a kind still present are kept.
+			if j.WarningsDiff() {
+				// Acknowledgements of a kind still present are kept. A
+				// result with no warnings before or after has none to
+				// write: two statements fewer per result rewritten.
 				if err := writeWarnings(ctx, tx, j.ID, j.NewWarnings, false); err != nil {
 					return err
 				}
@@ -583,14 +586,14 @@ func (w *JudgmentWriter) Write(ctx context.Context, js []*Judgment, version int6
 				}
 			} else if j.ExDiff {
 				for i, s := range j.Stored {
-					if j.NewEx[i] == nil && !s.Excepted && s.ExceptionID == nil {
-						continue
+					if id := j.NewEx[i]; id != nil && j.receivedAt > matched[*id] {
+						matched[*id] = j.receivedAt
+					}
+					if (j.NewEx[i] != nil) == s.Excepted && sameID(j.NewEx[i], s.ExceptionID) {
+						continue // this row keeps its exception
 					}
 					if _, err := updFE.ExecContext(ctx, boolInt(j.NewEx[i] != nil), j.NewEx[i], s.ID); err != nil {
 						return err
-					}
-					if id := j.NewEx[i]; id != nil && j.receivedAt > matched[*id] {
-						matched[*id] = j.receivedAt
 					}
 				}
 			}
