@@ -70,5 +70,16 @@ func TestResultDoesNotDependOnHowReadsSplitTheInput(t *testing.T) {
 		if got := ParseBytes(in); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s by ParseBytes:\n got %+v\nwant %+v", name, got, want)
 		}
+		if got := parseSlowLinesOnly(in); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s without ordinaryLines:\n got %+v\nwant %+v", name, got, want)
+		}
 	}
+}
+
+// parseSlowLinesOnly is ParseBytes with every line handled by next and
+// segment, without ordinaryLines' loop.
+func parseSlowLinesOnly(in []byte) *Result {
+	slowLinesOnly = true
+	defer func() { slowLinesOnly = false }()
+	return ParseBytes(in)
 }
