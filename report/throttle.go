@@ -57,10 +57,10 @@ type LoginLimits struct {
 // zero value.
 var DefaultLoginLimits = LoginLimits{PairFailures: 3, AddressFailures: 20, Delay: time.Second, MaxDelay: 5 * time.Minute, MaxTracked: 100000}
 
-// forgetAfter is how long without a failure makes an entry start afresh;
+// ForgetAfter is how long without a failure makes an entry start afresh;
 // it stays longer than the longest wait, or waiting out the forgetting
 // would be quicker than waiting out the delay.
-func (l LoginLimits) forgetAfter() time.Duration { return max(15*time.Minute, 2*l.MaxDelay) }
+func (l LoginLimits) ForgetAfter() time.Duration { return max(15*time.Minute, 2*l.MaxDelay) }
 
 // wait is how long after the last failure the next attempt may come, for
 // an entry with fails failures of which free were free.
@@ -141,7 +141,7 @@ func (t *throttle) take(form, username, addr string) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
-	forget := t.lim.forgetAfter()
+	forget := t.lim.ForgetAfter()
 	t.pairs.sweep(now, forget)
 	t.addrs.sweep(now, forget)
 	t.gauges()

@@ -42,6 +42,8 @@ type SharedCounts struct {
 	pending map[pendingCount]int64
 	others  map[string]Count
 
+	purgedAt time.Time // of the last delete of old rows
+
 	syncs, failures, dropped atomic.Int64
 }
 
@@ -114,48 +116,18 @@ func (c *SharedCounts) Reset(ctx context.Context, subject string) error {
 }
 
 // Sync writes this node's new counts, forgets those older than the window
-// and reads the other nodes'. When the write fails the counts stay
-// pending for the next Sync.
+// (once a minute) and reads the other nodes'. When the write fails the
+// counts stay pending for the next Sync. A sync with nothing to write
+// only reads.
 func (c *SharedCounts) Sync(ctx context.Context) error {
 	c.mu.Lock()
 	out := c.pending
 	c.pending = map[pendingCount]int64{}
 	c.mu.Unlock()
-	since := c.db.Now().Add(-c.window).Unix()
-	others := map[string]Count{}
-	err := c.db.withTx(ctx, func(tx *sql.Tx) error {
-		for k, n := range out {
-			if n == 0 || k.bucket < since {
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO limit_counts (scope, subject, node, bucket, n) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT (scope, subject, node, bucket) DO UPDATE SET n = limit_counts.n + excluded.n`,
-				c.scope, k.subject, c.node, k.bucket, n); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM limit_counts WHERE scope = ? AND bucket < ?`, c.scope, since); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT subject, SUM(n), MAX(bucket) FROM limit_counts
-			WHERE scope = ? AND node <> ? AND bucket >= ? GROUP BY subject HAVING SUM(n) > 0 ORDER BY SUM(n) DESC, subject LIMIT ?`,
-			c.scope, c.node, since, c.max)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var subject string
-			var n, last int64
-			if err := rows.Scan(&subject, &n, &last); err != nil {
-				return err
-			}
-			others[subject] = Count{N: int(n), Last: time.Unix(last, 0)}
-		}
-		return rows.Err()
-	})
+	now := c.db.Now()
+	since := now.Add(-c.window).Unix()
 	c.syncs.Add(1)
-	if err != nil {
+	if err := c.write(ctx, out, since, now); err != nil {
 		c.failures.Add(1)
 		c.mu.Lock()
 		for k, n := range out {
@@ -168,10 +140,71 @@ func (c *SharedCounts) Sync(ctx context.Context) error {
 		c.mu.Unlock()
 		return fmt.Errorf("sync %s counts: %w", c.scope, mapErr(err))
 	}
+	others, err := c.read(ctx, since)
+	if err != nil {
+		c.failures.Add(1)
+		return fmt.Errorf("sync %s counts: %w", c.scope, mapErr(err))
+	}
 	c.mu.Lock()
 	c.others = others
 	c.mu.Unlock()
 	return nil
+}
+
+// write adds out to this node's rows and, once a minute, deletes the
+// scope's rows older than since.
+func (c *SharedCounts) write(ctx context.Context, out map[pendingCount]int64, since int64, now time.Time) error {
+	c.mu.Lock()
+	purge := now.Sub(c.purgedAt) >= time.Minute
+	c.mu.Unlock()
+	if len(out) == 0 && !purge {
+		return nil
+	}
+	err := c.db.withTx(ctx, func(tx *sql.Tx) error {
+		for k, n := range out {
+			if n == 0 || k.bucket < since {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO limit_counts (scope, subject, node, bucket, n) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (scope, subject, node, bucket) DO UPDATE SET n = limit_counts.n + excluded.n`,
+				c.scope, k.subject, c.node, k.bucket, n); err != nil {
+				return err
+			}
+		}
+		if purge {
+			_, err := tx.ExecContext(ctx, `DELETE FROM limit_counts WHERE scope = ? AND bucket < ?`, c.scope, since)
+			return err
+		}
+		return nil
+	})
+	if err == nil && purge {
+		c.mu.Lock()
+		c.purgedAt = now
+		c.mu.Unlock()
+	}
+	return err
+}
+
+// read returns the other nodes' counts since the given second, the
+// largest first, at most max subjects.
+func (c *SharedCounts) read(ctx context.Context, since int64) (map[string]Count, error) {
+	rows, err := c.db.db.QueryContext(ctx, `SELECT subject, SUM(n), MAX(bucket) FROM limit_counts
+		WHERE scope = ? AND node <> ? AND bucket >= ? GROUP BY subject HAVING SUM(n) > 0 ORDER BY SUM(n) DESC, subject LIMIT ?`,
+		c.scope, c.node, since, c.max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	others := map[string]Count{}
+	for rows.Next() {
+		var subject string
+		var n, last int64
+		if err := rows.Scan(&subject, &n, &last); err != nil {
+			return nil, err
+		}
+		others[subject] = Count{N: int(n), Last: time.Unix(last, 0)}
+	}
+	return others, rows.Err()
 }
 
 // Run syncs every interval until ctx ends, then once more, so that a node
@@ -181,6 +214,7 @@ func (c *SharedCounts) Run(ctx context.Context, every time.Duration, log *slog.L
 	t := time.NewTicker(every)
 	defer t.Stop()
 	failing := false
+	dropped := c.dropped.Load()
 	for {
 		select {
 		case <-ctx.Done():
@@ -200,6 +234,11 @@ func (c *SharedCounts) Run(ctx context.Context, every time.Duration, log *slog.L
 		case err == nil && failing:
 			failing = false
 			log.Info("shared limit counts: sync works again", logkey.Scope, c.scope)
+		}
+		if d := c.dropped.Load(); d > dropped {
+			log.Warn("shared limit counts: too many subjects between two syncs; the rest counted on this node only",
+				logkey.Scope, c.scope, logkey.Count, d-dropped, logkey.Max, c.max)
+			dropped = d
 		}
 	}
 }
