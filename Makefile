@@ -1,14 +1,18 @@
 # The two commands of the README: "make run" and "make test".
+.PHONY: build run test test-deps bench bench-speed fuzz attack durability
+
 GO ?= go
 BIN := bin/backupreport
 # -trimpath and -s -w: a 20 MB binary instead of 29 MB, fewer pages for the
 # kernel to map at every command's start (issue 11's start-up target).
 BUILDFLAGS := -trimpath -ldflags='-s -w'
-
-.PHONY: build run test test-deps bench bench-speed fuzz attack durability
-
+# CGO_ENABLED=0: a static binary. With cgo, net and os/user link the C
+# library, and every command then starts the dynamic loader and C's
+# threads first: about 1.5 ms of each start-up. Nothing here needs C (SQLite
+# is modernc's Go translation); DNS then uses Go's resolver (Go's default
+# on Linux anyway) and os/user reads /etc/passwd.
 build:
-	$(GO) build $(BUILDFLAGS) -o $(BIN) ./cmd/backupreport
+	CGO_ENABLED=0 $(GO) build $(BUILDFLAGS) -o $(BIN) ./cmd/backupreport
 
 # Fill ./data with demo data (only when it is new or demo data already), then serve it.
 run: build

@@ -8,7 +8,7 @@ import (
 
 // FuzzParse checks that no input makes Parse panic or keep more than its
 // limits, that a final code line followed by garbage is never lost, and that
-// ParseBytes gives what Parse gives.
+// ParseBytes gives what Parse gives, with or without ordinaryLines' loop.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("sending incremental file list\na\n\n"+sentLine+totalLine), []byte("\n"))
 	f.Add([]byte(`rsync: [sender] send_files failed to open "/E/a\#303.pst": Permission denied (13)`+"\n"+totalLine+code23), []byte("garbage\r\x00\xff\n"))
@@ -16,6 +16,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(utf16le("\r\nsent 1 bytes  received 2 bytes  3,00 bytes/sec\r\ntotal size is 1.234  speedup is 0,98\r\n", true), []byte{0xff, 0xfe, 0, 0xd8})
 	f.Add([]byte("cygwin warning:\n  MS-DOS style path detected: c:\\x\n"), []byte("  indented\n"))
 	f.Add([]byte("\xef\xbb\xbfrsync error: x (code 99999999999) at y(1) [a=b]\n"), []byte("rsync warning: (code 1"))
+	f.Add([]byte("sending incremental file list\n/E/a\n/E/b \n/E/c\n\n/E/d\rx\n  e\n/E/f\n"), []byte("/E/g\ndeleting E/h\n/E/i"))
 	f.Fuzz(func(t *testing.T, valid, garbage []byte) {
 		whole := append(append([]byte(nil), valid...), garbage...)
 		r, err := Parse(bytes.NewReader(whole))
@@ -25,6 +26,9 @@ func FuzzParse(f *testing.F) {
 		checkBounds(t, r)
 		if in := ParseBytes(whole); !reflect.DeepEqual(in, r) {
 			t.Fatalf("ParseBytes and Parse disagree:\n%+v\n%+v", in, r)
+		}
+		if slow := parseSlowLinesOnly(whole); !reflect.DeepEqual(slow, r) {
+			t.Fatalf("Parse with and without ordinaryLines disagree:\n%+v\n%+v", slow, r)
 		}
 
 		// A final line, then the garbage as whole lines after it.

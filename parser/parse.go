@@ -92,6 +92,9 @@ func ParseBytes(b []byte) *Result {
 // run reads every line lr gives and finishes the Result.
 func (p *parser) run(lr *lineReader) {
 	for {
+		if !slowLinesOnly {
+			p.ordinaryLines(lr)
+		}
 		line, cont, cr, ok := lr.next()
 		if !ok {
 			break
@@ -111,6 +114,41 @@ func (p *parser) run(lr *lineReader) {
 	}
 	p.finish()
 }
+
+// ordinaryLines handles the ordinary lines (see segment) that come next in
+// lr's buffer, up to the first other line, in one loop with no call but
+// the search for '\n': for each, what next and then segment would do. Most
+// lines of a report are file names, and calling both for each of them
+// cost about as much as finding its end.
+func (p *parser) ordinaryLines(lr *lineReader) {
+	// Only whole lines in the buffer, no cut line pending, and only up to
+	// where lr knows there is no '\r' (next's first case).
+	if lr.partial || lr.crNext >= 0 {
+		return
+	}
+	buf, s, n := lr.buf[:min(lr.crTo, lr.end)], lr.start, 0
+	for s < len(buf) {
+		i := bytes.IndexByte(buf[s:], '\n')
+		if i <= 0 || i > MaxLineLength || !plainFirst[buf[s]] || buf[s+i-1] <= ' ' {
+			break
+		}
+		s += i + 1
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	lr.start, lr.scanned = s, s
+	p.res.Lines += n
+	if p.inList {
+		p.res.FilesListed += n
+	}
+	p.cont, p.indented, p.inCygwin, p.inPS, p.complete = false, false, false, false, false
+}
+
+// slowLinesOnly turns ordinaryLines off, for the tests that prove it
+// changes nothing.
+var slowLinesOnly = false
 
 // bufPool keeps read buffers between calls: re-evaluation parses many
 // small stored logs in a row, and a fresh 256 KiB buffer each time cost
@@ -189,16 +227,24 @@ type lineReader struct {
 	partial    bool // the last piece was cut: the next one continues its line
 	empty      int  // reads in a row that returned nothing
 	// crNext is the index of the next '\r' at or after the line being
-	// returned, or -1 when buf[:crTo] holds none after it. One scan per
-	// buffer instead of one per line keeps '\r' detection cheap.
+	// returned, or -1 when buf[:crTo] holds none after it. One search per
+	// crWindow bytes instead of one per line keeps '\r' detection cheap.
 	crNext, crTo int
 }
+
+// crWindow is how far past a line hasCR looks for the next '\r': far
+// enough that one search serves hundreds of lines, near enough that the
+// bytes it read are still in the CPU's cache when the lines are split. A
+// search of the whole buffer at once (all of a mapped file in ParseBytes)
+// read the input from memory twice: 100 MB parsed in 34-37 ms instead of
+// 27-31.
+const crWindow = 64 << 10
 
 // hasCR reports whether buf[s:i] holds a '\r'.
 func (lr *lineReader) hasCR(s, i int) bool {
 	if (lr.crNext >= 0 && lr.crNext < s) || (lr.crNext < 0 && i > lr.crTo) {
-		lr.crTo = lr.end
-		if j := bytes.IndexByte(lr.buf[s:lr.end], '\r'); j >= 0 {
+		lr.crTo = min(lr.end, max(i, s+crWindow))
+		if j := bytes.IndexByte(lr.buf[s:lr.crTo], '\r'); j >= 0 {
 			lr.crNext = s + j
 		} else {
 			lr.crNext = -1

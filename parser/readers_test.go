@@ -38,6 +38,10 @@ func TestResultDoesNotDependOnHowReadsSplitTheInput(t *testing.T) {
 		"half a byte order mark":                       []byte("\xef\xbb"),
 		"UTF-16LE":                                     utf16le("sending incremental file list\r\n"+sentLine+totalLine+code23, true),
 		"empty":                                        {},
+		"'\\r' lines far apart, past the window of one '\\r' search": []byte("sending incremental file list\n" +
+			strings.Repeat("/E/a file with a long enough name.doc\n", 3000) + "b.pst\r  1,024 100%\r\n" +
+			strings.Repeat("/E/a file with a long enough name.doc\n", 5000) + `rsync: read errors mapping "/E/b.pst": Permission denied (13)` + "\r\n" +
+			strings.Repeat("/E/c\n", 20000) + sentLine + totalLine + code23),
 	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -70,5 +74,16 @@ func TestResultDoesNotDependOnHowReadsSplitTheInput(t *testing.T) {
 		if got := ParseBytes(in); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s by ParseBytes:\n got %+v\nwant %+v", name, got, want)
 		}
+		if got := parseSlowLinesOnly(in); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s without ordinaryLines:\n got %+v\nwant %+v", name, got, want)
+		}
 	}
+}
+
+// parseSlowLinesOnly is ParseBytes with every line handled by next and
+// segment, without ordinaryLines' loop.
+func parseSlowLinesOnly(in []byte) *Result {
+	slowLinesOnly = true
+	defer func() { slowLinesOnly = false }()
+	return ParseBytes(in)
 }

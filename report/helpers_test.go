@@ -77,6 +77,7 @@ type client struct {
 	e    *env
 	http *http.Client
 	csrf string
+	base string // another node's URL; "" is the env's server
 }
 
 func (e *env) anon() *client {
@@ -119,13 +120,22 @@ func (c *client) do(req *http.Request) (*http.Response, string) {
 	return resp, string(b)
 }
 
+// url is where path is served: c.base when set (another node), else the
+// env's server.
+func (c *client) url(path string) string {
+	if c.base != "" {
+		return c.base + path
+	}
+	return c.e.srv.URL + path
+}
+
 func (c *client) get(path string) (*http.Response, string) {
-	req, _ := http.NewRequest("GET", c.e.srv.URL+path, nil)
+	req, _ := http.NewRequest("GET", c.url(path), nil)
 	return c.do(req)
 }
 
 func (c *client) post(path string, form url.Values) (*http.Response, string) {
-	req, _ := http.NewRequest("POST", c.e.srv.URL+path, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest("POST", c.url(path), strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return c.do(req)
 }

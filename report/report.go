@@ -61,11 +61,13 @@ type Config struct {
 	HSTSMaxAge time.Duration
 	NoHSTS     bool
 	// LoginLimits throttle password guesses; the zero value means
-	// DefaultLoginLimits.
-	LoginLimits LoginLimits
-	// PendingLogins bounds the logins kept in memory between a right
-	// password and the second factor's code; at the bound the oldest is
-	// dropped (its user types the password again). 0 means 1000.
+	// DefaultLoginLimits. SharedLogins, when set, share the throttle's
+	// counts with the other nodes on the database (the caller syncs them).
+	LoginLimits  LoginLimits
+	SharedLogins SharedLogins
+	// PendingLogins bounds the logins waiting (in the database) between a
+	// right password and the second factor's code; at the bound the oldest
+	// is dropped (its user types the password again). 0 means 1000.
 	// LoginCodeTries is how many codes one such login may try before the
 	// password is asked again; 0 means 5.
 	PendingLogins  int
@@ -142,7 +144,6 @@ func New(cfg Config) (*Handler, error) {
 		cfg.LoginLimits = DefaultLoginLimits
 	}
 	h := &Handler{cfg: cfg, db: cfg.DB, log: cfg.Logger, loc: cfg.Location, wm: newWebMetrics(cfg.Registerer)}
-	h.limiter = newThrottle(cfg.LoginLimits, cfg.Now, cfg.Logger, h.wm)
 	if cfg.PendingLogins <= 0 {
 		cfg.PendingLogins = defaultPendingLogins
 	}
@@ -150,8 +151,9 @@ func New(cfg Config) (*Handler, error) {
 		cfg.LoginCodeTries = defaultLoginCodeTries
 	}
 	h.cfg = cfg
-	h.codes = challenges{max: cfg.PendingLogins, log: cfg.Logger, wm: h.wm}
+	h.codes = challenges{db: cfg.DB, max: cfg.PendingLogins, log: cfg.Logger, wm: h.wm}
 	h.bgCtx, h.bgCancel = context.WithCancel(context.Background())
+	h.limiter = newThrottle(h.bgCtx, cfg.LoginLimits, cfg.SharedLogins, cfg.Now, cfg.Logger, h.wm)
 	var err error
 	if h.pages, err = parsePages(h.funcs()); err != nil {
 		return nil, err

@@ -2,12 +2,14 @@ package report
 
 import (
 	"container/list"
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/backupreport/backupreport/store"
 	"github.com/backupreport/backupreport/store/logkey"
 )
 
@@ -29,9 +31,12 @@ import (
 // The price is that guesses from many addresses are bounded only per
 // address; passwords are long (10 characters at least) and bcrypt-hashed.
 //
-// The state lives in memory (a restart forgets it) and holds at most
-// MaxTracked pairs and MaxTracked addresses; beyond that the entry with
-// the oldest failure is dropped.
+// Each node counts in memory, at most MaxTracked pairs and MaxTracked
+// addresses (beyond that the entry with the oldest failure is dropped).
+// With Config.SharedLogins the counts are shared through the database:
+// a node adds the failures the other nodes (and its own earlier runs)
+// counted, as of their last sync, so guesses spread over several nodes
+// wait as if they were sent to one.
 type LoginLimits struct {
 	// PairFailures is how many wrong passwords a (username, address) pair
 	// may send before its attempts wait.
@@ -52,10 +57,10 @@ type LoginLimits struct {
 // zero value.
 var DefaultLoginLimits = LoginLimits{PairFailures: 3, AddressFailures: 20, Delay: time.Second, MaxDelay: 5 * time.Minute, MaxTracked: 100000}
 
-// forgetAfter is how long without a failure makes an entry start afresh;
+// ForgetAfter is how long without a failure makes an entry start afresh;
 // it stays longer than the longest wait, or waiting out the forgetting
 // would be quicker than waiting out the delay.
-func (l LoginLimits) forgetAfter() time.Duration { return max(15*time.Minute, 2*l.MaxDelay) }
+func (l LoginLimits) ForgetAfter() time.Duration { return max(15*time.Minute, 2*l.MaxDelay) }
 
 // wait is how long after the last failure the next attempt may come, for
 // an entry with fails failures of which free were free.
@@ -84,6 +89,7 @@ const maxThrottledName = 64
 // throttle is the state behind LoginLimits. Its methods are safe for
 // concurrent use.
 type throttle struct {
+	bg    context.Context // for the shared counts' resets
 	lim   LoginLimits
 	now   func() time.Time
 	log   *slog.Logger
@@ -93,10 +99,19 @@ type throttle struct {
 	addrs *backoffTable
 }
 
-func newThrottle(lim LoginLimits, now func() time.Time, log *slog.Logger, m *webMetrics) *throttle {
-	return &throttle{lim: lim, now: now, log: log, m: m,
+func newThrottle(bg context.Context, lim LoginLimits, shared SharedLogins, now func() time.Time, log *slog.Logger, m *webMetrics) *throttle {
+	t := &throttle{bg: bg, lim: lim, now: now, log: log, m: m,
 		pairs: newBackoffTable(scopePair, lim.PairFailures, lim.MaxTracked),
 		addrs: newBackoffTable(scopeAddress, lim.AddressFailures, lim.MaxTracked)}
+	t.pairs.shared, t.addrs.shared = shared.Pairs, shared.Addresses
+	return t
+}
+
+// SharedLogins are the login throttle's counts shared with the other
+// nodes (store.ScopeLoginPair and store.ScopeLoginAddress); nil ones
+// leave this node counting alone. The caller syncs them.
+type SharedLogins struct {
+	Pairs, Addresses *store.SharedCounts
 }
 
 func (t *throttle) on() bool { return t.lim.Delay > 0 }
@@ -126,7 +141,7 @@ func (t *throttle) take(form, username, addr string) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
-	forget := t.lim.forgetAfter()
+	forget := t.lim.ForgetAfter()
 	t.pairs.sweep(now, forget)
 	t.addrs.sweep(now, forget)
 	t.gauges()
@@ -141,12 +156,25 @@ func (t *throttle) take(form, username, addr string) time.Duration {
 			continue
 		}
 		e := c.tab.get(c.key)
-		if e == nil {
+		fails, last := 0, time.Time{}
+		if e != nil {
+			fails, last = e.fails, e.last
+		}
+		if o := c.tab.shared.Others(c.key); o.N > 0 {
+			fails += o.N
+			if o.Last.After(last) {
+				last = o.Last
+			}
+		}
+		if fails == 0 {
 			continue
 		}
-		d := e.last.Add(t.lim.wait(e.fails, c.tab.free)).Sub(now)
+		d := last.Add(t.lim.wait(fails, c.tab.free)).Sub(now)
 		if d <= 0 {
 			continue
+		}
+		if e == nil { // only the other nodes' failures: an entry to log it once
+			e = c.tab.hold(c.key, last)
 		}
 		wait = max(wait, d)
 		t.m.throttled.WithLabelValues(c.tab.scope).Inc()
@@ -154,7 +182,7 @@ func (t *throttle) take(form, username, addr string) time.Duration {
 			e.started = true
 			t.m.throttleStarts.WithLabelValues(c.tab.scope).Inc()
 			t.log.Warn("login throttled", logkey.Scope, c.tab.scope, logkey.Form, form, logkey.Username, truncate(username, maxThrottledName), logkey.RemoteAddr, addr,
-				logkey.Failures, e.fails, logkey.Wait, time.Duration(retrySeconds(d))*time.Second)
+				logkey.Failures, fails, logkey.Wait, time.Duration(retrySeconds(d))*time.Second)
 		}
 	}
 	if wait > 0 {
@@ -168,6 +196,7 @@ func (t *throttle) take(form, username, addr string) time.Duration {
 }
 
 func (t *throttle) fail(tab *backoffTable, key string, now time.Time) {
+	tab.shared.Add(key, 1, now)
 	if evicted := tab.fail(key, now); evicted {
 		t.m.throttleEvicted.WithLabelValues(tab.scope).Inc()
 		if !tab.full {
@@ -184,11 +213,15 @@ func (t *throttle) succeeded(username, addr string) {
 	if !t.on() {
 		return
 	}
+	pk := pairKey(username, addr)
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.pairs.remove(pairKey(username, addr))
-	t.addrs.uncount(addr)
+	t.pairs.remove(pk)
+	t.addrs.uncount(addr, t.now())
 	t.gauges()
+	t.mu.Unlock()
+	if err := t.pairs.shared.Reset(t.bg, pk); err != nil {
+		t.log.Warn("login throttle: forget the other nodes' failures", logkey.Username, truncate(username, maxThrottledName), logkey.RemoteAddr, addr, logkey.Err, err)
+	}
 }
 
 func (t *throttle) gauges() {
@@ -204,8 +237,9 @@ func (t *throttle) giveBack(username, addr string) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.pairs.uncount(pairKey(username, addr))
-	t.addrs.uncount(addr)
+	now := t.now()
+	t.pairs.uncount(pairKey(username, addr), now)
+	t.addrs.uncount(addr, now)
 	t.gauges()
 }
 
@@ -228,6 +262,8 @@ type backoffTable struct {
 	items map[string]*list.Element
 	order *list.List // of *backoff
 	full  bool       // the eviction was logged; cleared when there is room again
+	// shared is the scope's counts on the other nodes; nil: none.
+	shared *store.SharedCounts
 }
 
 // backoff is the failures of one pair or address.
@@ -285,6 +321,19 @@ func (b *backoffTable) fail(key string, now time.Time) (evicted bool) {
 	return evicted
 }
 
+// hold makes an entry with no failure of its own, for a key only the
+// other nodes counted; it goes like any other once last is old.
+func (b *backoffTable) hold(key string, last time.Time) *backoff {
+	if b.order.Len() >= b.max {
+		el := b.order.Back()
+		b.order.Remove(el)
+		delete(b.items, el.Value.(*backoff).key)
+	}
+	e := &backoff{key: key, last: last}
+	b.items[key] = b.order.PushFront(e)
+	return e
+}
+
 func (b *backoffTable) remove(key string) {
 	if el, ok := b.items[key]; ok {
 		b.order.Remove(el)
@@ -294,7 +343,8 @@ func (b *backoffTable) remove(key string) {
 
 // uncount takes one failure back, forgetting an entry left with none;
 // the time of the last failure stays.
-func (b *backoffTable) uncount(key string) {
+func (b *backoffTable) uncount(key string, now time.Time) {
+	b.shared.Add(key, -1, now)
 	e := b.get(key)
 	if e == nil {
 		return

@@ -273,7 +273,7 @@ func TestOneAddressTryingManyUsernamesWaitsToo(t *testing.T) {
 }
 
 func TestTheThrottleCanBeTurnedOff(t *testing.T) {
-	th := newThrottle(LoginLimits{PairFailures: 3, AddressFailures: 20, MaxDelay: time.Minute, MaxTracked: 10}, time.Now, quietLog, newWebMetrics(nil))
+	th := newThrottle(context.Background(), LoginLimits{PairFailures: 3, AddressFailures: 20, MaxDelay: time.Minute, MaxTracked: 10}, SharedLogins{}, time.Now, quietLog, newWebMetrics(nil))
 	for i := range 50 {
 		if w := th.take(formLogin, "tom", "192.0.2.1"); w != 0 {
 			t.Fatalf("guess %d with --login-delay 0 waits %v", i+1, w)
@@ -285,7 +285,7 @@ func TestTheThrottleKeepsAtMostMaxTrackedEntries(t *testing.T) {
 	clock := &fakeClock{t: testNow}
 	logs := &logBuffer{}
 	m := newWebMetrics(nil)
-	th := newThrottle(LoginLimits{PairFailures: 1, AddressFailures: 1, Delay: time.Second, MaxDelay: time.Minute, MaxTracked: 3},
+	th := newThrottle(context.Background(), LoginLimits{PairFailures: 1, AddressFailures: 1, Delay: time.Second, MaxDelay: time.Minute, MaxTracked: 3}, SharedLogins{},
 		clock.now, slog.New(slog.NewTextHandler(logs, nil)), m)
 	for i := range 5 {
 		clock.advance(time.Millisecond)

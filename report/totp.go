@@ -1,13 +1,13 @@
 package report
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -42,103 +42,62 @@ const (
 	challengeCookie      = "br_2fa"
 )
 
-// challenge is a login whose password was right and whose code is due.
-type challenge struct {
-	userID   int64
-	username string
-	next     string
-	expires  time.Time
-	tries    int
-}
-
-// challenges are the logins waiting for their second factor, in memory:
-// a restart of serve asks for the password again.
+// challenges are the logins waiting for their second factor. They live
+// in the database (store.LoginChallenge), so that the code may be typed
+// on any node, and survive a restart of serve.
 type challenges struct {
-	max   int
-	log   *slog.Logger
-	wm    *webMetrics
-	mu    sync.Mutex
-	m     map[string]*challenge // by HashSecret(cookie value)
-	order []string
-	full  bool // the bound was reached; logged once until it is not
+	db   *store.DB
+	max  int
+	log  *slog.Logger
+	wm   *webMetrics
+	mu   sync.Mutex
+	full bool // the bound was reached; logged once until it is not
 }
 
-func (c *challenges) put(now time.Time, ch *challenge) string {
-	tok := store.NewSecret()
+// put stores a challenge and returns the browser's secret.
+func (c *challenges) put(ctx context.Context, userID int64, next string) (string, error) {
+	tok, dropped, waiting, err := c.db.PutLoginChallenge(ctx, userID, next, loginChallengeTTL, c.max)
+	if err != nil {
+		return "", err
+	}
+	c.wm.pendingLogins.Set(float64(waiting))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[string]*challenge{}
-	}
-	for len(c.order) > 0 && c.evictHead(now) {
-		delete(c.m, c.order[0])
-		c.order = c.order[1:]
-	}
-	if len(c.m) < c.max/2 {
+	if dropped > 0 {
+		c.wm.pendingDropped.Add(float64(dropped))
+		if !c.full {
+			c.full = true
+			c.log.Warn("logins waiting for their code: full; dropping the oldest", logkey.Max, c.max)
+		}
+	} else if waiting < c.max/2 {
 		c.full = false
 	}
-	if len(c.order) > 2*c.max { // drop the keys of finished logins
-		live := c.order[:0]
-		for _, k := range c.order {
-			if c.m[k] != nil {
-				live = append(live, k)
-			}
-		}
-		c.order = live
-	}
-	k := store.HashSecret(tok)
-	c.m[k] = ch
-	c.order = append(c.order, k)
-	c.wm.pendingLogins.Set(float64(len(c.m)))
-	return tok
+	return tok, nil
 }
 
-// evictHead tells whether the oldest entry goes: it is finished or
-// expired, or the map is full (then it is counted and, once, logged).
-func (c *challenges) evictHead(now time.Time) bool {
-	head := c.m[c.order[0]]
-	if head == nil || now.After(head.expires) {
-		return true
+// get returns the live challenge of tok, or false.
+func (c *challenges) get(ctx context.Context, tok string) (store.LoginChallenge, bool, error) {
+	ch, err := c.db.LoginChallenge(ctx, tok)
+	if errors.Is(err, store.ErrNotFound) {
+		return ch, false, nil
 	}
-	if len(c.m) < c.max {
-		return false
-	}
-	c.wm.pendingDropped.Inc()
-	if !c.full {
-		c.full = true
-		c.log.Warn("logins waiting for their code: full; dropping the oldest", logkey.Max, c.max)
-	}
-	return true
-}
-
-func (c *challenges) get(now time.Time, tok string) (*challenge, string) {
-	k := store.HashSecret(tok)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := c.m[k]
-	if ch == nil || now.After(ch.expires) {
-		delete(c.m, k)
-		return nil, k
-	}
-	return ch, k
+	return ch, err == nil, err
 }
 
 // failed counts a wrong code and returns the count so far.
-func (c *challenges) failed(k string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if ch := c.m[k]; ch != nil {
-		ch.tries++
-		return ch.tries
-	}
-	return math.MaxInt // gone: as if every try was used
+func (c *challenges) failed(ctx context.Context, tok string) (int, error) {
+	return c.db.FailLoginChallenge(ctx, tok)
 }
 
-func (c *challenges) drop(k string) {
-	c.mu.Lock()
-	delete(c.m, k)
-	c.wm.pendingLogins.Set(float64(len(c.m)))
-	c.mu.Unlock()
+// drop ends a challenge.
+func (c *challenges) drop(ctx context.Context, tok string) error {
+	if err := c.db.DeleteLoginChallenge(ctx, tok); err != nil {
+		return err
+	}
+	if n, err := c.db.LoginChallengesWaiting(ctx); err == nil {
+		c.wm.pendingLogins.Set(float64(n))
+	}
+	return nil
 }
 
 // totpStep checks code against secret at now and returns the step it is
@@ -386,7 +345,10 @@ func (h *Handler) needsEnrolment(r *http.Request, s *session) (bool, error) {
 // askCode is the second step of a login: the password was right and the
 // user has a second factor.
 func (h *Handler) askCode(w http.ResponseWriter, r *http.Request, u store.User, p *loginPage) error {
-	tok := h.codes.put(h.cfg.Now(), &challenge{userID: u.ID, username: u.Username, next: p.Next, expires: h.cfg.Now().Add(loginChallengeTTL)})
+	tok, err := h.codes.put(r.Context(), u.ID, p.Next)
+	if err != nil {
+		return err
+	}
 	h.setCookie(w, r, challengeCookie, tok, loginChallengeTTL)
 	p.NeedCode = true
 	return h.render(w, r, http.StatusOK, "login", p)
@@ -401,22 +363,25 @@ func (h *Handler) loginCode(w http.ResponseWriter, r *http.Request, _ *session) 
 		p.Error = "The form was stale (CSRF check). Please try again."
 		return h.render(w, r, http.StatusForbidden, "login", p)
 	}
-	c, err := r.Cookie(challengeCookie)
-	var ch *challenge
+	var ch store.LoginChallenge
 	var key string
-	if err == nil {
-		ch, key = h.codes.get(h.cfg.Now(), c.Value)
+	found := false
+	if c, err := r.Cookie(challengeCookie); err == nil {
+		key = c.Value
+		if ch, found, err = h.codes.get(r.Context(), key); err != nil {
+			return err
+		}
 	}
-	if ch == nil {
+	if !found {
 		p.NeedCode = false
 		p.Error = "The login took too long or was not started here; give your username and password again."
 		return h.render(w, r, http.StatusUnauthorized, "login", p)
 	}
-	p.Next, p.Username = ch.next, ch.username
+	p.Next, p.Username = ch.Next, ch.Username
 	addr := h.originOf(r).Addr
 	// Codes are throttled like passwords, under their own name, so that
 	// a right password does not wipe out wrong codes.
-	throttleName := "code:" + ch.username
+	throttleName := "code:" + ch.Username
 	if wait := h.limiter.take(formCode, throttleName, addr); wait > 0 {
 		p.Error = retryMessage(wait)
 		w.Header().Set("Retry-After", fmt.Sprint(retrySeconds(wait)))
@@ -426,19 +391,20 @@ func (h *Handler) loginCode(w http.ResponseWriter, r *http.Request, _ *session) 
 	code := r.PostFormValue("code")
 	ok := false
 	var why string
+	var err error
 	if rc := normalizeRecoveryCode(code); rc != "" {
-		if ok, err = h.db.UseRecoveryCode(ctx, "web:"+ch.username, ch.userID, store.HashSecret(rc)); err != nil {
+		if ok, err = h.db.UseRecoveryCode(ctx, "web:"+ch.Username, ch.UserID, store.HashSecret(rc)); err != nil {
 			return err
 		}
 		why = "That recovery code is wrong or was used already."
 	} else {
-		t, err := h.db.UserTOTP(ctx, ch.userID)
+		t, err := h.db.UserTOTP(ctx, ch.UserID)
 		if err != nil {
 			return err
 		}
 		why = "Wrong code. Type the six digits your app shows now, or a recovery code."
 		if step, match := totpStep(t.Secret, code, h.cfg.Now()); match && t.Secret != "" {
-			if ok, err = h.db.UseTOTPStep(ctx, ch.userID, step); err != nil {
+			if ok, err = h.db.UseTOTPStep(ctx, ch.UserID, step); err != nil {
 				return err
 			}
 			if !ok {
@@ -448,9 +414,15 @@ func (h *Handler) loginCode(w http.ResponseWriter, r *http.Request, _ *session) 
 	}
 	if !ok {
 		h.wm.loginFailures.WithLabelValues(formCode).Inc()
-		h.log.Info("login code wrong", logkey.Username, ch.username, logkey.RemoteAddr, addr)
-		if h.codes.failed(key) >= h.cfg.LoginCodeTries {
-			h.codes.drop(key)
+		h.log.Info("login code wrong", logkey.Username, ch.Username, logkey.RemoteAddr, addr)
+		tries, err := h.codes.failed(ctx, key)
+		if err != nil {
+			return err
+		}
+		if tries >= h.cfg.LoginCodeTries {
+			if err := h.codes.drop(ctx, key); err != nil {
+				return err
+			}
 			p.NeedCode = false
 			why += " Too many tries: give your password again."
 		}
@@ -458,9 +430,11 @@ func (h *Handler) loginCode(w http.ResponseWriter, r *http.Request, _ *session) 
 		return h.render(w, r, http.StatusUnauthorized, "login", p)
 	}
 	h.limiter.succeeded(throttleName, addr)
-	h.codes.drop(key)
+	if err := h.codes.drop(ctx, key); err != nil {
+		return err
+	}
 	h.setCookie(w, r, challengeCookie, "", -time.Second)
-	u, err := h.db.UserByID(ctx, ch.userID)
+	u, err := h.db.UserByID(ctx, ch.UserID)
 	if err != nil {
 		return err
 	}
@@ -471,6 +445,6 @@ func (h *Handler) loginCode(w http.ResponseWriter, r *http.Request, _ *session) 
 		return err
 	}
 	h.log.Info("login", logkey.Username, u.Username, logkey.RemoteAddr, addr, logkey.SecondFactor, true)
-	http.Redirect(w, r, ch.next, http.StatusSeeOther)
+	http.Redirect(w, r, ch.Next, http.StatusSeeOther)
 	return nil
 }

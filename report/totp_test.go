@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -164,27 +165,75 @@ func TestTOTPEnrolmentAndLogin(t *testing.T) {
 }
 
 // TestPendingLoginsAreBounded: at --login-pending the oldest waiting
-// login is dropped and counted; finished ones make room.
+// login is dropped and counted; expired ones are refused.
 func TestPendingLoginsAreBounded(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
 	wm := newWebMetrics(nil)
-	c := challenges{max: 2, log: quietLog, wm: wm}
-	at := testNow
-	first := c.put(at, &challenge{username: "a", expires: at.Add(loginChallengeTTL)})
-	second := c.put(at, &challenge{username: "b", expires: at.Add(loginChallengeTTL)})
-	third := c.put(at, &challenge{username: "c", expires: at.Add(loginChallengeTTL)})
-	if ch, _ := c.get(at, first); ch != nil {
-		t.Error("the oldest waiting login survived the bound")
+	c := challenges{db: e.db, max: 2, log: quietLog, wm: wm}
+	u, err := e.db.UserByName(ctx, "tom")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tok := range []string{second, third} {
-		if ch, _ := c.get(at, tok); ch == nil {
-			t.Error("a newer waiting login was dropped")
+	now := testNow
+	e.db.Now = func() time.Time { return now }
+	var toks []string
+	for range 3 {
+		tok, err := c.put(ctx, u.ID, "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tok)
+		now = now.Add(time.Second)
+	}
+	if _, ok, err := c.get(ctx, toks[0]); ok || err != nil {
+		t.Errorf("the oldest waiting login survived the bound (%v)", err)
+	}
+	for _, tok := range toks[1:] {
+		if _, ok, err := c.get(ctx, tok); !ok || err != nil {
+			t.Errorf("a newer waiting login was dropped (%v)", err)
 		}
 	}
 	if got := testutil.ToFloat64(wm.pendingDropped); got != 1 {
 		t.Errorf("dropped counter = %v, want 1", got)
 	}
-	if ch, _ := c.get(at.Add(loginChallengeTTL+time.Second), third); ch != nil {
+	if got := testutil.ToFloat64(wm.pendingLogins); got != 2 {
+		t.Errorf("pending gauge = %v, want 2", got)
+	}
+	now = now.Add(loginChallengeTTL + time.Second)
+	if _, ok, _ := c.get(ctx, toks[2]); ok {
 		t.Error("an expired waiting login was accepted")
+	}
+}
+
+// TestCodeOnAnotherNode: the password is given to one serve node and the
+// code to another on the same database (behind a load balancer without
+// source affinity), and the login works.
+func TestCodeOnAnotherNode(t *testing.T) {
+	e := newEnv(t)
+	tom := e.login("tom")
+	_, body := tom.get("/account")
+	secret := secretRE.FindStringSubmatch(body)[1]
+	code, _ := totp.GenerateCode(secret, testNow)
+	tom.post("/account/totp", url.Values{"csrf": {tom.csrf}, "secret": {secret}, "code": {code}})
+
+	other, err := New(Config{DB: e.db, Location: time.UTC, Now: func() time.Time { return testNow }, Logger: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node2 := httptest.NewServer(other)
+	t.Cleanup(node2.Close)
+
+	c := e.anon()
+	c.loginForm("tom", e.staff["tom"])
+	c.base = node2.URL // the same browser, its next request on the other node
+	next, _ := totp.GenerateCode(secret, testNow.Add(30*time.Second))
+	resp, _ := c.code(next)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("code on the other node: status %d, want 303", resp.StatusCode)
+	}
+	if resp, _ := c.get("/account"); resp.StatusCode != http.StatusOK {
+		t.Errorf("after the login on the other node: /account status %d", resp.StatusCode)
 	}
 }
 

@@ -18,7 +18,8 @@ if [ -z "$dir" ]; then
 fi
 mkdir -p "$dir"
 bin=$dir/backupreport
-go build -o "$bin" ./cmd/backupreport
+# As make build: static, stripped.
+CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$bin" ./cmd/backupreport
 
 echo "== go benchmarks (generate the logs in $dir, then parse them in process)"
 BACKUPREPORT_BENCH_DIR=$dir go test ./parser -run '^$' -bench 'Parse9MB|Parse1GB' -benchtime 3x -count 1 |

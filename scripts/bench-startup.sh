@@ -4,9 +4,8 @@
 # every command pays before doing its work; target < 5 ms; a Go hello-world
 # is timed too, as the floor of the machine), and of
 # `backupreport parse --json` on a generated ~100 MB log against `wc -l`
-# on the same file (target: ratio >= 0.5). Several runs each, file in the
-# page cache; hyperfine is used when installed (apt install hyperfine),
-# otherwise a loop of date(1) calls that takes the mean.
+# on the same file (target: ratio >= 0.5). RUNS rounds (default 50), the
+# file in the page cache; it prints the mean and the minimum of each.
 #
 # Usage: scripts/bench-startup.sh [BINARY [DIR]]
 #   BINARY  a built backupreport (default: built from this tree into DIR)
@@ -25,7 +24,7 @@ mkdir -p "$dir"
 if [ -z "$bin" ]; then
 	bin=$dir/backupreport
 	# The flags of the Makefile, so the figures are those of `make build`.
-	go build -trimpath -ldflags='-s -w' -o "$bin" ./cmd/backupreport
+	CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$bin" ./cmd/backupreport
 fi
 log=$dir/rsync-1150000-files.log
 if [ ! -f "$log" ]; then
@@ -38,51 +37,49 @@ if [ ! -f "$hello" ]; then
 	mkdir -p "$dir/hello-src"
 	printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello") }\n' >"$dir/hello-src/main.go"
 	printf 'module hello\n' >"$dir/hello-src/go.mod"
-	(cd "$dir/hello-src" && go build -trimpath -ldflags='-s -w' -o "$hello" .)
+	(cd "$dir/hello-src" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$hello" .)
 fi
 empty=$dir/empty.log
 : >"$empty"
 cat "$log" >/dev/null # warm the page cache
 
-runs=${RUNS:-20}
+runs=${RUNS:-50}
 
-# mean CMD...: "MEAN MIN", wall-clock seconds over $runs runs (after a
-# warm-up). On a shared machine the minimum is the steadier figure.
-mean() {
-	if command -v hyperfine >/dev/null; then
-		local j=$dir/hf.json
-		# parse exits 1 for a failed verdict: -i ignores the status.
-		hyperfine -N -i -w 2 -r "$runs" --export-json "$j" -- "$(printf '%q ' "$@")" >/dev/null 2>&1
-		python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print(r["mean"], r["min"])' "$j"
-		return
-	fi
-	"$@" >/dev/null 2>&1 || true
-	local s e t sum=0 min=""
-	for _ in $(seq "$runs"); do
-		s=$(date +%s%N)
-		"$@" >/dev/null 2>&1 || true
-		e=$(date +%s%N)
-		t=$((e - s)) sum=$((sum + e - s))
-		if [ -z "$min" ] || [ "$t" -lt "$min" ]; then min=$t; fi
-	done
-	echo "$(echo "$sum / $runs / 1000000000" | bc -l) $(echo "$min / 1000000000" | bc -l)"
-}
-
-read -r h hmin < <(mean "$hello")
-read -r v vmin < <(mean "$bin" version)
-read -r e emin < <(mean "$bin" parse --json "$empty")
-read -r w wmin < <(mean wc -l "$log")
-read -r p pmin < <(mean "$bin" parse --json "$log")
+# The commands, timed in rounds (each command once per round, in turn), so
+# that a burst of load on this shared machine slows all of them alike
+# instead of one; $EPOCHREALTIME (no date(1) process inside the timed span)
+# brackets each run. On a shared machine the minimum is the steadier
+# figure, and the ratios of figures from the same run say more than the
+# figures. BEFORE=OTHER_BINARY times another build in the same rounds.
 mb=$(printf '%.0f' "$(echo "$(stat -c %s "$log") / 1000000" | bc -l)")
-ms() { printf '%.2f' "$(echo "$1 * 1000" | bc -l)"; }
-
+labels=("Go hello-world (the floor)" "backupreport version" "backupreport --help" "backupreport parse --json (empty log)" "wc -l ($mb MB)" "backupreport parse --json ($mb MB)")
+cmds=("$hello" "$bin version" "$bin --help" "$bin parse --json $empty" "wc -l $log" "$bin parse --json $log")
+if [ -n "${BEFORE:-}" ]; then
+	labels+=("before: version" "before: parse --json (empty log)" "before: parse --json ($mb MB)")
+	cmds+=("$BEFORE version" "$BEFORE parse --json $empty" "$BEFORE parse --json $log")
+fi
+sum=() minimum=()
+for round in $(seq 0 "$runs"); do
+	for i in "${!cmds[@]}"; do
+		s=${EPOCHREALTIME/[.,]/}
+		${cmds[$i]} >/dev/null 2>&1 || true # parse exits 1 for a failed verdict
+		e=${EPOCHREALTIME/[.,]/}
+		[ "$round" = 0 ] && continue # a warm-up round
+		t=$((10#$e - 10#$s))
+		sum[i]=$((${sum[i]:-0} + t))
+		if [ -z "${minimum[i]:-}" ] || [ "$t" -lt "${minimum[i]}" ]; then minimum[i]=$t; fi
+	done
+done
+# ms MICROSECONDS
+ms() { printf '%.2f' "$(echo "$1 / 1000" | bc -l)"; }
+echo "$runs rounds; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-40s %10s %10s\n' command mean-ms min-ms
-printf '%-40s %10s %10s\n' "Go hello-world (the floor)" "$(ms "$h")" "$(ms "$hmin")"
-printf '%-40s %10s %10s\n' "backupreport version" "$(ms "$v")" "$(ms "$vmin")"
-printf '%-40s %10s %10s\n' "backupreport parse --json (empty log)" "$(ms "$e")" "$(ms "$emin")"
-printf '%-40s %10s %10s\n' "wc -l ($mb MB)" "$(ms "$w")" "$(ms "$wmin")"
-printf '%-40s %10s %10s\n' "backupreport parse --json ($mb MB)" "$(ms "$p")" "$(ms "$pmin")"
+for i in "${!cmds[@]}"; do
+	printf '%-40s %10s %10s\n' "${labels[$i]}" "$(ms $((sum[i] / runs)))" "$(ms "${minimum[i]}")"
+done
 echo
-printf 'ratio = wc -l time / parse time, whole process (target >= 0.5): %.2f of the means, %.2f of the minimums\n' \
-	"$(echo "$w / $p" | bc -l)" "$(echo "$wmin / $pmin" | bc -l)"
-printf 'start-up, parse of an empty log (target < 5 ms): %s ms mean, %s ms min\n' "$(ms "$e")" "$(ms "$emin")"
+ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
+printf 'ratio = wc -l time / parse time, whole process (target >= 0.5): %s of the means, %s of the minimums\n' \
+	"$(ratio "${sum[4]}" "${sum[5]}")" "$(ratio "${minimum[4]}" "${minimum[5]}")"
+printf 'start-up, parse of an empty log (target < 5 ms): %s ms mean, %s ms min (%s and %s times hello-world)\n' \
+	"$(ms $((sum[3] / runs)))" "$(ms "${minimum[3]}")" "$(ratio "${sum[3]}" "${sum[0]}")" "$(ratio "${minimum[3]}" "${minimum[0]}")"

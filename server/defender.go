@@ -71,7 +71,12 @@ type DefenderConfig struct {
 	MaxBans int
 	// Reload is how often Run reloads the bans from the store, so that a
 	// ban lifted by another process (the CLI, another node) ends here too.
-	Reload   time.Duration
+	Reload time.Duration
+	// Shared, when set, shares the score with the other nodes on the
+	// database (store.ScopeSSHBan, with a window of Window): an address
+	// is banned when its score here plus its score on the others, as of
+	// their last sync, reaches Threshold. The caller syncs it.
+	Shared   *store.SharedCounts
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
 	// Now returns the current time; tests replace it. Nil is time.Now.
@@ -296,11 +301,14 @@ func (d *Defender) Fail(ip netip.Addr, score int, kind eventKind) bool {
 	d.scored.WithLabelValues(eventNames[kind]).Inc()
 	c := d.card(k)
 	c.add(scoreEvent{at: now, score: score, kind: kind}, now.Add(-d.cfg.Window))
+	d.cfg.Shared.Add(formatKey(k), score, now)
 	total, keysN, hsN := c.total()
-	if total < d.cfg.Threshold {
+	elsewhere := d.cfg.Shared.Others(formatKey(k)).N
+	if total+elsewhere < d.cfg.Threshold {
 		d.mu.Unlock()
 		return false
 	}
+	total += elsewhere
 	d.forget(k)
 	level := 1
 	if prev, ok := d.bans[k]; ok && now.Before(prev.Until.Add(d.cfg.Memory)) {
@@ -308,7 +316,7 @@ func (d *Defender) Fail(ip netip.Addr, score int, kind eventKind) bool {
 	}
 	dur := d.banTime(level)
 	rec := &banRecord{Ban: store.Ban{Address: formatKey(k), Since: now, Until: now.Add(dur), Level: level, Score: total,
-		Reason: reason(keysN, hsN, d.cfg.Window)}, pending: true}
+		Reason: reason(keysN, hsN, elsewhere, d.cfg.Window)}, pending: true}
 	d.putBan(k, rec, now)
 	b := rec.Ban
 	d.mu.Unlock()
@@ -316,6 +324,9 @@ func (d *Defender) Fail(ip netip.Addr, score int, kind eventKind) bool {
 	d.bansStarted.Inc()
 	d.log.Warn("ssh address banned", logkey.RemoteAddr, b.Address, logkey.Score, b.Score, logkey.Duration, dur.String(), logkey.Level, b.Level,
 		logkey.Until, b.Until.UTC().Format(time.RFC3339), logkey.Reason, b.Reason)
+	if err := d.cfg.Shared.Reset(context.Background(), b.Address); err != nil {
+		d.log.Warn("ssh ban: forget the other nodes' score", logkey.RemoteAddr, b.Address, logkey.Err, err)
+	}
 	if d.db != nil {
 		if err := d.db.SaveBan(context.Background(), b); err != nil {
 			// It stays pending, so reloads keep it here all the same.
@@ -339,10 +350,12 @@ func (d *Defender) Forgive(ip netip.Addr, score int) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	e, ok := d.tracked[banKey(ip)]
+	k := banKey(ip)
+	e, ok := d.tracked[k]
 	if !ok {
 		return
 	}
+	d.cfg.Shared.Add(formatKey(k), -score, d.now())
 	c := e.Value.(*scoreCard)
 	for i := len(c.events) - 1; i >= 0 && score > 0; i-- {
 		take := min(score, c.events[i].score)
@@ -371,13 +384,18 @@ func (d *Defender) banTime(level int) time.Duration {
 	return min(t, d.cfg.MaxBanTime)
 }
 
-func reason(keys, handshakes int, window time.Duration) string {
+// reason is a ban's reason: the events scored here, and the points the
+// other nodes scored.
+func reason(keys, handshakes, elsewhere int, window time.Duration) string {
 	var parts []string
 	if keys > 0 {
 		parts = append(parts, plural(keys, "refused key"))
 	}
 	if handshakes > 0 {
 		parts = append(parts, plural(handshakes, "failed handshake"))
+	}
+	if elsewhere > 0 {
+		parts = append(parts, plural(elsewhere, "point")+" scored on other nodes")
 	}
 	return strings.Join(parts, " and ") + " within " + shortDuration(window)
 }

@@ -92,7 +92,7 @@ func (db *DB) ResolvedErrors(ctx context.Context, id int64) ([]FileErrorRow, err
 		var f FileErrorRow
 		var since sql.NullString
 		if err := rows.Scan(&f.ID, &f.Line, &f.Kind, &f.Path, &f.Message, &since); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("resolved errors of result %d: %w", id, err)
 		}
 		if since.Valid {
 			f.Since = Night(since.String)

@@ -63,25 +63,48 @@ func (db *DB) AddServer(ctx context.Context, actor, customer, name string, pendi
 }
 
 // addServer inserts a server; every new server name passes here. A name
-// that breaks the rule gives the *names.Error itself.
+// that breaks the rule gives the *names.Error itself; a name taken gives
+// ErrConflict.
 func (db *DB) addServer(ctx context.Context, tx *sql.Tx, actor, customer, name string, pending bool) (Server, error) {
+	s, created, err := db.addServerIfAbsent(ctx, tx, actor, customer, name, pending)
+	if err == nil && !created {
+		return Server{}, fmt.Errorf("%w: server %s/%s exists already", ErrConflict, customer, s.Name)
+	}
+	return s, err
+}
+
+// addServerIfAbsent is addServer that returns the server already there
+// (created false) when the name is taken, also by a transaction that
+// committed meanwhile: two nodes registering one new server at once both
+// store their upload. The insert does nothing on a conflict rather than
+// fail, since a failed statement would abort the whole transaction on
+// PostgreSQL.
+func (db *DB) addServerIfAbsent(ctx context.Context, tx *sql.Tx, actor, customer, name string, pending bool) (Server, bool, error) {
 	name = names.Normalize(name)
 	if err := names.Check(names.Server, name); err != nil {
-		return Server{}, err
+		return Server{}, false, err
 	}
 	var custID int64
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM customers WHERE lower(slug) = lower(?)`, customer).Scan(&custID); err != nil {
-		return Server{}, fmt.Errorf("customer %s: %w", customer, mapErr(err))
+		return Server{}, false, fmt.Errorf("customer %s: %w", customer, mapErr(err))
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO servers (customer_id, name, pending, expect_days, created_at) VALUES (?, ?, ?, ?, ?)`,
-		custID, name, boolInt(pending), EveryDay, formatTime(db.Now())); err != nil {
-		return Server{}, err
+	res, err := tx.ExecContext(ctx, `INSERT INTO servers (customer_id, name, pending, expect_days, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`, custID, name, boolInt(pending), EveryDay, formatTime(db.Now()))
+	if err != nil {
+		return Server{}, false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return Server{}, false, err
 	}
 	s, err := scanServer(tx.QueryRowContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE s.customer_id = ? AND lower(s.name) = lower(?)`, custID, name))
 	if err != nil {
-		return Server{}, err
+		return Server{}, false, mapErr(err)
 	}
-	return s, db.audit(tx, actor, "server.add", "server "+s.Customer+"/"+s.Name, nil, s)
+	if n == 0 {
+		return s, false, nil
+	}
+	return s, true, db.audit(tx, actor, "server.add", "server "+s.Customer+"/"+s.Name, nil, s)
 }
 
 // ServerOfCustomer returns the named server of a customer (names compared
@@ -108,8 +131,7 @@ func (db *DB) ensureServer(ctx context.Context, tx *sql.Tx, customerID int64, na
 	if err := tx.QueryRowContext(ctx, `SELECT slug FROM customers WHERE id = ?`, customerID).Scan(&slug); err != nil {
 		return Server{}, false, fmt.Errorf("customer %d: %w", customerID, mapErr(err))
 	}
-	s, err = db.addServer(ctx, tx, "upload", slug, name, true)
-	return s, err == nil, err
+	return db.addServerIfAbsent(ctx, tx, "upload", slug, name, true)
 }
 
 func (db *DB) serverByCustomerID(ctx context.Context, customerID int64, name string) (Server, error) {

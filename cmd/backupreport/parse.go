@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -56,7 +57,13 @@ func runParse(ctx context.Context, a *app, args []string) int {
 		defer f.Close()
 		in, name = f, pos[0]
 	}
-	res, err := parser.Parse(ctxReader{ctx: ctx, r: in})
+	var res *parser.Result
+	var err error
+	if data, unmap := mapFileOf(in); data != nil {
+		res, err = parseMapped(data, unmap)
+	} else {
+		res, err = parser.Parse(ctxReader{ctx: ctx, r: in})
+	}
 	// A file or a pipe read to its end is a whole upload; a read error is
 	// reported below, with the verdict of what was read.
 	parser.Judge(res, parser.Facts{End: parser.EndComplete}, exceptions)
@@ -77,6 +84,30 @@ func runParse(ctx context.Context, a *app, args []string) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// mapFileOf maps in when it is a regular file (see mapFile).
+func mapFileOf(in io.Reader) ([]byte, func()) {
+	if f, ok := in.(*os.File); ok {
+		return mapFile(f)
+	}
+	return nil, nil
+}
+
+// parseMapped parses a mapped file in place (parser.ParseBytes gives what
+// parser.Parse gives). A file that shrinks while it is parsed makes reading
+// its mapped pages fault: that becomes a read error, as a failing read is
+// on the stream path, instead of a crash. A regular file always ends, so
+// this path does not watch for Ctrl-C, which only a pipe needs.
+func parseMapped(data []byte, unmap func()) (res *parser.Result, err error) {
+	defer unmap()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = &parser.Result{FileErrors: []parser.FileError{}}, fmt.Errorf("read rsync output: %v", r)
+		}
+	}()
+	return parser.ParseBytes(data), nil
 }
 
 // ctxReader stops reading once ctx is done, so Ctrl-C ends a parse of a

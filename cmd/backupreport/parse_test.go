@@ -134,3 +134,26 @@ func TestParseCommandJSON(t *testing.T) {
 		t.Errorf("an ok run's JSON lacks \"file_errors\": []:\n%s", stdout)
 	}
 }
+
+// TestParseFileInPlaceEqualsStream: a file given by name is mapped and
+// parsed in place, standard input is read as a stream; both give the same
+// output and exit status for every log in testdata/rsync.
+func TestParseFileInPlaceEqualsStream(t *testing.T) {
+	logs, err := filepath.Glob(filepath.Join("..", "..", "testdata", "rsync", "*", "stats.out"))
+	if err != nil || len(logs) == 0 {
+		t.Fatalf("no logs: %v", err)
+	}
+	for _, path := range logs {
+		in, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"parse", "--json"}, {"parse", "--exception", "*.pst"}} {
+			fileCode, fileOut, fileErr := runApp(t, "", append(args, path)...)
+			streamCode, streamOut, streamErr := runApp(t, string(in), append(args, "-")...)
+			if fileCode != streamCode || fileOut != streamOut || fileErr != streamErr {
+				t.Errorf("%s %v: from the file %d\n%s%s\nfrom standard input %d\n%s%s", path, args, fileCode, fileOut, fileErr, streamCode, streamOut, streamErr)
+			}
+		}
+	}
+}

@@ -88,6 +88,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	httpOpts := addHTTPFlags(fs)
 	mailOpts := addMailFlags(fs)
 	banOpts := addBanFlags(fs)
+	shared := addSharedFlags(fs)
 	thresholds := warnFlags(fs)
 	httpOpts.baseURL = mailOpts.smtp.baseURL // one --base-url for links in emails and the first-run link
 	pos, code := a.parseFlags(fs, args)
@@ -154,7 +155,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	defender, err := banOpts.defender(db, log, reg)
+	defender, err := banOpts.defender(db, log, reg, shared)
 	if err != nil {
 		return a.usageErr(fs, "%v", err)
 	}
@@ -163,6 +164,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	}
 	go defender.Run(ctx)
 	httpOpts.liftBan = defender.Lift
+	httpOpts.shared = shared
 	storageMetrics := server.NewStorageMetrics(reg)
 	registerSpaceGauges(reg, db)
 	sshCfg := server.Config{
@@ -196,6 +198,9 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		ln.Close()
 		return a.fail("%v", err)
 	}
+
+	stopShared := shared.start(ctx, log, reg)
+	defer stopShared() // before the database closes: a last sync
 
 	stopScheduler, err := startScheduler(ctx, db, log, loc, mailOpts,
 		&server.StorageJob{DB: db, Log: log, Metrics: storageMetrics, Quota: *storageOpts.quota, RetentionDays: *storageOpts.retention})

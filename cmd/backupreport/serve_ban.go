@@ -41,15 +41,19 @@ func addBanFlags(fs *flag.FlagSet) *banOptions {
 
 // defender builds the defender from the flags. It is returned even with
 // --ban-threshold 0, refusing nothing, so that bans can still be lifted.
-func (o *banOptions) defender(db *store.DB, log *slog.Logger, reg prometheus.Registerer) (*server.Defender, error) {
+func (o *banOptions) defender(db *store.DB, log *slog.Logger, reg prometheus.Registerer, shared *sharedLimits) (*server.Defender, error) {
 	if *o.threshold < 0 {
 		return nil, fmt.Errorf("--ban-threshold %d: want 0 (off) or more", *o.threshold)
 	}
 	if *o.threshold > 0 && (*o.window <= 0 || *o.banTime <= 0 || *o.maxBanTime < *o.banTime || *o.memory <= 0 || *o.reload <= 0) {
 		return nil, fmt.Errorf("--ban-window, --ban-time, --ban-memory and --ban-reload must be positive, and --ban-max-time at least --ban-time")
 	}
-	return server.NewDefender(db, server.DefenderConfig{Threshold: *o.threshold, Window: *o.window, BanTime: *o.banTime, MaxBanTime: *o.maxBanTime,
-		Memory: *o.memory, Reload: *o.reload, Allow: o.allow, Logger: log, Registry: reg}), nil
+	cfg := server.DefenderConfig{Threshold: *o.threshold, Window: *o.window, BanTime: *o.banTime, MaxBanTime: *o.maxBanTime,
+		Memory: *o.memory, Reload: *o.reload, Allow: o.allow, Logger: log, Registry: reg}
+	if cfg.Threshold > 0 {
+		cfg.Shared = shared.of(db, store.ScopeSSHBan, cfg.Window, server.DefaultBanMaxTracked)
+	}
+	return server.NewDefender(db, cfg), nil
 }
 
 // prefixList is a repeatable flag of addresses and CIDR prefixes, each

@@ -33,6 +33,8 @@ type httpOptions struct {
 	codeTries      *int
 	// liftBan ends an SSH ban in the running server (the defender's Lift).
 	liftBan func(ctx context.Context, actor, address string) error
+	// shared makes the login throttle's counts shared with other nodes.
+	shared *sharedLimits
 	// hostKeys and sshPort are the SSH side's, for the onboarding page.
 	hostKeys []gossh.PublicKey
 	sshPort  int
@@ -63,7 +65,7 @@ func addHTTPFlags(fs *flag.FlagSet) *httpOptions {
 			tracked:  fs.Int("login-tracked", d.MaxTracked, "most (username, address) pairs, and addresses, the throttle keeps; beyond it the oldest is forgotten"),
 		},
 	}
-	o.pendingLogins = fs.Int("login-pending", 1000, "logins waiting for their second-factor code kept in memory (5 minutes each); beyond it the oldest is dropped")
+	o.pendingLogins = fs.Int("login-pending", 1000, "logins waiting for their second-factor code (5 minutes each, in the database); beyond it the oldest is dropped")
 	o.codeTries = fs.Int("login-code-tries", 5, "second-factor codes one password login may try; then the password is asked again")
 	fs.Var(&o.trustedProxies, "trusted-proxy", "a reverse proxy's address or `CIDR` range (repeatable; comma-separated in BACKUPREPORT_TRUSTED_PROXY):\n"+
 		"only from these peers are X-Forwarded-For and X-Forwarded-Proto believed")
@@ -104,6 +106,12 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 	cfg := report.Config{DB: db, Location: loc, Logger: log, Gatherer: reg, Registerer: reg, CookieSecure: *o.cookieSecure,
 		SessionTTL: *o.sessionTTL, TrustedProxies: o.trustedProxies, HSTSMaxAge: *o.hstsMaxAge, NoHSTS: *o.hstsMaxAge == 0, LoginLimits: limits,
 		LiftBan: o.liftBan, HostKeys: o.hostKeys, SSHPort: o.sshPort, PendingLogins: *o.pendingLogins, LoginCodeTries: *o.codeTries}
+	if limits.Delay > 0 && o.shared != nil {
+		cfg.SharedLogins = report.SharedLogins{
+			Pairs:     o.shared.of(db, store.ScopeLoginPair, limits.ForgetAfter(), limits.MaxTracked),
+			Addresses: o.shared.of(db, store.ScopeLoginAddress, limits.ForgetAfter(), limits.MaxTracked),
+		}
+	}
 	if *o.pendingLogins < 1 || *o.codeTries < 1 {
 		return nil, fmt.Errorf("--login-pending %d and --login-code-tries %d must be at least 1", *o.pendingLogins, *o.codeTries)
 	}
