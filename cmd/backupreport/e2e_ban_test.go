@@ -130,14 +130,15 @@ type webBrowser struct {
 
 var webCSRFField = regexp.MustCompile(`name="csrf" value="([0-9a-f]{64})"`)
 
-// webAdmin adds an admin and logs in as it.
-func webAdmin(t *testing.T, in *instance, base string) *webBrowser {
+// webAdmin adds an admin (cliArgs go to "user add", e.g. --database) and
+// logs in as it.
+func webAdmin(t *testing.T, in *instance, base string, cliArgs ...string) *webBrowser {
 	t.Helper()
 	pw := filepath.Join(in.dir, "admin.pw")
 	if err := os.WriteFile(pw, []byte("correct horse battery staple\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	in.mustCLI("user", "add", "root", "--role", "admin", "--password-file", pw)
+	in.mustCLI(append([]string{"user", "add", "root", "--role", "admin", "--password-file", pw}, cliArgs...)...)
 	jar, _ := cookiejar.New(nil)
 	c := &webBrowser{t: t, base: base, http: &http.Client{Jar: jar, Timeout: 20 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}

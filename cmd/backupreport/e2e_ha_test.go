@@ -53,10 +53,7 @@ func TestTwoNodesOnePostgreSQL(t *testing.T) {
 	waitFor(t, "the daily report from node A", 60*time.Second, func() bool { return len(mail.messages()) >= 1 }, a)
 
 	// Node B: its own data folder, holding node A's host keys.
-	b := &instance{t: t, dir: t.TempDir(), logs: &syncBuffer{}, done: make(chan error, 1)}
-	b.data = filepath.Join(b.dir, "data")
-	copyHostKeys(t, a.data, b.data)
-	b.start(flags...)
+	b := startSecondNode(t, a, flags...)
 	// The log reaches us through a pipe: wait for B's host key lines.
 	waitFor(t, "node B to log its host keys", 30*time.Second, func() bool { return len(hostKeyLines(b)) >= len(hostKeyLines(a)) }, a, b)
 	if ka, kb := hostKeyLines(a), hostKeyLines(b); len(ka) == 0 || !slices.Equal(ka, kb) {
@@ -351,6 +348,17 @@ func runUploads(ups []haUpload, key string, report []byte) {
 		}(&ups[i])
 	}
 	wg.Wait()
+}
+
+// startSecondNode starts another serve node with its own data folder
+// holding a's host keys, as an operator adds a node.
+func startSecondNode(t *testing.T, a *instance, flags ...string) *instance {
+	t.Helper()
+	b := &instance{t: t, dir: t.TempDir(), logs: &syncBuffer{}, done: make(chan error, 1)}
+	b.data = filepath.Join(b.dir, "data")
+	copyHostKeys(t, a.data, b.data)
+	b.start(flags...)
+	return b
 }
 
 // copyHostKeys copies the host key files of one data folder into another,

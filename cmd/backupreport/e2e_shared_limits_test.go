@@ -3,10 +3,6 @@ package main
 import (
 	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,10 +20,7 @@ func TestBanScoreSharedAcrossNodes(t *testing.T) {
 	dbURL := pgtest.Start(t)
 	flags := []string{"--database", dbURL, "--ban-threshold", "6", "--limits-sync", "200ms", "--ban-reload", "1s"}
 	a := startServe(t, flags...)
-	b := &instance{t: t, dir: t.TempDir(), logs: &syncBuffer{}, done: make(chan error, 1)}
-	b.data = filepath.Join(b.dir, "data")
-	copyHostKeys(t, a.data, b.data)
-	b.start(flags...)
+	b := startSecondNode(t, a, flags...)
 
 	db := "--database"
 	a.mustCLI("customer", "add", "acme", db, dbURL)
@@ -43,18 +36,7 @@ func TestBanScoreSharedAcrossNodes(t *testing.T) {
 		}
 	}
 	// An admin logs in on node A; the session works on node B too.
-	pw := filepath.Join(a.dir, "admin.pw")
-	if err := os.WriteFile(pw, []byte("correct horse battery staple\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	a.mustCLI("user", "add", "root", "--role", "admin", "--password-file", pw, db, dbURL)
-	jar, _ := cookiejar.New(nil)
-	web := &webBrowser{t: t, base: "http://" + a.web(), http: &http.Client{Jar: jar, Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	web.csrf = web.field("/login")
-	if resp := web.post("/login", url.Values{"username": {"root"}, "password": {"correct horse battery staple"}, "next": {"/"}}); resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("login on node A: %d", resp.StatusCode)
-	}
+	web := webAdmin(t, a, "http://"+a.web(), db, dbURL)
 	metrics := func(in *instance) string {
 		t.Helper()
 		resp, err := web.http.Get("http://" + in.web() + "/metrics")
