@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/backupreport/backupreport/store/metrics"
 
 	"github.com/backupreport/backupreport/store/logkey"
 )
@@ -24,7 +24,7 @@ type capListener struct {
 	net.Listener
 	max     int64
 	open    atomic.Int64
-	refused prometheus.Counter
+	refused *metrics.Counter
 	log     *slog.Logger
 
 	mu       sync.Mutex
@@ -36,8 +36,8 @@ type capListener struct {
 // open at once; the ones beyond are closed at accept, counted in
 // backupreport_http_connections_refused_total (registered with reg, which
 // may be nil) and logged at most once every 10 seconds.
-func CapListener(ln net.Listener, max int, log *slog.Logger, reg prometheus.Registerer) net.Listener {
-	c := &capListener{Listener: ln, max: int64(max), log: log, refused: prometheus.NewCounter(prometheus.CounterOpts{
+func CapListener(ln net.Listener, max int, log *slog.Logger, reg *metrics.Registry) net.Listener {
+	c := &capListener{Listener: ln, max: int64(max), log: log, refused: metrics.NewCounter(metrics.CounterOpts{
 		Name: "backupreport_http_connections_refused_total", Help: "Web connections closed at accept because --http-max-connections were open.",
 	})}
 	if reg != nil {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/backupreport/backupreport/store/metrics"
 )
 
 func TestCapListenerClosesConnectionsBeyondItsCap(t *testing.T) {
@@ -15,7 +15,7 @@ func TestCapListenerClosesConnectionsBeyondItsCap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := prometheus.NewRegistry()
+	reg := metrics.NewRegistry()
 	ln := CapListener(raw, 1, slog.New(slog.NewTextHandler(io.Discard, nil)), reg)
 	defer ln.Close()
 	accepted := make(chan net.Conn, 2)
@@ -56,8 +56,8 @@ func TestCapListenerClosesConnectionsBeyondItsCap(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("a connection after the held one closed was not accepted")
 	}
-	mfs, _ := reg.Gather()
-	if len(mfs) != 1 || mfs[0].GetName() != "backupreport_http_connections_refused_total" || mfs[0].Metric[0].GetCounter().GetValue() != 1 {
+	mfs := reg.Gather()
+	if len(mfs) != 1 || mfs[0].Name != "backupreport_http_connections_refused_total" || mfs[0].Samples[0].Value != 1 {
 		t.Errorf("metrics = %v, want the refusal counted once", mfs)
 	}
 }

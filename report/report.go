@@ -23,8 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/backupreport/backupreport/store/metrics"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/backupreport/backupreport/store"
@@ -37,13 +36,10 @@ type Config struct {
 	// Location is the time zone of every time shown and of nights.
 	Location *time.Location
 	Logger   *slog.Logger
-	// Gatherer is served on /metrics (behind login or token). Nil serves
-	// an empty set.
-	Gatherer prometheus.Gatherer
-	// Registerer takes the web side's own metrics (the login throttle,
-	// ignored forwarding headers); usually the registry behind Gatherer.
-	// Nil keeps them unregistered.
-	Registerer prometheus.Registerer
+	// Metrics is served on /metrics (behind login or token) and takes the
+	// web side's own metrics (the login throttle, ignored forwarding
+	// headers). Nil serves those alone.
+	Metrics *metrics.Registry
 	// CookieSecure forces the Secure flag on cookies. Without it the flag
 	// is set only for requests that came over TLS, directly or (by
 	// X-Forwarded-Proto: https) through a trusted proxy: a browser does not
@@ -104,7 +100,6 @@ type Handler struct {
 	pages   map[string]*template.Template
 	mux     *http.ServeMux
 	limiter *throttle
-	metrics http.Handler
 	wm      *webMetrics
 	// forwardedWarned is set once forwarding headers from an untrusted
 	// peer were logged, so that the log says it once.
@@ -134,8 +129,8 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Gatherer == nil {
-		cfg.Gatherer = prometheus.NewRegistry()
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.NewRegistry()
 	}
 	if cfg.HSTSMaxAge <= 0 {
 		cfg.HSTSMaxAge = 365 * 24 * time.Hour
@@ -143,7 +138,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.LoginLimits == (LoginLimits{}) {
 		cfg.LoginLimits = DefaultLoginLimits
 	}
-	h := &Handler{cfg: cfg, db: cfg.DB, log: cfg.Logger, loc: cfg.Location, wm: newWebMetrics(cfg.Registerer)}
+	h := &Handler{cfg: cfg, db: cfg.DB, log: cfg.Logger, loc: cfg.Location, wm: newWebMetrics(cfg.Metrics)}
 	if cfg.PendingLogins <= 0 {
 		cfg.PendingLogins = defaultPendingLogins
 	}
@@ -158,7 +153,6 @@ func New(cfg Config) (*Handler, error) {
 	if h.pages, err = parsePages(h.funcs()); err != nil {
 		return nil, err
 	}
-	h.metrics = promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{})
 	h.mux = http.NewServeMux()
 	for _, rt := range h.routes() {
 		h.mux.Handle(rt.pattern, h.wrap(rt))
@@ -401,6 +395,6 @@ func (h *Handler) healthz(w http.ResponseWriter, r *http.Request, _ *session) er
 }
 
 func (h *Handler) serveMetrics(w http.ResponseWriter, r *http.Request, _ *session) error {
-	h.metrics.ServeHTTP(w, r)
+	h.cfg.Metrics.ServeHTTP(w, r)
 	return nil
 }

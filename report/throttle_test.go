@@ -15,26 +15,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
+	"github.com/backupreport/backupreport/store/metrics"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/backupreport/backupreport/store"
 )
 
-// metricValue reads one counter or gauge.
-func metricValue(t *testing.T, c prometheus.Collector) float64 {
+// metricValue reads one counter or gauge as a scrape would.
+func metricValue(t *testing.T, c metrics.Collector) float64 {
 	t.Helper()
-	ch := make(chan prometheus.Metric, 1)
-	c.Collect(ch)
-	var m dto.Metric
-	if err := (<-ch).Write(&m); err != nil {
-		t.Fatal(err)
+	fams := c.Collect()
+	if len(fams) != 1 || len(fams[0].Samples) != 1 {
+		t.Fatalf("metricValue of %v: not one sample", fams)
 	}
-	if m.Gauge != nil {
-		return m.Gauge.GetValue()
-	}
-	return m.Counter.GetValue()
+	return fams[0].Samples[0].Value
 }
 
 // fakeClock is the handler's clock in throttle tests; tests move it by
@@ -86,15 +80,15 @@ func (b *logBuffer) count(s string) int {
 type throttleEnv struct {
 	*env
 	clock *fakeClock
-	reg   *prometheus.Registry
+	reg   *metrics.Registry
 	logs  *logBuffer
 }
 
 func newThrottleEnv(t *testing.T, change func(*Config)) *throttleEnv {
 	t.Helper()
-	te := &throttleEnv{clock: &fakeClock{t: testNow}, reg: prometheus.NewRegistry(), logs: &logBuffer{}}
+	te := &throttleEnv{clock: &fakeClock{t: testNow}, reg: metrics.NewRegistry(), logs: &logBuffer{}}
 	te.env = newStaffEnv(t, func(c *Config) {
-		c.Now, c.Gatherer, c.Registerer = te.clock.now, te.reg, te.reg
+		c.Now, c.Metrics = te.clock.now, te.reg
 		c.Logger = slog.New(slog.NewTextHandler(te.logs, nil))
 		if change != nil {
 			change(c)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 var (
@@ -194,10 +193,10 @@ func TestPendingLoginsAreBounded(t *testing.T) {
 			t.Errorf("a newer waiting login was dropped (%v)", err)
 		}
 	}
-	if got := testutil.ToFloat64(wm.pendingDropped); got != 1 {
+	if got := wm.pendingDropped.Value(); got != 1 {
 		t.Errorf("dropped counter = %v, want 1", got)
 	}
-	if got := testutil.ToFloat64(wm.pendingLogins); got != 2 {
+	if got := wm.pendingLogins.Value(); got != 2 {
 		t.Errorf("pending gauge = %v, want 2", got)
 	}
 	now = now.Add(loginChallengeTTL + time.Second)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/backupreport/backupreport/store/metrics"
 
 	"github.com/backupreport/backupreport/store"
 )
@@ -109,14 +109,14 @@ func TestUploadBeyondTheBudgetIsRefusedAsBusy(t *testing.T) {
 }
 
 // counterValue reads a counter through the registry a scrape would use.
-func counterValue(c prometheus.Counter) float64 {
-	reg := prometheus.NewPedanticRegistry()
+func counterValue(c *metrics.Counter) float64 {
+	reg := metrics.NewRegistry()
 	reg.MustRegister(c)
-	mfs, err := reg.Gather()
-	if err != nil || len(mfs) != 1 || len(mfs[0].GetMetric()) != 1 {
+	mfs := reg.Gather()
+	if len(mfs) != 1 || len(mfs[0].Samples) != 1 {
 		return -1
 	}
-	return mfs[0].GetMetric()[0].GetCounter().GetValue()
+	return mfs[0].Samples[0].Value
 }
 
 // TestBigRandomUploadIsStoredInPiecesAndGivesBackItsBudget: random bytes

@@ -14,8 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/backupreport/backupreport/store/metrics"
 	"github.com/gliderlabs/ssh"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/backupreport/backupreport/store"
 	"github.com/backupreport/backupreport/store/logkey"
@@ -78,7 +78,7 @@ type DefenderConfig struct {
 	// their last sync, reaches Threshold. The caller syncs it.
 	Shared   *store.SharedCounts
 	Logger   *slog.Logger
-	Registry prometheus.Registerer
+	Registry *metrics.Registry
 	// Now returns the current time; tests replace it. Nil is time.Now.
 	Now func() time.Time
 }
@@ -99,9 +99,9 @@ type Defender struct {
 	log *slog.Logger
 	now func() time.Time
 
-	bansStarted prometheus.Counter
-	refused     prometheus.Counter
-	scored      *prometheus.CounterVec
+	bansStarted *metrics.Counter
+	refused     *metrics.Counter
+	scored      *metrics.CounterVec
 
 	mu      sync.Mutex
 	tracked map[netip.Prefix]*list.Element // of *scoreCard
@@ -174,21 +174,21 @@ func NewDefender(db *store.DB, cfg DefenderConfig) *Defender {
 	}
 	d := &Defender{cfg: cfg, db: db, log: cfg.Logger, now: cfg.Now,
 		tracked: map[netip.Prefix]*list.Element{}, lru: list.New(), bans: map[netip.Prefix]*banRecord{}, refusals: map[netip.Prefix]int{},
-		bansStarted: prometheus.NewCounter(prometheus.CounterOpts{
+		bansStarted: metrics.NewCounter(metrics.CounterOpts{
 			Name: "backupreport_ssh_bans_total", Help: "Bans started: an address reached --ban-threshold.",
 		}),
-		refused: prometheus.NewCounter(prometheus.CounterOpts{
+		refused: metrics.NewCounter(metrics.CounterOpts{
 			Name: "backupreport_ssh_ban_refused_total", Help: "SSH connections closed because their address is banned.",
 		}),
-		scored: prometheus.NewCounterVec(prometheus.CounterOpts{
+		scored: metrics.NewCounterVec(metrics.CounterOpts{
 			Name: "backupreport_ssh_ban_events_total", Help: "Failed logins scored against their address, by event (key, handshake).",
 		}, []string{"event"}),
 	}
 	if cfg.Registry != nil {
-		banned := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		banned := metrics.NewGaugeFunc(metrics.GaugeOpts{
 			Name: "backupreport_ssh_banned_addresses", Help: "Addresses (IPv4, or IPv6 /64) banned now.",
 		}, func() float64 { return float64(d.activeCount()) })
-		tracked := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		tracked := metrics.NewGaugeFunc(metrics.GaugeOpts{
 			Name: "backupreport_ssh_ban_tracked_addresses", Help: "Addresses with a failed-login score now (at most --ban-max-tracked).",
 		}, func() float64 { return float64(d.trackedCount()) })
 		cfg.Registry.MustRegister(d.bansStarted, d.refused, d.scored, banned, tracked)

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/backupreport/backupreport/store/metrics"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/backupreport/backupreport/store"
@@ -294,10 +294,10 @@ func TestDefenderKeepsBansInTheStore(t *testing.T) {
 
 // defendedServer starts an in-process server over a database with one
 // customer whose key is returned, and a defender with threshold.
-func defendedServer(t *testing.T, threshold int) (addr string, good gossh.Signer, s *Server, d *Defender, reg *prometheus.Registry) {
+func defendedServer(t *testing.T, threshold int) (addr string, good gossh.Signer, s *Server, d *Defender, reg *metrics.Registry) {
 	t.Helper()
 	db, good, _ := testDB(t)
-	reg = prometheus.NewRegistry()
+	reg = metrics.NewRegistry()
 	d = NewDefender(db, DefenderConfig{Threshold: threshold, Logger: quiet, Registry: reg})
 	s, addr = serveTest(t, db, Config{AutoRegister: true, Logger: quiet, Metrics: NewMetrics(reg), Defender: d})
 	return addr, good, s, d, reg
@@ -354,9 +354,8 @@ func TestFewUnknownKeyLoginsReachTheKeyCheck(t *testing.T) {
 		t.Errorf("bans started = %v, want 1", got)
 	}
 	var out bytes.Buffer
-	mfs, _ := reg.Gather()
-	for _, mf := range mfs {
-		out.WriteString(mf.GetName() + " ")
+	for _, mf := range reg.Gather() {
+		out.WriteString(mf.Name + " ")
 	}
 	for _, name := range []string{"backupreport_ssh_bans_total", "backupreport_ssh_ban_refused_total", "backupreport_ssh_banned_addresses"} {
 		if !strings.Contains(out.String(), name) {
@@ -418,21 +417,12 @@ func TestParallelLoginsAreCutOffOnceBanned(t *testing.T) {
 }
 
 // metricValue reads a counter or gauge without labels from reg.
-func metricValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+func metricValue(t *testing.T, reg *metrics.Registry, name string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name || len(mf.GetMetric()) == 0 {
-			continue
+	for _, mf := range reg.Gather() {
+		if mf.Name == name && len(mf.Samples) > 0 {
+			return mf.Samples[0].Value
 		}
-		m := mf.GetMetric()[0]
-		if m.GetCounter() != nil {
-			return m.GetCounter().GetValue()
-		}
-		return m.GetGauge().GetValue()
 	}
 	t.Fatalf("no metric %s", name)
 	return 0

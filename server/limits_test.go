@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -73,18 +72,18 @@ func TestAdmissionCapsUnauthenticatedPerSource(t *testing.T) {
 	if !closedAtOnce(t, extra) {
 		t.Errorf("a 4th unauthenticated connection from one source got a banner")
 	}
-	if got := testutil.ToFloat64(ts.s.metrics.ConnsRefused.WithLabelValues("per_source")); got != 1 {
+	if got := ts.s.metrics.ConnsRefused.WithLabelValues("per_source").Value(); got != 1 {
 		t.Errorf("per_source refusals = %v, want 1", got)
 	}
 	// Once one of them is gone, a real login gets through, and a logged-in
 	// connection no longer counts against the cap.
 	held[0].Close()
-	waitFor(t, func() bool { return testutil.ToFloat64(ts.s.metrics.Unauthenticated) == 2 })
+	waitFor(t, func() bool { return ts.s.metrics.Unauthenticated.Value() == 2 })
 	c := ts.dial(t)
 	if _, err := upload(c, "fs01", func(w io.Writer) { io.WriteString(w, shortReport) }); err != nil {
 		t.Fatalf("upload while two strangers wait: %v", err)
 	}
-	if got := testutil.ToFloat64(ts.s.metrics.Unauthenticated); got != 2 {
+	if got := ts.s.metrics.Unauthenticated.Value(); got != 2 {
 		t.Errorf("unauthenticated connections = %v, want 2 (the logged-in one left the count)", got)
 	}
 }
@@ -147,7 +146,7 @@ func TestLoginGraceTimeClosesSilentConnections(t *testing.T) {
 	if _, err := io.ReadAll(c); err != nil {
 		t.Fatalf("a silent connection was not closed by the server: %v", err)
 	}
-	waitFor(t, func() bool { return testutil.ToFloat64(ts.s.metrics.LoginTimeouts) == 1 })
+	waitFor(t, func() bool { return ts.s.metrics.LoginTimeouts.Value() == 1 })
 	// A real login takes far less than the grace time and is not cut off
 	// once it is in, however long the upload then takes.
 	client := ts.dial(t)
@@ -195,7 +194,7 @@ func TestAcceptErrorsDoNotStopTheListener(t *testing.T) {
 		t.Fatalf("Accept gave up after temporary errors: %v", err)
 	}
 	c.Close()
-	if got := testutil.ToFloat64(m.AcceptErrors); got != 5 {
+	if got := m.AcceptErrors.Value(); got != 5 {
 		t.Errorf("accept errors counted: %v, want 5", got)
 	}
 	al.Close()
@@ -245,7 +244,7 @@ func TestSessionsPerKeyWaitThenRefuse(t *testing.T) {
 	if _, err := a.NewSession(); err == nil || !strings.Contains(err.Error(), "server is busy") {
 		t.Fatalf("a third session of one key: %v, want the busy refusal", err)
 	}
-	if got := testutil.ToFloat64(ts.s.metrics.Refused.WithLabelValues("key_busy")); got != 1 {
+	if got := ts.s.metrics.Refused.WithLabelValues("key_busy").Value(); got != 1 {
 		t.Errorf("key_busy refusals = %v, want 1", got)
 	}
 	// A waiting session gets the slot as soon as one frees.
@@ -270,7 +269,7 @@ func TestEnvRequestsAreDropped(t *testing.T) {
 			t.Fatalf("env request %d was accepted", i)
 		}
 	}
-	if got := testutil.ToFloat64(ts.s.metrics.EnvIgnored); got != 200 {
+	if got := ts.s.metrics.EnvIgnored.Value(); got != 200 {
 		t.Errorf("env requests counted: %v, want 200", got)
 	}
 	var stderr bytes.Buffer
@@ -296,7 +295,7 @@ func TestSessionWithoutCommandIsClosed(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("a session with no command was not closed")
 	}
-	if got := testutil.ToFloat64(ts.s.metrics.Refused.WithLabelValues("no_command")); got != 1 {
+	if got := ts.s.metrics.Refused.WithLabelValues("no_command").Value(); got != 1 {
 		t.Errorf("no_command closes = %v, want 1", got)
 	}
 	// A session that does send its command is not cut off at the timeout.
@@ -360,7 +359,7 @@ func TestRevokingAKeyClosesItsConnections(t *testing.T) {
 		t.Fatal("the connection of a revoked key stayed open")
 	}
 	// Counted once the sweep has closed them all, just after.
-	waitFor(t, func() bool { return testutil.ToFloat64(ts.s.metrics.RevokedClosed) == 1 })
+	waitFor(t, func() bool { return ts.s.metrics.RevokedClosed.Value() == 1 })
 }
 
 func TestRevokedKeyCannotUploadOnAnOpenConnection(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/backupreport/backupreport/store/metrics"
 
 	"github.com/backupreport/backupreport/store"
 	"github.com/backupreport/backupreport/store/logkey"
@@ -15,18 +15,18 @@ import (
 // StorageMetrics count what quotas and retention delete. Both the SSH side
 // (a quota checked after each upload) and serve's storage job add to them.
 type StorageMetrics struct {
-	LogsPruned  *prometheus.CounterVec // by reason: quota, retention
-	BytesPruned *prometheus.CounterVec // stored (compressed) bytes, by reason
+	LogsPruned  *metrics.CounterVec // by reason: quota, retention
+	BytesPruned *metrics.CounterVec // stored (compressed) bytes, by reason
 }
 
 // NewStorageMetrics creates the metrics and registers them with reg (which
 // may be nil).
-func NewStorageMetrics(reg prometheus.Registerer) *StorageMetrics {
+func NewStorageMetrics(reg *metrics.Registry) *StorageMetrics {
 	m := &StorageMetrics{
-		LogsPruned: prometheus.NewCounterVec(prometheus.CounterOpts{
+		LogsPruned: metrics.NewCounterVec(metrics.CounterOpts{
 			Name: "backupreport_raw_logs_pruned_total", Help: "Raw logs deleted to keep a customer within its quota (quota) or older than --raw-log-retention (retention). Their results stay.",
 		}, []string{"reason"}),
-		BytesPruned: prometheus.NewCounterVec(prometheus.CounterOpts{
+		BytesPruned: metrics.NewCounterVec(metrics.CounterOpts{
 			Name: "backupreport_raw_log_bytes_pruned_total", Help: "Stored (compressed) bytes of the raw logs deleted, by reason.",
 		}, []string{"reason"}),
 	}

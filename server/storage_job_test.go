@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/backupreport/backupreport/store/metrics"
 
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
@@ -56,7 +56,7 @@ func TestStorageJobAppliesRetentionAndQuotasAndCountsThem(t *testing.T) {
 	}
 	db, srv := seedLogs(t, at...)
 	u, _ := db.LogUsage(context.Background(), srv.CustomerID)
-	reg := prometheus.NewRegistry()
+	reg := metrics.NewRegistry()
 	m := NewStorageMetrics(reg)
 	j := &StorageJob{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: m, Quota: u.StoredBytes / 3, RetentionDays: 400,
 		Opts: store.PruneOptions{Pause: -1}}

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
-
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
 	"github.com/backupreport/backupreport/store/reeval"
@@ -66,7 +64,7 @@ func TestUploadWarnsAgainstTheServersNormal(t *testing.T) {
 		t.Fatalf("warnings %q, want mass_deletion,size_drop", got)
 	}
 	for kind, want := range map[string]float64{"mass_deletion": 1, "size_drop": 1, "change_spike": 0} {
-		if got := testutil.ToFloat64(ts.s.metrics.Warnings.WithLabelValues(kind)); got != want {
+		if got := ts.s.metrics.Warnings.WithLabelValues(kind).Value(); got != want {
 			t.Errorf("backupreport_warnings_total{kind=%q} = %v, want %v", kind, got, want)
 		}
 	}

@@ -10,8 +10,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/backupreport/backupreport/store/metrics"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/backupreport/backupreport/report"
@@ -153,8 +152,8 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		log.Info("open-file limit raised", logkey.From, filesBefore, logkey.To, files)
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := metrics.NewRegistry()
+	reg.MustRegister(metrics.NewGoCollector(), metrics.NewProcessCollector())
 	defender, err := banOpts.defender(db, log, reg, shared)
 	if err != nil {
 		return a.usageErr(fs, "%v", err)

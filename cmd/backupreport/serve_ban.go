@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/backupreport/backupreport/store/metrics"
 
 	"github.com/backupreport/backupreport/server"
 	"github.com/backupreport/backupreport/store"
@@ -41,7 +41,7 @@ func addBanFlags(fs *flag.FlagSet) *banOptions {
 
 // defender builds the defender from the flags. It is returned even with
 // --ban-threshold 0, refusing nothing, so that bans can still be lifted.
-func (o *banOptions) defender(db *store.DB, log *slog.Logger, reg prometheus.Registerer, shared *sharedLimits) (*server.Defender, error) {
+func (o *banOptions) defender(db *store.DB, log *slog.Logger, reg *metrics.Registry, shared *sharedLimits) (*server.Defender, error) {
 	if *o.threshold < 0 {
 		return nil, fmt.Errorf("--ban-threshold %d: want 0 (off) or more", *o.threshold)
 	}

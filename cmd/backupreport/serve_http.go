@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/backupreport/backupreport/store/metrics"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/backupreport/backupreport/report"
@@ -92,7 +92,7 @@ func (o *httpOptions) loginLimits() (report.LoginLimits, error) {
 }
 
 // startHTTP starts the web interface; the returned function stops it.
-func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc *time.Location, reg *prometheus.Registry, o *httpOptions, so *storageOptions) (func(context.Context) error, error) {
+func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc *time.Location, reg *metrics.Registry, o *httpOptions, so *storageOptions) (func(context.Context) error, error) {
 	if *o.addr == "" {
 		return nil, nil
 	}
@@ -103,7 +103,7 @@ func startHTTP(ctx context.Context, a *app, db *store.DB, log *slog.Logger, loc 
 	if *o.hstsMaxAge < 0 {
 		return nil, fmt.Errorf("--hsts-max-age %v is negative", *o.hstsMaxAge)
 	}
-	cfg := report.Config{DB: db, Location: loc, Logger: log, Gatherer: reg, Registerer: reg, CookieSecure: *o.cookieSecure,
+	cfg := report.Config{DB: db, Location: loc, Logger: log, Metrics: reg, CookieSecure: *o.cookieSecure,
 		SessionTTL: *o.sessionTTL, TrustedProxies: o.trustedProxies, HSTSMaxAge: *o.hstsMaxAge, NoHSTS: *o.hstsMaxAge == 0, LoginLimits: limits,
 		LiftBan: o.liftBan, HostKeys: o.hostKeys, SSHPort: o.sshPort, PendingLogins: *o.pendingLogins, LoginCodeTries: *o.codeTries}
 	if limits.Delay > 0 && o.shared != nil {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/backupreport/backupreport/store/metrics"
 )
 
 func TestStartHTTPServesAndPrintsTheFirstRunLink(t *testing.T) {
@@ -27,7 +27,7 @@ func TestStartHTTPServesAndPrintsTheFirstRunLink(t *testing.T) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	o := addHTTPFlags(fs)
 	fs.Parse([]string{"--http-addr", "127.0.0.1:0"})
-	stop, err := startHTTP(ctx, a, db, slog.New(slog.NewTextHandler(io.Discard, nil)), time.UTC, prometheus.NewRegistry(), o, nil)
+	stop, err := startHTTP(ctx, a, db, slog.New(slog.NewTextHandler(io.Discard, nil)), time.UTC, metrics.NewRegistry(), o, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestStartHTTPServesAndPrintsTheFirstRunLink(t *testing.T) {
 
 func TestTrustedProxyFlagAndHSTSFromServe(t *testing.T) {
 	ctx := context.Background()
-	start := func(t *testing.T, env map[string]string, args ...string) (string, *prometheus.Registry) {
+	start := func(t *testing.T, env map[string]string, args ...string) (string, *metrics.Registry) {
 		t.Helper()
 		db, err := openData(ctx, t.TempDir(), "")
 		if err != nil {
@@ -75,7 +75,7 @@ func TestTrustedProxyFlagAndHSTSFromServe(t *testing.T) {
 		if _, code := a.parseFlags(fs, append([]string{"--http-addr", "127.0.0.1:0"}, args...)); code >= 0 {
 			t.Fatalf("flags %v: exit %d", args, code)
 		}
-		reg := prometheus.NewRegistry()
+		reg := metrics.NewRegistry()
 		stop, err := startHTTP(ctx, a, db, slog.New(slog.NewTextHandler(io.Discard, nil)), time.UTC, reg, o, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -103,10 +103,9 @@ func TestTrustedProxyFlagAndHSTSFromServe(t *testing.T) {
 		if got := hsts(t, base); got != "" {
 			t.Errorf("Strict-Transport-Security %q from an untrusted peer", got)
 		}
-		mfs, _ := reg.Gather()
 		var names []string
-		for _, mf := range mfs {
-			names = append(names, mf.GetName())
+		for _, mf := range reg.Gather() {
+			names = append(names, mf.Name)
 		}
 		if !strings.Contains(strings.Join(names, " "), "backupreport_web_login_throttled_total") {
 			t.Errorf("the web metrics are not in serve's registry: %v", names)

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/backupreport/backupreport/store/metrics"
 
 	"github.com/backupreport/backupreport/store"
 )
@@ -40,7 +40,7 @@ func (o *sharedLimits) of(db *store.DB, scope string, window time.Duration, maxS
 
 // start syncs every shared count in the background and registers their
 // metrics; the returned function stops them after a last sync.
-func (o *sharedLimits) start(ctx context.Context, log *slog.Logger, reg prometheus.Registerer) (stop func()) {
+func (o *sharedLimits) start(ctx context.Context, log *slog.Logger, reg *metrics.Registry) (stop func()) {
 	reg.MustRegister(sharedCollector(o.counts))
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -54,32 +54,26 @@ func (o *sharedLimits) start(ctx context.Context, log *slog.Logger, reg promethe
 	return func() { cancel(); wg.Wait() }
 }
 
-var (
-	sharedSyncsDesc = prometheus.NewDesc("backupreport_shared_limit_syncs_total",
-		"Syncs of the counts shared with the other nodes (--limits-sync), by scope.", []string{"scope"}, nil)
-	sharedFailuresDesc = prometheus.NewDesc("backupreport_shared_limit_sync_failures_total",
-		"Syncs of shared counts that failed (the node counted alone meanwhile), by scope.", []string{"scope"}, nil)
-	sharedDroppedDesc = prometheus.NewDesc("backupreport_shared_limit_dropped_total",
-		"Subjects not shared because a node held the most it may between syncs, by scope.", []string{"scope"}, nil)
-	sharedOthersDesc = prometheus.NewDesc("backupreport_shared_limit_other_subjects",
-		"Subjects (addresses, usernames) the other nodes counted, as of the last sync, by scope.", []string{"scope"}, nil)
-)
-
-// sharedCollector reports the shared counts' statistics.
+// sharedCollector reports the shared counts' statistics, by scope.
 type sharedCollector []*store.SharedCounts
 
-func (c sharedCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{sharedSyncsDesc, sharedFailuresDesc, sharedDroppedDesc, sharedOthersDesc} {
-		ch <- d
+func (c sharedCollector) Collect() []metrics.Family {
+	fams := []metrics.Family{
+		{Name: "backupreport_shared_limit_syncs_total", Type: metrics.TypeCounter,
+			Help: "Syncs of the counts shared with the other nodes (--limits-sync), by scope."},
+		{Name: "backupreport_shared_limit_sync_failures_total", Type: metrics.TypeCounter,
+			Help: "Syncs of shared counts that failed (the node counted alone meanwhile), by scope."},
+		{Name: "backupreport_shared_limit_dropped_total", Type: metrics.TypeCounter,
+			Help: "Subjects not shared because a node held the most it may between syncs, by scope."},
+		{Name: "backupreport_shared_limit_other_subjects", Type: metrics.TypeGauge,
+			Help: "Subjects (addresses, usernames) the other nodes counted, as of the last sync, by scope."},
 	}
-}
-
-func (c sharedCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range c {
 		st := s.Stats()
-		ch <- prometheus.MustNewConstMetric(sharedSyncsDesc, prometheus.CounterValue, float64(st.Syncs), s.Scope())
-		ch <- prometheus.MustNewConstMetric(sharedFailuresDesc, prometheus.CounterValue, float64(st.Failures), s.Scope())
-		ch <- prometheus.MustNewConstMetric(sharedDroppedDesc, prometheus.CounterValue, float64(st.Dropped), s.Scope())
-		ch <- prometheus.MustNewConstMetric(sharedOthersDesc, prometheus.GaugeValue, float64(st.Others), s.Scope())
+		scope := []metrics.Label{{Name: "scope", Value: s.Scope()}}
+		for i, v := range []int64{st.Syncs, st.Failures, st.Dropped, int64(st.Others)} {
+			fams[i].Samples = append(fams[i].Samples, metrics.Sample{Labels: scope, Value: float64(v)})
+		}
 	}
+	return fams
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/backupreport/backupreport/store/metrics"
 
 	"github.com/backupreport/backupreport/store"
 )
@@ -41,7 +41,7 @@ const storageEvery = time.Hour
 
 // registerSpaceGauges adds the database's sizes and the free disk space to
 // /metrics, read at each scrape.
-func registerSpaceGauges(reg prometheus.Registerer, db *store.DB) {
+func registerSpaceGauges(reg *metrics.Registry, db *store.DB) {
 	space := func(pick func(store.Space) int64) func() float64 {
 		return func() float64 {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -54,11 +54,11 @@ func registerSpaceGauges(reg prometheus.Registerer, db *store.DB) {
 		}
 	}
 	reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "backupreport_database_bytes", Help: "Size of the database file."},
+		metrics.NewGaugeFunc(metrics.GaugeOpts{Name: "backupreport_database_bytes", Help: "Size of the database file."},
 			space(func(s store.Space) int64 { return s.DBBytes })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "backupreport_database_wal_bytes", Help: "Size of the database's write-ahead log."},
+		metrics.NewGaugeFunc(metrics.GaugeOpts{Name: "backupreport_database_wal_bytes", Help: "Size of the database's write-ahead log."},
 			space(func(s store.Space) int64 { return s.WALBytes })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "backupreport_data_disk_free_bytes", Help: "Free disk space of the data folder (-1: unknown)."},
+		metrics.NewGaugeFunc(metrics.GaugeOpts{Name: "backupreport_data_disk_free_bytes", Help: "Free disk space of the data folder (-1: unknown)."},
 			space(func(s store.Space) int64 { return s.DiskFreeBytes })),
 	)
 }
