@@ -5,7 +5,8 @@
 # is timed too, as the floor of the machine), and of
 # `backupreport parse --json` on a generated ~100 MB log against `wc -l`
 # on the same file (target: ratio >= 0.5). RUNS rounds (default 50), the
-# file in the page cache; it prints the mean and the minimum of each.
+# file in the page cache; it prints the mean, the median and the minimum of
+# each.
 #
 # Usage: scripts/bench-startup.sh [BINARY [DIR]]
 #   BINARY  a built backupreport (default: built from this tree into DIR)
@@ -58,7 +59,7 @@ if [ -n "${BEFORE:-}" ]; then
 	labels+=("before: version" "before: parse --json (empty log)" "before: parse --json ($mb MB)")
 	cmds+=("$BEFORE version" "$BEFORE parse --json $empty" "$BEFORE parse --json $log")
 fi
-sum=() minimum=()
+sum=() minimum=() all=()
 for round in $(seq 0 "$runs"); do
 	for i in "${!cmds[@]}"; do
 		s=${EPOCHREALTIME/[.,]/}
@@ -67,19 +68,22 @@ for round in $(seq 0 "$runs"); do
 		[ "$round" = 0 ] && continue # a warm-up round
 		t=$((10#$e - 10#$s))
 		sum[i]=$((${sum[i]:-0} + t))
+		all[i]="${all[i]:-} $t"
 		if [ -z "${minimum[i]:-}" ] || [ "$t" -lt "${minimum[i]}" ]; then minimum[i]=$t; fi
 	done
 done
 # ms MICROSECONDS
 ms() { printf '%.2f' "$(echo "$1 / 1000" | bc -l)"; }
+# median I: the middle time of command I (the lower of the two middle ones)
+median() { tr ' ' '\n' <<<"${all[$1]}" | sed '/^$/d' | sort -n | sed -n "$(((runs + 1) / 2))p"; }
 echo "$runs rounds; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-40s %10s %10s\n' command mean-ms min-ms
+printf '%-40s %10s %10s %10s\n' command mean-ms median-ms min-ms
 for i in "${!cmds[@]}"; do
-	printf '%-40s %10s %10s\n' "${labels[$i]}" "$(ms $((sum[i] / runs)))" "$(ms "${minimum[i]}")"
+	printf '%-40s %10s %10s %10s\n' "${labels[$i]}" "$(ms $((sum[i] / runs)))" "$(ms "$(median "$i")")" "$(ms "${minimum[i]}")"
 done
 echo
 ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
 printf 'ratio = wc -l time / parse time, whole process (target >= 0.5): %s of the means, %s of the minimums\n' \
 	"$(ratio "${sum[4]}" "${sum[5]}")" "$(ratio "${minimum[4]}" "${minimum[5]}")"
-printf 'start-up, parse of an empty log (target < 5 ms): %s ms mean, %s ms min (%s and %s times hello-world)\n' \
-	"$(ms $((sum[3] / runs)))" "$(ms "${minimum[3]}")" "$(ratio "${sum[3]}" "${sum[0]}")" "$(ratio "${minimum[3]}" "${minimum[0]}")"
+printf 'start-up, parse of an empty log (target < 5 ms): %s ms mean, %s ms median, %s ms min (%s, %s and %s times hello-world)\n' \
+	"$(ms $((sum[3] / runs)))" "$(ms "$(median 3)")" "$(ms "${minimum[3]}")" "$(ratio "${sum[3]}" "${sum[0]}")" "$(ratio "$(median 3)" "$(median 0)")" "$(ratio "${minimum[3]}" "${minimum[0]}")"
