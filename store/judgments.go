@@ -273,6 +273,23 @@ func (q *BatchReader) Close() {
 // without a log (missing nights, logs deleted by retention) are left out.
 func (q *BatchReader) Read(ctx context.Context, r IDRange, onLog func(j *Judgment, data []byte)) ([]*Judgment, error) {
 	args := append(append(make([]any, 0, len(q.args)+2), q.args...), r.After, r.UpTo)
+	all, err := q.readResults(ctx, args)
+	if err != nil || len(all) == 0 {
+		return nil, err
+	}
+	return q.readLogs(ctx, args, all, onLog)
+}
+
+// ReadResults reads the results of a batch without their logs, for a
+// judgment from their stored file errors (see LoadFileErrors): results
+// whose log was deleted by retention are in it too.
+func (q *BatchReader) ReadResults(ctx context.Context, r IDRange) ([]*Judgment, error) {
+	return q.readResults(ctx, append(append(make([]any, 0, len(q.args)+2), q.args...), r.After, r.UpTo))
+}
+
+// readResults reads the result rows of a batch; args are the selection's
+// arguments, then the range.
+func (q *BatchReader) readResults(ctx context.Context, args []any) ([]*Judgment, error) {
 	rows, err := q.results.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, mapErr(err)
@@ -298,14 +315,19 @@ func (q *BatchReader) Read(ctx context.Context, r IDRange, onLog func(j *Judgmen
 	if err := rows.Err(); err != nil {
 		return nil, mapErr(err)
 	}
-	if len(all) == 0 {
-		return nil, nil
-	}
+	return all, nil
+}
+
+// readLogs reads the logs of the results all of a batch (args as
+// readResults'), calls onLog with each and returns the results that have
+// one.
+func (q *BatchReader) readLogs(ctx context.Context, args []any, all []*Judgment, onLog func(j *Judgment, data []byte)) ([]*Judgment, error) {
 	logArgs := args[len(args)-2:] // the range
 	if q.lookup {
 		logArgs = args
 	}
-	if rows, err = q.logs.QueryContext(ctx, logArgs...); err != nil {
+	rows, err := q.logs.QueryContext(ctx, logArgs...)
+	if err != nil {
 		return nil, mapErr(err)
 	}
 	defer rows.Close()

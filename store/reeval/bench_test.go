@@ -133,24 +133,34 @@ func BenchmarkReevaluate(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("BACKUPREPORT_BENCH_ROUNDS")); err == nil && v > 0 {
 		rounds = v
 	}
+	//   - the same global exception as staff add it: re-evaluated as
+	//     AfterExceptionChange does, from the stored file errors of the
+	//     results that have some (Options.FromStoredErrors), no log read.
+	// Speeds are in results of the database per second (all n of them,
+	// selected or not: the work of one exception change), against the
+	// parser's over the n logs.
 	const (
 		none     = "nothing to rewrite"
 		customer = "one customer's exception"
 		global   = "a global exception, half rewritten"
+		stored   = "a global exception, half rewritten, from the stored errors"
 	)
-	kinds := []string{none, customer, global}
+	kinds := []string{none, customer, global, stored}
 	var bestParse time.Duration
-	best := map[string]float64{} // MB/s
+	best := map[string]float64{} // results of the database per second
 	run := func(round int, kind string) {
-		st, err := reeval.Run(ctx, db, reeval.Options{Actor: "bench", Reason: fmt.Sprintf("bench round %d", round)})
+		opts := reeval.Options{Actor: "bench", Reason: fmt.Sprintf("bench round %d", round)}
+		if kind == stored {
+			opts.OnlyFileErrors, opts.FromStoredErrors = true, true
+		}
+		st, err := reeval.Run(ctx, db, opts)
 		if err != nil {
 			b.Fatal(err)
 		}
-		mbs := float64(st.Bytes) / 1e6 / st.Duration.Seconds()
-		best[kind] = max(best[kind], mbs)
-		fmt.Printf("round %d, %s: %d results (%d changed status, %d rewritten), %.1f MB of logs in %v: %.0f results/s, %.1f MB/s (%d workers)\n",
-			round, kind, st.Results, st.Changed, st.Updated, float64(st.Bytes)/1e6, st.Duration.Round(time.Millisecond),
-			float64(st.Results)/st.Duration.Seconds(), mbs, runtime.GOMAXPROCS(0))
+		rs := float64(n) / st.Duration.Seconds()
+		best[kind] = max(best[kind], rs)
+		fmt.Printf("round %d, %s: %d results judged (%d changed status, %d rewritten), %.1f MB of logs parsed, in %v: %.0f results/s (%d workers)\n",
+			round, kind, st.Results, st.Changed, st.Updated, float64(st.Bytes)/1e6, st.Duration.Round(time.Millisecond), rs, runtime.GOMAXPROCS(0))
 	}
 	toggle := func(round int, kind, scope string) {
 		ex, err := db.AddException(ctx, "bench", scope, "*.pst", "bench")
@@ -173,18 +183,19 @@ func BenchmarkReevaluate(b *testing.B) {
 		}
 		toggle(i, customer, "c01")
 		toggle(i, global, "global")
+		toggle(i, stored, "global")
 	}
 	b.StopTimer()
-	pmb := float64(plainBytes) / 1e6 / bestParse.Seconds()
+	prs := float64(n) / bestParse.Seconds()
 	fmt.Printf("parser.Parse alone, best of %d: %d logs, %.1f MB in %v: %.0f results/s, %.1f MB/s (one goroutine)\n",
-		rounds, n, float64(plainBytes)/1e6, bestParse.Round(time.Millisecond), float64(n)/bestParse.Seconds(), pmb)
+		rounds, n, float64(plainBytes)/1e6, bestParse.Round(time.Millisecond), prs, float64(plainBytes)/1e6/bestParse.Seconds())
 	for _, k := range kinds {
-		fmt.Printf("re-evaluation, %s, best of its runs: %.0f results/s, %.1f MB/s: %.0f%% of the parser (target >= 50%%)\n",
-			k, best[k]/(float64(plainBytes)/1e6/float64(n)), best[k], 100*best[k]/pmb)
+		fmt.Printf("re-evaluation, %s, best of its runs: %.0f results/s: %.0f%% of the parser (target >= 50%%)\n", k, best[k], 100*best[k]/prs)
 	}
-	b.ReportMetric(100*best[none]/pmb, "%parser-none")
-	b.ReportMetric(100*best[customer]/pmb, "%parser-customer")
-	b.ReportMetric(100*best[global]/pmb, "%parser-global")
+	b.ReportMetric(100*best[none]/prs, "%parser-none")
+	b.ReportMetric(100*best[customer]/prs, "%parser-customer")
+	b.ReportMetric(100*best[global]/prs, "%parser-global")
+	b.ReportMetric(100*best[stored]/prs, "%parser-global-stored")
 }
 
 // padLog puts file-list lines in front of a log until it is size bytes.

@@ -17,6 +17,9 @@ type judge struct {
 	logs *store.LogDecoder
 	snap *store.ExceptionsSnapshot
 	ex   map[int64][]store.Exception // by server
+	// stored judges from the stored file errors, reading no log (see
+	// Options.FromStoredErrors).
+	stored bool
 }
 
 func newJudge(db *store.DB, br *store.BatchReader, snap *store.ExceptionsSnapshot) *judge {
@@ -26,24 +29,11 @@ func newJudge(db *store.DB, br *store.BatchReader, snap *store.ExceptionsSnapsho
 // judgeRange reads a batch of results with their logs and judges them
 // again.
 func (j *judge) judgeRange(ctx context.Context, r store.IDRange) ([]*store.Judgment, error) {
+	if j.stored {
+		return j.judgeStoredRange(ctx, r)
+	}
 	batch, err := j.br.Read(ctx, r, func(it *store.Judgment, data []byte) {
-		ex, ok := j.ex[it.ServerID]
-		if !ok {
-			customer, known := j.snap.CustomerOf[it.ServerID]
-			if !known {
-				// A server added since the run started, by its first
-				// upload.
-				var err error
-				if customer, err = j.db.CustomerOf(ctx, it.ServerID); err != nil {
-					it.Err = err // keeps its verdict
-					return
-				}
-			}
-			ex = j.snap.Of(it.ServerID, customer)
-			j.ex[it.ServerID] = ex
-		}
-		it.Exceptions = ex
-		if !it.Truncated {
+		if j.exceptions(ctx, it) && !it.Truncated {
 			j.parse(it, data)
 		}
 	})
@@ -51,6 +41,53 @@ func (j *judge) judgeRange(ctx context.Context, r store.IDRange) ([]*store.Judgm
 		return nil, fmt.Errorf("read results: %w", err)
 	}
 	return batch, j.finish(ctx, batch)
+}
+
+// judgeStoredRange judges a batch of results from their stored file
+// errors, reading no log.
+func (j *judge) judgeStoredRange(ctx context.Context, r store.IDRange) ([]*store.Judgment, error) {
+	batch, err := j.br.ReadResults(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	var rows []*store.Judgment // those with file error rows to read
+	for _, it := range batch {
+		if j.exceptions(ctx, it) && it.Counts != [3]int{} {
+			rows = append(rows, it)
+		}
+	}
+	if len(rows) > 0 {
+		if err := j.db.LoadFileErrors(ctx, rows); err != nil {
+			return nil, err
+		}
+	}
+	for _, it := range batch {
+		if it.Err == nil {
+			judgeStored(it)
+		}
+	}
+	return batch, nil
+}
+
+// exceptions sets the exceptions of a result's server, as of the run's
+// snapshot; false (and it.Err) when its server's customer is unknown.
+func (j *judge) exceptions(ctx context.Context, it *store.Judgment) bool {
+	ex, ok := j.ex[it.ServerID]
+	if !ok {
+		customer, known := j.snap.CustomerOf[it.ServerID]
+		if !known {
+			// A server added since the run started, by its first upload.
+			var err error
+			if customer, err = j.db.CustomerOf(ctx, it.ServerID); err != nil {
+				it.Err = err // keeps its verdict
+				return false
+			}
+		}
+		ex = j.snap.Of(it.ServerID, customer)
+		j.ex[it.ServerID] = ex
+	}
+	it.Exceptions = ex
+	return true
 }
 
 // finish completes the judgment of a batch whose logs were parsed. The
@@ -132,8 +169,9 @@ func compare(it *store.Judgment) {
 	}
 }
 
-// judgeStored judges a result from its stored file errors and facts, for a
-// log whose middle was not stored.
+// judgeStored judges a result from its stored file errors and facts: for
+// a log whose middle was not stored, and for every result when only the
+// exceptions changed (Options.FromStoredErrors).
 func judgeStored(it *store.Judgment) {
 	ex := it.Exceptions
 	errs := make([]parser.FileError, len(it.Stored))

@@ -1,9 +1,11 @@
-// Package reeval judges stored results again, from their stored raw logs,
-// with the exceptions as they are now: after an exception changed (Since
-// the exception's scope, see AfterExceptionChange) or after a parser
-// upgrade (Run over everything). Each log is parsed again and judged by
-// parser.Judge with the facts stored with it, as at upload time, so that
-// judging an unchanged database again changes nothing.
+// Package reeval judges stored results again with the exceptions as they
+// are now: after an exception changed (the exception's scope, see
+// AfterExceptionChange) or after a parser upgrade (Run over everything).
+// After a parser upgrade each log is parsed again and judged by
+// parser.Judge with the facts stored with it, as at upload time; after an
+// exception change, when the parser's output is what is stored, the stored
+// file errors are judged instead (Options.FromStoredErrors), reading no
+// log. Either way, judging an unchanged database again changes nothing.
 //
 // It is policy over package store's primitives (a selection scanned in
 // batches, logs decoded, file errors loaded, judgments written under an
@@ -37,6 +39,17 @@ type Options struct {
 	// not): the only ones an exception change can affect. A full run
 	// (e.g. after a parser upgrade) leaves it false.
 	OnlyFileErrors bool
+	// FromStoredErrors judges each result from its stored file errors and
+	// facts (code, end, dropped errors) instead of its log: exact when
+	// only the exceptions changed since the results were judged, since
+	// the stored rows are the parser's file errors of the log, in order,
+	// and an exception changes nothing else (see parser.Judge). It reads
+	// no log, so it is several times faster, and it also judges the
+	// results whose log retention deleted. Warnings are kept as stored
+	// (exceptions never change them). A run after a parser upgrade must
+	// leave it false: only the logs tell what the new parser makes of
+	// them.
+	FromStoredErrors bool
 	// Actor and Reason are recorded with each changed verdict, e.g.
 	// "web:alice" and "exception 12 added by alice".
 	Actor  string
@@ -67,11 +80,12 @@ func (o Options) selection() store.Selection {
 
 // AfterExceptionChange re-evaluates what a change of exception e at now
 // can affect: the results of the last Window in e's scope that have file
-// errors. It is the one entry point the web and the command line call
+// errors, judged from their stored file errors (Options.FromStoredErrors:
+// the exceptions are all that changed). It is the one entry point the web and the command line call
 // after adding, editing or removing an exception; progress may be nil.
 func AfterExceptionChange(ctx context.Context, db *store.DB, e store.Exception, now time.Time, actor, reason string, progress func(done, total int)) (Stats, error) {
 	return Run(ctx, db, Options{
-		Since: now.Add(-Window), OnlyFileErrors: true, ServerID: e.ServerID, CustomerID: e.CustomerID,
+		Since: now.Add(-Window), OnlyFileErrors: true, FromStoredErrors: true, ServerID: e.ServerID, CustomerID: e.CustomerID,
 		Actor: actor, Reason: reason, Progress: progress,
 	})
 }
@@ -195,6 +209,7 @@ func run(ctx context.Context, db *store.DB, opts Options, st *Stats) error {
 		go func() {
 			defer workers.Done()
 			j := newJudge(db, br, snap)
+			j.stored = opts.FromStoredErrors
 			for r := range toJudge {
 				if pctx.Err() != nil {
 					continue // drain: the reader stops soon

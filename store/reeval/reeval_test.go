@@ -561,3 +561,43 @@ func TestAReusedExceptionIDRelinksFileErrors(t *testing.T) {
 		t.Errorf("result %s, file errors %+v: want ok, linked to exception %d", r.Status, fes, again.ID)
 	}
 }
+
+// TestExceptionChangeReachesResultsWithoutTheirLog: a result whose raw log
+// retention deleted still has its file errors, and an exception added
+// afterwards applies to it (AfterExceptionChange judges from the stored
+// file errors), as to one that kept its log.
+func TestExceptionChangeReachesResultsWithoutTheirLog(t *testing.T) {
+	ctx := context.Background()
+	db, srv := openAcme(t)
+	log := readCase(t, "real-ssh-unreadable")
+	pruned, _ := db.SaveUpload(ctx, uploadOf(t, db, srv.ID, log, reevalNow.Add(-48*time.Hour)))
+	kept, _ := db.SaveUpload(ctx, uploadOf(t, db, srv.ID, log, reevalNow.Add(-2*time.Hour)))
+	if st, err := db.PruneRawLogsBefore(ctx, reevalNow.Add(-24*time.Hour), store.PruneOptions{Pause: -1}); err != nil || st.Logs != 1 {
+		t.Fatalf("prune: %+v, %v; want the older log deleted", st, err)
+	}
+	status := func(id int64) parser.Status {
+		t.Helper()
+		r, _, err := db.Result(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Status
+	}
+	if status(pruned) != parser.StatusFailed || status(kept) != parser.StatusFailed {
+		t.Fatal("the unreadable file does not fail the uploads before the exception")
+	}
+	e, err := db.AddException(ctx, "web:alice", "global", "*/Mail/archive.pst", "copied by VSS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := reeval.AfterExceptionChange(ctx, db, e, reevalNow, "web:alice", "exception added", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Results != 2 || st.Changed != 2 || st.Bytes != 0 {
+		t.Errorf("after the exception: %+v, want both results judged and changed, no log parsed", st)
+	}
+	if status(pruned) != parser.StatusOK || status(kept) != parser.StatusOK {
+		t.Errorf("after the exception: pruned %s, kept %s; want both ok", status(pruned), status(kept))
+	}
+}
