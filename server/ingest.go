@@ -73,7 +73,7 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	if err != nil {
 		return "", err
 	}
-	srv, err := s.db.ServerOfCustomer(ctx, id.key.CustomerID, name)
+	srv, err := s.db.ServerOfCustomer(quick(ctx), id.key.CustomerID, name)
 	// A new server is registered with its first result, in the same
 	// transaction: an upload that fails or is cut off leaves none behind.
 	var register *store.NewServer
@@ -102,9 +102,9 @@ func (s *Server) upload(ctx ssh.Context, id *identity, path string, src source) 
 	}
 	var exs []store.Exception
 	if register != nil {
-		exs, err = s.db.ExceptionsForNewServer(ctx, id.key.CustomerID)
+		exs, err = s.db.ExceptionsForNewServer(quick(ctx), id.key.CustomerID)
 	} else {
-		exs, err = s.db.ExceptionsFor(ctx, srv.ID)
+		exs, err = s.db.ExceptionsFor(quick(ctx), srv.ID)
 	}
 	if err != nil {
 		s.log.Error("load exceptions for upload", logkey.Customer, srv.Customer, logkey.Server, srv.Name, logkey.Err, err)

@@ -264,7 +264,7 @@ func (s *Server) acceptKey(ctx ssh.Context, key ssh.PublicKey) bool {
 	}
 	fp := gossh.FingerprintSHA256(key)
 	at := time.Now()
-	k, err := s.db.KeyByFingerprint(ctx, fp)
+	k, err := s.db.KeyByFingerprint(quick(ctx), fp)
 	if err == nil && k.RevokedAt == nil {
 		ctx.SetValue(ctxOfferedKey, &offered{key: k, at: at})
 	}
@@ -308,7 +308,7 @@ func (s *Server) offeredKey(ctx ssh.Context, fp string) (store.Key, time.Time, e
 		return o.key, o.at, nil
 	}
 	at := time.Now()
-	k, err := s.db.KeyByFingerprint(ctx, fp)
+	k, err := s.db.KeyByFingerprint(quick(ctx), fp)
 	return k, at, err
 }
 
@@ -434,3 +434,10 @@ func (s *Server) begin() bool {
 	s.inflight.Add(1)
 	return true
 }
+
+// quick is the context of the short reads of every login and upload (a
+// key, a server, its exceptions): ctx's values without its cancellation.
+// The SQLite driver watches a cancellable context with a goroutine of its
+// own for every statement, and these statements end in microseconds
+// anyway, client gone or not; writes and long reads keep their context.
+func quick(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
