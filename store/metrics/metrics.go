@@ -29,6 +29,7 @@ const (
 	TypeCounter   = "counter"
 	TypeGauge     = "gauge"
 	TypeHistogram = "histogram"
+	TypeSummary   = "summary"
 )
 
 // CounterOpts names and describes a counter (or counter vector).

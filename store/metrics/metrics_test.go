@@ -95,6 +95,7 @@ func TestPrometheusParsesIt(t *testing.T) {
 		{"t_parse_seconds", "HISTOGRAM", 1},
 		{"t_db_bytes", "GAUGE", 1},
 		{"go_goroutines", "GAUGE", 1},
+		{"go_gc_duration_seconds", "SUMMARY", 1},
 		{"process_resident_memory_bytes", "GAUGE", 1},
 		{"process_cpu_seconds_total", "COUNTER", 1},
 		{"process_open_fds", "GAUGE", 1},
@@ -118,6 +119,9 @@ func TestPrometheusParsesIt(t *testing.T) {
 	}
 	if got := fams["t_uploads_total"].GetMetric()[0].GetLabel()[0].GetValue(); got != "a \"quoted\"\\ value\n" {
 		t.Errorf("escaped label value read back as %q", got)
+	}
+	if q := fams["go_gc_duration_seconds"].GetMetric()[0].GetSummary().GetQuantile(); len(q) != 5 || q[4].GetQuantile() != 1 {
+		t.Errorf("go_gc_duration_seconds quantiles %v, want 0, 0.25, 0.5, 0.75 and 1", q)
 	}
 	if rss := fams["process_resident_memory_bytes"].GetMetric()[0].GetGauge().GetValue(); rss < 1<<20 {
 		t.Errorf("resident memory %v bytes: /proc/self/stat misread", rss)

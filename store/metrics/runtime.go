@@ -4,18 +4,28 @@ import (
 	"bytes"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // NewGoCollector reports the Go runtime's state under the names of
-// client_golang's Go collector: goroutines, threads, heap and GC.
+// client_golang's Go collector: goroutines, threads, heap and GC (its
+// pauses as the same summary, go_gc_duration_seconds).
 func NewGoCollector() Collector {
 	return CollectorFunc(func() []Family {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
+		gc := debug.GCStats{PauseQuantiles: make([]time.Duration, 5)}
+		debug.ReadGCStats(&gc)
+		pauses := Family{Name: "go_gc_duration_seconds", Help: "A summary of the wall-time pause (stop-the-world) duration in garbage collection cycles.", Type: TypeSummary}
+		for i, q := range []string{"0", "0.25", "0.5", "0.75", "1"} {
+			pauses.Samples = append(pauses.Samples, Sample{Labels: []Label{{Name: "quantile", Value: q}}, Value: gc.PauseQuantiles[i].Seconds()})
+		}
+		pauses.Samples = append(pauses.Samples, Sample{Suffix: "_sum", Value: gc.PauseTotal.Seconds()}, Sample{Suffix: "_count", Value: float64(gc.NumGC)})
 		g := func(name, help string, v float64) Family {
 			return Family{Name: name, Help: help, Type: TypeGauge, Samples: []Sample{{Value: v}}}
 		}
@@ -24,14 +34,15 @@ func NewGoCollector() Collector {
 			g("go_threads", "Number of OS threads created.", float64(pprof.Lookup("threadcreate").Count())),
 			{Name: "go_info", Help: "Information about the Go environment.", Type: TypeGauge,
 				Samples: []Sample{{Labels: []Label{{Name: "version", Value: runtime.Version()}}, Value: 1}}},
+			pauses,
 			g("go_memstats_alloc_bytes", "Number of bytes allocated in heap and currently in use.", float64(ms.HeapAlloc)),
+			g("go_memstats_heap_alloc_bytes", "Number of heap bytes allocated and currently in use.", float64(ms.HeapAlloc)),
 			g("go_memstats_heap_inuse_bytes", "Number of heap bytes that are in use.", float64(ms.HeapInuse)),
 			g("go_memstats_heap_objects", "Number of currently allocated objects.", float64(ms.HeapObjects)),
 			g("go_memstats_sys_bytes", "Number of bytes obtained from the system.", float64(ms.Sys)),
 			g("go_memstats_next_gc_bytes", "Number of heap bytes when the next garbage collection will take place.", float64(ms.NextGC)),
 			g("go_memstats_last_gc_time_seconds", "Number of seconds since 1970 of the last garbage collection.", float64(ms.LastGC)/1e9),
 			{Name: "go_gc_cycles_total", Help: "Completed garbage collection cycles.", Type: TypeCounter, Samples: []Sample{{Value: float64(ms.NumGC)}}},
-			{Name: "go_gc_pause_seconds_total", Help: "Time the world was stopped for garbage collection.", Type: TypeCounter, Samples: []Sample{{Value: float64(ms.PauseTotalNs) / 1e9}}},
 			g("go_sched_gomaxprocs_threads", "The current runtime.GOMAXPROCS setting.", float64(runtime.GOMAXPROCS(0))),
 		}
 	})
