@@ -8,9 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/backupreport/backupreport/store/metrics"
-
 	"github.com/backupreport/backupreport/store/logkey"
+	"github.com/backupreport/backupreport/store/metrics"
 )
 
 // DefaultMaxConns bounds the web side's open connections. Staff are a

@@ -23,11 +23,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/backupreport/backupreport/store/metrics"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/backupreport/backupreport/store"
 	"github.com/backupreport/backupreport/store/logkey"
+	"github.com/backupreport/backupreport/store/metrics"
 )
 
 // Config holds the web interface's settings; cmd fills it from flags.

@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/backupreport/backupreport/store/metrics"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/metrics"
 )
 
 // metricValue reads one counter or gauge as a scrape would.

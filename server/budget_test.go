@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/backupreport/backupreport/store/metrics"
-
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/metrics"
 )
 
 // TestMemBudgetQueuesThenRefuses: uploads beyond the budget wait in line,

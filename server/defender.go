@@ -14,11 +14,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/backupreport/backupreport/store/metrics"
 	"github.com/gliderlabs/ssh"
 
 	"github.com/backupreport/backupreport/store"
 	"github.com/backupreport/backupreport/store/logkey"
+	"github.com/backupreport/backupreport/store/metrics"
 )
 
 // Defaults of DefenderConfig, in the spirit of fail2ban's sshd jail and

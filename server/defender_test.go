@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/backupreport/backupreport/store/metrics"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/metrics"
 )
 
 // fakeClock is a settable present for the defender.

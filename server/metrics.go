@@ -1,9 +1,8 @@
 package server
 
 import (
-	"github.com/backupreport/backupreport/store/metrics"
-
 	"github.com/backupreport/backupreport/parser"
+	"github.com/backupreport/backupreport/store/metrics"
 )
 
 // Metrics are the SSH side's Prometheus metrics. The web side serves them.

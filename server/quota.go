@@ -6,10 +6,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/backupreport/backupreport/store/metrics"
-
 	"github.com/backupreport/backupreport/store"
 	"github.com/backupreport/backupreport/store/logkey"
+	"github.com/backupreport/backupreport/store/metrics"
 )
 
 // StorageMetrics count what quotas and retention delete. Both the SSH side

@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/backupreport/backupreport/store/metrics"
-
 	"github.com/backupreport/backupreport/parser"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/metrics"
 )
 
 // seedLogs makes a database with customer acme, server fs01 and one

@@ -10,13 +10,13 @@ import (
 	"os"
 	"time"
 
-	"github.com/backupreport/backupreport/store/metrics"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/backupreport/backupreport/report"
 	"github.com/backupreport/backupreport/server"
 	"github.com/backupreport/backupreport/store"
 	"github.com/backupreport/backupreport/store/logkey"
+	"github.com/backupreport/backupreport/store/metrics"
 )
 
 func init() {

@@ -8,10 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/backupreport/backupreport/store/metrics"
-
 	"github.com/backupreport/backupreport/server"
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/metrics"
 )
 
 // banOptions are serve's flags for banning addresses after failed logins.

@@ -11,12 +11,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/backupreport/backupreport/store/metrics"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/backupreport/backupreport/report"
 	"github.com/backupreport/backupreport/store"
 	"github.com/backupreport/backupreport/store/logkey"
+	"github.com/backupreport/backupreport/store/metrics"
 )
 
 // httpOptions are serve's flags for the web interface.

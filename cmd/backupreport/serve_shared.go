@@ -7,9 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/backupreport/backupreport/store/metrics"
-
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/metrics"
 )
 
 // sharedLimits are the counts the SSH ban score and the web login

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/backupreport/backupreport/store/metrics"
-
 	"github.com/backupreport/backupreport/store"
+	"github.com/backupreport/backupreport/store/metrics"
 )
 
 // storageOptions are the flags for raw log quotas and retention; serve
