@@ -43,8 +43,9 @@ type Options struct {
 	// facts (code, end, dropped errors) instead of its log: exact when
 	// only the exceptions changed since the results were judged, since
 	// the stored rows are the parser's file errors of the log, in order,
-	// and an exception changes nothing else (see parser.Judge). It reads
-	// no log, so it is several times faster, and it also judges the
+	// and an exception changes nothing else (see parser.Judge). It reads,
+	// decompresses and parses no log (most of a run that rewrites little;
+	// the writer bounds one that rewrites much), and it also judges the
 	// results whose log retention deleted. Warnings are kept as stored
 	// (exceptions never change them). A run after a parser upgrade must
 	// leave it false: only the logs tell what the new parser makes of
@@ -81,8 +82,9 @@ func (o Options) selection() store.Selection {
 // AfterExceptionChange re-evaluates what a change of exception e at now
 // can affect: the results of the last Window in e's scope that have file
 // errors, judged from their stored file errors (Options.FromStoredErrors:
-// the exceptions are all that changed). It is the one entry point the web and the command line call
-// after adding, editing or removing an exception; progress may be nil.
+// the exceptions are all that changed). It is the one entry point the web
+// and the command line call after adding, editing or removing an
+// exception; progress may be nil.
 func AfterExceptionChange(ctx context.Context, db *store.DB, e store.Exception, now time.Time, actor, reason string, progress func(done, total int)) (Stats, error) {
 	return Run(ctx, db, Options{
 		Since: now.Add(-Window), OnlyFileErrors: true, FromStoredErrors: true, ServerID: e.ServerID, CustomerID: e.CustomerID,
