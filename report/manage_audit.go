@@ -29,7 +29,7 @@ func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request, s *session) 
 		if len(p.Entries) >= auditLimit {
 			break
 		}
-		if lq == "" || strings.Contains(strings.ToLower(e.Actor+" "+e.Action+" "+e.Object), lq) {
+		if lq == "" || strings.Contains(strings.ToLower(e.Actor+" "+e.RemoteAddr+" "+e.Action+" "+e.Object), lq) {
 			p.Entries = append(p.Entries, e)
 		}
 	}

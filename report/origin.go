@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/backupreport/backupreport/store"
 	"github.com/backupreport/backupreport/store/logkey"
 )
 
@@ -67,9 +68,11 @@ func (h *Handler) findOrigin(r *http.Request) origin {
 	return o
 }
 
-// withOrigin stores the origin in the request, for the handlers.
+// withOrigin stores the origin in the request, for the handlers, and its
+// address for the audit log of the changes the request makes.
 func withOrigin(r *http.Request, o origin) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), originKey{}, o))
+	ctx := context.WithValue(r.Context(), originKey{}, o)
+	return r.WithContext(store.WithClientAddr(ctx, o.Addr))
 }
 
 // peerAddr parses an http.Request's RemoteAddr ("IP:port").

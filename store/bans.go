@@ -89,7 +89,7 @@ func (db *DB) LiftBan(ctx context.Context, actor, address string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM ssh_bans WHERE address = ?`, address); err != nil {
 			return err
 		}
-		return db.audit(tx, actor, "ban.lift", "ssh ban "+address, b, nil)
+		return db.audit(ctx, tx, actor, "ban.lift", "ssh ban "+address, b, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("lift ban of %s: %w", address, err)

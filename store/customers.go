@@ -67,7 +67,7 @@ func (db *DB) AddCustomer(ctx context.Context, actor string, c Customer) (Custom
 			return err
 		}
 		c.Active = true
-		return db.audit(tx, actor, "customer.add", "customer "+c.Slug, nil, c)
+		return db.audit(ctx, tx, actor, "customer.add", "customer "+c.Slug, nil, c)
 	})
 	if err != nil {
 		return Customer{}, fmt.Errorf("add customer %s: %w", c.Slug, err)
@@ -104,7 +104,7 @@ func (db *DB) updateCustomer(ctx context.Context, tx *sql.Tx, actor string, c Cu
 	if err != nil {
 		return err
 	}
-	return db.audit(tx, actor, "customer.update", "customer "+before.Slug, before, after)
+	return db.audit(ctx, tx, actor, "customer.update", "customer "+before.Slug, before, after)
 }
 
 // CustomerBySlug finds a customer by slug, ignoring ASCII case, as given

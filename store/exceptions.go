@@ -85,7 +85,7 @@ func (db *DB) AddException(ctx context.Context, actor, scope, pattern, note stri
 		if err := bumpExceptionsVersion(ctx, tx); err != nil {
 			return err
 		}
-		return db.audit(tx, actor, "exception.add", fmt.Sprintf("exception %d (%s)", e.ID, e.Scope()), nil, e)
+		return db.audit(ctx, tx, actor, "exception.add", fmt.Sprintf("exception %d (%s)", e.ID, e.Scope()), nil, e)
 	})
 	if err != nil {
 		return Exception{}, fmt.Errorf("add exception %q: %w", pattern, err)
@@ -114,7 +114,7 @@ func (db *DB) RemoveException(ctx context.Context, actor string, id int64) error
 		if err := bumpExceptionsVersion(ctx, tx); err != nil {
 			return err
 		}
-		return db.audit(tx, actor, "exception.remove", fmt.Sprintf("exception %d (%s)", id, before.Scope()), before, nil)
+		return db.audit(ctx, tx, actor, "exception.remove", fmt.Sprintf("exception %d (%s)", id, before.Scope()), before, nil)
 	})
 }
 

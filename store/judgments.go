@@ -639,7 +639,7 @@ func (w *JudgmentWriter) Write(ctx context.Context, js []*Judgment, version int6
 // audit log.
 func (db *DB) AuditReevaluation(ctx context.Context, actor string, sel Selection, details map[string]any) error {
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
-		return db.audit(tx, actor, "results.reevaluate", sel.String(), nil, details)
+		return db.audit(ctx, tx, actor, "results.reevaluate", sel.String(), nil, details)
 	})
 	if err != nil {
 		return fmt.Errorf("audit re-evaluation: %w", err)

@@ -84,7 +84,7 @@ func (db *DB) AddKey(ctx context.Context, actor string, k Key) (Key, error) {
 			k.CustomerID, k.ServerID, k.Fingerprint, k.Type, k.Bits, k.PublicKey, k.Comment, k.ForcedCommand, formatTime(k.AddedAt), actor).Scan(&k.ID); err != nil {
 			return err
 		}
-		return db.audit(tx, actor, "key.add", "key "+k.Fingerprint, nil, k)
+		return db.audit(ctx, tx, actor, "key.add", "key "+k.Fingerprint, nil, k)
 	})
 	if err != nil {
 		return Key{}, fmt.Errorf("add key %s: %w", k.Fingerprint, err)
@@ -129,7 +129,7 @@ func (db *DB) RevokeKey(ctx context.Context, actor, fp string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("revoke key %s: %w (or already revoked)", fp, ErrNotFound)
 		}
-		return db.audit(tx, actor, "key.revoke", "key "+fp, map[string]any{"revoked": false}, map[string]any{"revoked": true})
+		return db.audit(ctx, tx, actor, "key.revoke", "key "+fp, map[string]any{"revoked": false}, map[string]any{"revoked": true})
 	})
 }
 

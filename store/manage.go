@@ -26,7 +26,7 @@ func (db *DB) UpdateUser(ctx context.Context, actor string, u User) error {
 		}
 		after := before
 		after.Role, after.Email, after.Notify = u.Role, strings.TrimSpace(u.Email), u.Notify
-		return db.audit(tx, actor, "user.update", "user "+before.Username, before, after)
+		return db.audit(ctx, tx, actor, "user.update", "user "+before.Username, before, after)
 	})
 }
 
@@ -70,7 +70,7 @@ func (db *DB) UpdateException(ctx context.Context, actor string, id int64, patte
 		}
 		after = before
 		after.Pattern, after.Note = pattern, note
-		return db.audit(tx, actor, "exception.update", fmt.Sprintf("exception %d (%s)", id, before.Scope()), before, after)
+		return db.audit(ctx, tx, actor, "exception.update", fmt.Sprintf("exception %d (%s)", id, before.Scope()), before, after)
 	})
 	if err != nil {
 		return Exception{}, fmt.Errorf("update exception %d: %w", id, err)
@@ -197,7 +197,7 @@ func (db *DB) ImportCustomers(ctx context.Context, actor string, rows []Customer
 					return fmt.Errorf("line %d: add customer %s: %w", r.Line, r.Slug, mapErr(err))
 				}
 				c := Customer{ID: id, Slug: r.Slug, Name: name, Active: r.Active, CSRID: csr, TSRID: tsr, CSR: r.CSR, TSR: r.TSR}
-				if err := db.audit(tx, actor, "customer.add", "customer "+r.Slug, nil, c); err != nil {
+				if err := db.audit(ctx, tx, actor, "customer.add", "customer "+r.Slug, nil, c); err != nil {
 					return err
 				}
 				out = append(out, ImportChange{Line: r.Line, Action: "add", Object: "customer " + r.Slug, Detail: fmt.Sprintf("name %q, csr %q, tsr %q, active %v", name, r.CSR, r.TSR, r.Active)})

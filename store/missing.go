@@ -112,7 +112,7 @@ func (db *DB) RecordMissingSince(ctx context.Context, now time.Time, loc *time.L
 					continue
 				}
 				m := MissingNight{ResultID: id, ServerID: e.srv.ID, Customer: e.srv.Customer, Server: e.srv.Name, Night: n, Deadline: dl.UTC()}
-				if err := db.audit(tx, "check", "result.missing", "server "+e.srv.Customer+"/"+e.srv.Name,
+				if err := db.audit(ctx, tx, "check", "result.missing", "server "+e.srv.Customer+"/"+e.srv.Name,
 					nil, map[string]any{"night": n, "result_id": id, "deadline": dl.UTC(), "checked_at": now.UTC()}); err != nil {
 					return err
 				}

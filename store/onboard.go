@@ -55,7 +55,7 @@ func (db *DB) Onboard(ctx context.Context, actor string, o Onboarding) (Onboarde
 				c.Slug, c.Name, formatTime(db.Now())).Scan(&c.ID); err != nil {
 				return err
 			}
-			if err := db.audit(tx, actor, "customer.add", "customer "+c.Slug, nil, c); err != nil {
+			if err := db.audit(ctx, tx, actor, "customer.add", "customer "+c.Slug, nil, c); err != nil {
 				return err
 			}
 			slug, out.NewCustomer = c.Slug, true
@@ -98,7 +98,7 @@ func (db *DB) Onboard(ctx context.Context, actor string, o Onboarding) (Onboarde
 			k.CustomerID, k.ServerID, k.Fingerprint, k.Type, k.Bits, k.PublicKey, k.Comment, formatTime(k.AddedAt), actor).Scan(&k.ID); err != nil {
 			return err
 		}
-		return db.audit(tx, actor, "key.add", "key "+k.Fingerprint, nil, k)
+		return db.audit(ctx, tx, actor, "key.add", "key "+k.Fingerprint, nil, k)
 	})
 	if err != nil {
 		return Onboarded{}, fmt.Errorf("onboard %s/%s: %w", o.Customer, o.Server, err)

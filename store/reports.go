@@ -144,7 +144,7 @@ func (db *DB) AddNote(ctx context.Context, userID, serverID int64, kind, body st
 			serverID, userID, kind, body, formatTime(n.CreatedAt)).Scan(&n.ID); err != nil {
 			return err
 		}
-		return db.audit(tx, n.Username, "note."+kind, fmt.Sprintf("server %d", serverID), nil, n)
+		return db.audit(ctx, tx, n.Username, "note."+kind, fmt.Sprintf("server %d", serverID), nil, n)
 	})
 	if err != nil {
 		return Note{}, fmt.Errorf("add note to server %d: %w", serverID, err)
@@ -474,6 +474,6 @@ func (db *DB) SetCodeInfo(ctx context.Context, actor string, c parser.CodeInfo) 
 			c.Code, c.Name, c.Meaning, c.Action, actor, formatTime(db.Now())); err != nil {
 			return err
 		}
-		return db.audit(tx, actor, "code.set", fmt.Sprintf("code %d", c.Code), before, c)
+		return db.audit(ctx, tx, actor, "code.set", fmt.Sprintf("code %d", c.Code), before, c)
 	})
 }

@@ -104,7 +104,7 @@ func (db *DB) addServerIfAbsent(ctx context.Context, tx *sql.Tx, actor, customer
 	if n == 0 {
 		return s, false, nil
 	}
-	return s, true, db.audit(tx, actor, "server.add", "server "+s.Customer+"/"+s.Name, nil, s)
+	return s, true, db.audit(ctx, tx, actor, "server.add", "server "+s.Customer+"/"+s.Name, nil, s)
 }
 
 // ServerOfCustomer returns the named server of a customer (names compared
@@ -220,5 +220,5 @@ func (db *DB) updateServer(ctx context.Context, tx *sql.Tx, actor string, s Serv
 	}
 	s.Customer, s.CustomerID, s.CreatedAt = before.Customer, before.CustomerID, before.CreatedAt
 	s.ExpectDays &= EveryDay
-	return db.audit(tx, actor, "server.update", "server "+before.Customer+"/"+before.Name, before, s)
+	return db.audit(ctx, tx, actor, "server.update", "server "+before.Customer+"/"+before.Name, before, s)
 }

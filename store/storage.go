@@ -172,7 +172,7 @@ func (db *DB) SetCustomerLogQuota(ctx context.Context, actor string, customerID 
 		if _, err := tx.ExecContext(ctx, `UPDATE customers SET log_quota_bytes = ? WHERE id = ?`, quota, customerID); err != nil {
 			return err
 		}
-		return db.audit(tx, actor, "customer.log_quota", "customer "+slug, map[string]any{"log_quota_bytes": nullInt(before)}, map[string]any{"log_quota_bytes": quota})
+		return db.audit(ctx, tx, actor, "customer.log_quota", "customer "+slug, map[string]any{"log_quota_bytes": nullInt(before)}, map[string]any{"log_quota_bytes": quota})
 	})
 	if err != nil {
 		return fmt.Errorf("set log quota of customer %d: %w", customerID, err)

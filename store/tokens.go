@@ -41,7 +41,7 @@ func (db *DB) CreateAPIToken(ctx context.Context, actor string, userID int64, na
 			userID, name, HashSecret(token), formatTime(t.CreatedAt)).Scan(&t.ID); err != nil {
 			return err
 		}
-		return db.audit(tx, actor, "token.add", fmt.Sprintf("api token %d (%s)", t.ID, name), nil, t)
+		return db.audit(ctx, tx, actor, "token.add", fmt.Sprintf("api token %d (%s)", t.ID, name), nil, t)
 	})
 	if err != nil {
 		return "", APIToken{}, fmt.Errorf("create API token %q: %w", name, err)
@@ -106,6 +106,6 @@ func (db *DB) RevokeAPIToken(ctx context.Context, actor string, id, userID int64
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("revoke api token %d: %w", id, ErrNotFound)
 		}
-		return db.audit(tx, actor, "token.revoke", fmt.Sprintf("api token %d", id), nil, nil)
+		return db.audit(ctx, tx, actor, "token.revoke", fmt.Sprintf("api token %d", id), nil, nil)
 	})
 }

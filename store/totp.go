@@ -66,7 +66,7 @@ func (db *DB) EnableTOTP(ctx context.Context, actor string, userID int64, secret
 		if err := replaceRecoveryCodes(ctx, tx, userID, codeHashes); err != nil {
 			return err
 		}
-		return db.audit(tx, actor, "user.totp.enable", fmt.Sprintf("user %d", userID), nil, map[string]int{"recovery_codes": len(codeHashes)})
+		return db.audit(ctx, tx, actor, "user.totp.enable", fmt.Sprintf("user %d", userID), nil, map[string]int{"recovery_codes": len(codeHashes)})
 	})
 }
 
@@ -112,7 +112,7 @@ func (db *DB) UseRecoveryCode(ctx context.Context, actor string, userID int64, c
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL`, userID).Scan(&left); err != nil {
 			return err
 		}
-		return db.audit(tx, actor, "user.totp.recovery_code", fmt.Sprintf("user %d", userID), nil, map[string]int{"recovery_codes_left": left})
+		return db.audit(ctx, tx, actor, "user.totp.recovery_code", fmt.Sprintf("user %d", userID), nil, map[string]int{"recovery_codes_left": left})
 	})
 	if err != nil {
 		return false, fmt.Errorf("use recovery code of user %d: %w", userID, mapErr(err))
@@ -145,7 +145,7 @@ func (db *DB) ResetTOTP(ctx context.Context, actor string, userID int64) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
 			return err
 		}
-		return db.audit(tx, actor, "user.totp.reset", fmt.Sprintf("user %d", userID), nil, nil)
+		return db.audit(ctx, tx, actor, "user.totp.reset", fmt.Sprintf("user %d", userID), nil, nil)
 	})
 }
 
@@ -171,6 +171,6 @@ func (db *DB) SetRequireTOTP(ctx context.Context, actor string, on bool) error {
 		if err != nil {
 			return err
 		}
-		return db.audit(tx, actor, "settings.require_totp", "settings", nil, map[string]bool{"require_totp": on})
+		return db.audit(ctx, tx, actor, "settings.require_totp", "settings", nil, map[string]bool{"require_totp": on})
 	})
 }

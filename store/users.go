@@ -142,7 +142,7 @@ func (db *DB) addUser(ctx context.Context, tx *sql.Tx, actor string, u User, has
 	if _, err := tx.ExecContext(ctx, `DELETE FROM settings WHERE name = ?`, SettingSetupToken); err != nil {
 		return User{}, err
 	}
-	return u, db.audit(tx, actor, "user.add", "user "+u.Username, nil, u)
+	return u, db.audit(ctx, tx, actor, "user.add", "user "+u.Username, nil, u)
 }
 
 // AddFirstAdmin creates an admin only while there is no user at all, in
@@ -192,7 +192,7 @@ func (db *DB) SetPassword(ctx context.Context, actor string, userID int64, passw
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
 			return err
 		}
-		return db.audit(tx, actor, "user.password", fmt.Sprintf("user %d", userID), nil, nil)
+		return db.audit(ctx, tx, actor, "user.password", fmt.Sprintf("user %d", userID), nil, nil)
 	})
 }
 
@@ -211,7 +211,7 @@ func (db *DB) SetUserActive(ctx context.Context, actor string, userID int64, act
 				return err
 			}
 		}
-		return db.audit(tx, actor, "user.active", fmt.Sprintf("user %d", userID), nil, map[string]bool{"active": active})
+		return db.audit(ctx, tx, actor, "user.active", fmt.Sprintf("user %d", userID), nil, map[string]bool{"active": active})
 	})
 }
 

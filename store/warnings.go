@@ -144,7 +144,7 @@ func (db *DB) AcknowledgeWarning(ctx context.Context, id int64, by, note string)
 			formatTime(after.AckedAt), by, note, id); err != nil {
 			return err
 		}
-		return db.audit(tx, by, "warning.acknowledge", fmt.Sprintf("warning %d (%s) of result %d", id, before.Kind, before.ResultID), before, after)
+		return db.audit(ctx, tx, by, "warning.acknowledge", fmt.Sprintf("warning %d (%s) of result %d", id, before.Kind, before.ResultID), before, after)
 	})
 	if err != nil {
 		return fmt.Errorf("acknowledge warning %d: %w", id, err)

@@ -51,6 +51,6 @@ func (db *DB) SetWarningInfo(ctx context.Context, actor string, w parser.Warning
 			string(w.Kind), w.Name, w.Meaning, w.Action, actor, formatTime(db.Now())); err != nil {
 			return fmt.Errorf("set warning text %s: %w", w.Kind, mapErr(err))
 		}
-		return db.audit(tx, actor, "warning_text.set", "warning "+string(w.Kind), before.Lookup(w.Kind), w)
+		return db.audit(ctx, tx, actor, "warning_text.set", "warning "+string(w.Kind), before.Lookup(w.Kind), w)
 	})
 }
