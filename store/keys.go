@@ -94,7 +94,7 @@ func (db *DB) AddKey(ctx context.Context, actor string, k Key) (Key, error) {
 
 // KeyByFingerprint finds a key, revoked or not.
 func (db *DB) KeyByFingerprint(ctx context.Context, fp string) (Key, error) {
-	k, err := scanKey(db.queryRow(ctx, `SELECT `+keyColumns+` FROM `+keyFrom+` WHERE k.fingerprint = ?`, fp))
+	k, err := scanKey(db.db.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM `+keyFrom+` WHERE k.fingerprint = ?`, fp))
 	if err != nil {
 		return Key{}, fmt.Errorf("key %s: %w", fp, mapErr(err))
 	}

@@ -136,7 +136,7 @@ func (db *DB) ensureServer(ctx context.Context, tx *sql.Tx, customerID int64, na
 
 func (db *DB) serverByCustomerID(ctx context.Context, customerID int64, name string) (Server, error) {
 	return lookupName(name, func(name string) (Server, error) {
-		s, err := scanServer(db.queryRow(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE s.customer_id = ? AND lower(s.name) = lower(?)`, customerID, name))
+		s, err := scanServer(db.db.QueryRowContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE s.customer_id = ? AND lower(s.name) = lower(?)`, customerID, name))
 		return s, mapErr(err)
 	})
 }

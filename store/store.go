@@ -66,8 +66,6 @@ type DB struct {
 	wlock chan struct{}
 	// group queues uploads' writes for a shared commit (groupTx).
 	group group
-	// stmts are prepared statements of hot queries (queryRow).
-	stmts stmts
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost of new password hashes; 0 means
@@ -173,12 +171,6 @@ func OpenDir(ctx context.Context, dir string) (*DB, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
-	db.stmts.mu.Lock()
-	for _, st := range db.stmts.m {
-		st.Close()
-	}
-	db.stmts.m = nil
-	db.stmts.mu.Unlock()
 	return db.db.Close()
 }
 
