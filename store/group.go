@@ -13,8 +13,9 @@ const maxGroup = 128
 
 // groupWrite is one write waiting for a group commit.
 type groupWrite struct {
-	fn   func(tx *sql.Tx) error
-	done chan error // buffered: the leader never waits for the writer
+	fn   func(ctx context.Context, tx *sql.Tx) error
+	ctx  context.Context // the writer's, without its cancellation
+	done chan error      // buffered: the leader never waits for the writer
 }
 
 // group is the queue of writes waiting for a group commit (see groupTx).
@@ -31,8 +32,14 @@ type group struct {
 // a SAVEPOINT (a failing write is rolled back alone and gets its own error;
 // the others still commit), commits, and hands every writer its result. fn
 // runs exactly once, possibly in another writer's goroutine.
-func (db *DB) groupTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	w := &groupWrite{fn: fn, done: make(chan error, 1)}
+//
+// ctx bounds the wait for the write lock; fn gets its values without its
+// cancellation, for statements that take microseconds: once the
+// transaction holds a write it finishes it, and the SQLite driver (and
+// database/sql, for rows) would watch a cancellable context with a
+// goroutine per statement, a dozen per upload.
+func (db *DB) groupTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	w := &groupWrite{fn: fn, ctx: context.WithoutCancel(ctx), done: make(chan error, 1)}
 	db.group.mu.Lock()
 	db.group.queue = append(db.group.queue, w)
 	db.group.mu.Unlock()
@@ -89,7 +96,7 @@ func (db *DB) runGroup(ctx context.Context, batch []*groupWrite) {
 	}
 	defer tx.Rollback()
 	if len(batch) == 1 {
-		errs[0] = batch[0].fn(tx)
+		errs[0] = batch[0].fn(batch[0].ctx, tx)
 		if errs[0] != nil {
 			fail(mapErr(errs[0]))
 			return
@@ -100,7 +107,7 @@ func (db *DB) runGroup(ctx context.Context, batch []*groupWrite) {
 				fail(mapErr(err))
 				return
 			}
-			if errs[i] = w.fn(tx); errs[i] != nil {
+			if errs[i] = w.fn(w.ctx, tx); errs[i] != nil {
 				if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT group_write`); err != nil {
 					fail(mapErr(err))
 					return

@@ -143,7 +143,7 @@ func (db *DB) RecordLogin(ctx context.Context, fp string, l Login) error {
 
 // RecordKeyLogin is RecordLogin for a login made at kl.At.
 func (db *DB) RecordKeyLogin(ctx context.Context, kl KeyLogin) error {
-	err := db.groupTx(ctx, func(tx *sql.Tx) error { return writeLogin(ctx, tx, kl) })
+	err := db.groupTx(ctx, func(ctx context.Context, tx *sql.Tx) error { return writeLogin(ctx, tx, kl) })
 	if err != nil {
 		return fmt.Errorf("record login of key %s: %w", kl.Fingerprint, mapErr(err))
 	}

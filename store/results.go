@@ -134,7 +134,7 @@ func (db *DB) SaveUpload(ctx context.Context, u Upload) (int64, error) {
 // an upload only when its first result commits.
 func (db *DB) StoreUpload(ctx context.Context, u Upload) (Saved, error) {
 	var saved Saved
-	err := db.groupTx(ctx, func(tx *sql.Tx) error {
+	err := db.groupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		saved = Saved{}
 		if u.KeyID != nil {
 			// In the transaction that stores the result: a revocation
