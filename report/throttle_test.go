@@ -21,16 +21,6 @@ import (
 	"github.com/backupreport/backupreport/store/metrics"
 )
 
-// metricValue reads one counter or gauge as a scrape would.
-func metricValue(t *testing.T, c metrics.Collector) float64 {
-	t.Helper()
-	fams := c.Collect()
-	if len(fams) != 1 || len(fams[0].Samples) != 1 {
-		t.Fatalf("metricValue of %v: not one sample", fams)
-	}
-	return fams[0].Samples[0].Value
-}
-
 // fakeClock is the handler's clock in throttle tests; tests move it by
 // hand and never wait.
 type fakeClock struct {
@@ -196,10 +186,10 @@ func TestAStrangersFailuresDoNotLockOutTheRightUserElsewhere(t *testing.T) {
 	if n := e.logs.count(`msg="login throttled"`); n != 1 {
 		t.Errorf("%d 'login throttled' lines for one throttled pair, want 1", n)
 	}
-	if got := metricValue(t, e.h.wm.throttled.WithLabelValues(scopePair)); got != 28 {
+	if got := e.h.wm.throttled.WithLabelValues(scopePair).Value(); got != 28 {
 		t.Errorf("backupreport_web_login_throttled_total{scope=pair} = %v, want 28", got)
 	}
-	if got := metricValue(t, e.h.wm.loginFailures.WithLabelValues(formLogin)); got != 3 {
+	if got := e.h.wm.loginFailures.WithLabelValues(formLogin).Value(); got != 3 {
 		t.Errorf("backupreport_web_login_failures_total{form=login} = %v, want 3", got)
 	}
 
@@ -258,7 +248,7 @@ func TestOneAddressTryingManyUsernamesWaitsToo(t *testing.T) {
 	}
 	wantStatus(t, "a new username from the same address", e.loginFrom(stranger, "carol", e.staff["carol"], nil), http.StatusTooManyRequests, 1)
 	wantStatus(t, "the same user from another address", e.loginFrom(alicesPC, "carol", e.staff["carol"], nil), http.StatusSeeOther, 0)
-	if got := metricValue(t, e.h.wm.throttled.WithLabelValues(scopeAddress)); got != 1 {
+	if got := e.h.wm.throttled.WithLabelValues(scopeAddress).Value(); got != 1 {
 		t.Errorf("backupreport_web_login_throttled_total{scope=address} = %v, want 1", got)
 	}
 	if n := e.logs.count(`scope=address`); n != 1 {
@@ -299,10 +289,10 @@ func TestTheThrottleKeepsAtMostMaxTrackedEntries(t *testing.T) {
 	if w := th.take(formLogin, "u0", "192.0.2.0"); w != 0 {
 		t.Errorf("the oldest pair was kept: waits %v", w)
 	}
-	if got := metricValue(t, m.throttleEvicted.WithLabelValues(scopePair)); got != 3 {
+	if got := m.throttleEvicted.WithLabelValues(scopePair).Value(); got != 3 {
 		t.Errorf("evicted pairs = %v, want 3", got)
 	}
-	if got := metricValue(t, m.throttleTracked.WithLabelValues(scopePair)); got != 3 {
+	if got := m.throttleTracked.WithLabelValues(scopePair).Value(); got != 3 {
 		t.Errorf("tracked pairs = %v, want 3", got)
 	}
 	if n := logs.count("login throttle full"); n != 2 {
@@ -364,7 +354,7 @@ func TestPasswordChangeGuessesAreThrottledLikeLogins(t *testing.T) {
 	wantStatus(t, "a login of the same pair", e.loginFrom(alicesPC, "tom", e.staff["tom"], nil), http.StatusTooManyRequests, 1)
 	e.clock.advance(time.Second)
 	wantStatus(t, "the right current password after the wait", change(e.staff["tom"]), http.StatusSeeOther, 0)
-	if got := metricValue(t, e.h.wm.loginFailures.WithLabelValues(formPassword)); got != 3 {
+	if got := e.h.wm.loginFailures.WithLabelValues(formPassword).Value(); got != 3 {
 		t.Errorf("backupreport_web_login_failures_total{form=password} = %v, want 3", got)
 	}
 	if n := e.logs.count(`form=password`); n < 1 || e.logs.count(`msg="login throttled"`) != 1 {
@@ -451,7 +441,7 @@ func TestForwardedHeadersCountOnlyFromTrustedProxies(t *testing.T) {
 		if n := e.logs.count("ignoring X-Forwarded-For"); n != 1 {
 			t.Errorf("%d lines about ignored forwarding headers, want 1", n)
 		}
-		if got := metricValue(t, e.h.wm.forwardedIgnored); got != 4 {
+		if got := e.h.wm.forwardedIgnored.Value(); got != 4 {
 			t.Errorf("backupreport_web_forwarded_ignored_total = %v, want 4", got)
 		}
 		if n := e.logs.count("remote_addr=127.0.0.1"); n < 1 {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/backupreport/backupreport/store"
-	"github.com/backupreport/backupreport/store/metrics"
 )
 
 // TestMemBudgetQueuesThenRefuses: uploads beyond the budget wait in line,
@@ -30,7 +29,7 @@ func TestMemBudgetQueuesThenRefuses(t *testing.T) {
 		_, _, err := b.acquire(ctx, 4)
 		got <- err
 	}()
-	for counterValue(m.UploadMemoryWaits) == 0 {
+	for m.UploadMemoryWaits.Value() == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	if used := b.inUse(); used != 8 {
@@ -52,7 +51,7 @@ func TestMemBudgetQueuesThenRefuses(t *testing.T) {
 	if _, waited, err := short.acquire(ctx, 1); !waited || !errors.Is(err, errBusy) {
 		t.Errorf("beyond the budget after the wait: %v, %v; want busy", waited, err)
 	}
-	if n := counterValue(m.UploadMemoryRefused); n != 1 {
+	if n := m.UploadMemoryRefused.Value(); n != 1 {
 		t.Errorf("refusals counted: %v, want 1", n)
 	}
 	if used := short.inUse(); used != 10 {
@@ -105,17 +104,6 @@ func TestUploadBeyondTheBudgetIsRefusedAsBusy(t *testing.T) {
 	if logs := storedLogs(t, db, "second"); logs != nil {
 		t.Errorf("the refused upload stored %q", logs)
 	}
-}
-
-// counterValue reads a counter through the registry a scrape would use.
-func counterValue(c *metrics.Counter) float64 {
-	reg := metrics.NewRegistry()
-	reg.MustRegister(c)
-	mfs := reg.Gather()
-	if len(mfs) != 1 || len(mfs[0].Samples) != 1 {
-		return -1
-	}
-	return mfs[0].Samples[0].Value
 }
 
 // TestBigRandomUploadIsStoredInPiecesAndGivesBackItsBudget: random bytes

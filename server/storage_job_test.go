@@ -64,13 +64,13 @@ func TestStorageJobAppliesRetentionAndQuotasAndCountsThem(t *testing.T) {
 	if after.Logs != 2 || after.StoredBytes > u.StoredBytes/3 {
 		t.Errorf("after the job: %+v, want the 2 newest logs within a third of %d bytes", after, u.StoredBytes)
 	}
-	if got := counterValue(m.LogsPruned.WithLabelValues(store.PruneRetention)); got != 2 {
+	if got := m.LogsPruned.WithLabelValues(store.PruneRetention).Value(); got != 2 {
 		t.Errorf("retention counted %v logs, want 2", got)
 	}
-	if got := counterValue(m.LogsPruned.WithLabelValues(store.PruneQuota)); got != 2 {
+	if got := m.LogsPruned.WithLabelValues(store.PruneQuota).Value(); got != 2 {
 		t.Errorf("quota counted %v logs, want 2", got)
 	}
-	if got := counterValue(m.BytesPruned.WithLabelValues(store.PruneQuota)); got <= 0 {
+	if got := m.BytesPruned.WithLabelValues(store.PruneQuota).Value(); got <= 0 {
 		t.Errorf("quota counted %v bytes", got)
 	}
 }

@@ -35,9 +35,9 @@ type group struct {
 //
 // ctx bounds the wait for the write lock; fn gets its values without its
 // cancellation, for statements that take microseconds: once the
-// transaction holds a write it finishes it, and the SQLite driver (and
-// database/sql, for rows) would watch a cancellable context with a
-// goroutine per statement, a dozen per upload.
+// transaction holds a write it finishes it, and the SQLite driver would
+// watch a cancellable context with a goroutine per statement, a dozen
+// per upload.
 func (db *DB) groupTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	w := &groupWrite{fn: fn, ctx: context.WithoutCancel(ctx), done: make(chan error, 1)}
 	db.group.mu.Lock()

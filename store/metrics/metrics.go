@@ -138,12 +138,6 @@ func NewGauge(opts GaugeOpts) *Gauge { return &Gauge{opts: opts} }
 // Set sets the gauge to f.
 func (g *Gauge) Set(f float64) { g.v.set(f) }
 
-// Add adds d (which may be negative).
-func (g *Gauge) Add(d float64) { g.v.add(d) }
-
-// Sub subtracts d.
-func (g *Gauge) Sub(d float64) { g.v.add(-d) }
-
 // Inc adds 1.
 func (g *Gauge) Inc() { g.v.add(1) }
 
@@ -165,13 +159,14 @@ func NewGaugeFunc(opts GaugeOpts, f func() float64) Collector {
 	})
 }
 
-// vec holds the children of a vector, one per combination of label values.
-type vec[T any] struct {
-	name   string
-	labels []string
-	mu     sync.RWMutex
-	kids   map[string]*kid[T]
-	make   func() *T
+// Vec is a metric per combination of label values: CounterVec, GaugeVec.
+type Vec[T any] struct {
+	name, help, typ string
+	labels          []string
+	make            func() *T
+	value           func(*T) float64
+	mu              sync.RWMutex
+	kids            map[string]*kid[T]
 }
 
 type kid[T any] struct {
@@ -179,7 +174,28 @@ type kid[T any] struct {
 	m      *T
 }
 
-func (v *vec[T]) with(values []string) *T {
+// CounterVec is a counter per combination of label values.
+type CounterVec = Vec[Counter]
+
+// GaugeVec is a gauge per combination of label values.
+type GaugeVec = Vec[Gauge]
+
+// NewCounterVec returns a vector of counters over the label names; a
+// child appears on its first WithLabelValues.
+func NewCounterVec(opts CounterOpts, labels []string) *CounterVec {
+	return &Vec[Counter]{name: opts.Name, help: opts.Help, typ: TypeCounter, labels: labels, kids: map[string]*kid[Counter]{},
+		make: func() *Counter { return NewCounter(opts) }, value: (*Counter).Value}
+}
+
+// NewGaugeVec returns a vector of gauges over the label names.
+func NewGaugeVec(opts GaugeOpts, labels []string) *GaugeVec {
+	return &Vec[Gauge]{name: opts.Name, help: opts.Help, typ: TypeGauge, labels: labels, kids: map[string]*kid[Gauge]{},
+		make: func() *Gauge { return NewGauge(opts) }, value: (*Gauge).Value}
+}
+
+// WithLabelValues returns the metric of those label values (in the order
+// of the label names), creating it at 0; a wrong number of values panics.
+func (v *Vec[T]) WithLabelValues(values ...string) *T {
 	if len(values) != len(v.labels) {
 		panic("metrics: " + v.name + " takes " + strings.Join(v.labels, ", ") + ", got " + strings.Join(values, ", "))
 	}
@@ -199,9 +215,9 @@ func (v *vec[T]) with(values []string) *T {
 	return k.m
 }
 
-// samples returns one sample per child, sorted by label values (as the
-// client library writes them, so the output is stable).
-func (v *vec[T]) samples(get func(*T) float64) []Sample {
+// Collect implements Collector: one sample per child, sorted by label
+// values (as the client library writes them, so the output is stable).
+func (v *Vec[T]) Collect() []Family {
 	v.mu.RLock()
 	kids := make([]*kid[T], 0, len(v.kids))
 	for _, k := range v.kids {
@@ -215,53 +231,9 @@ func (v *vec[T]) samples(get func(*T) float64) []Sample {
 		for j, n := range v.labels {
 			ls[j] = Label{Name: n, Value: k.values[j]}
 		}
-		out[i] = Sample{Labels: ls, Value: get(k.m)}
+		out[i] = Sample{Labels: ls, Value: v.value(k.m)}
 	}
-	return out
-}
-
-// CounterVec is a counter per combination of label values.
-type CounterVec struct {
-	opts CounterOpts
-	vec[Counter]
-}
-
-// NewCounterVec returns a vector of counters over the label names; a
-// child appears on its first WithLabelValues.
-func NewCounterVec(opts CounterOpts, labels []string) *CounterVec {
-	c := &CounterVec{opts: opts}
-	c.vec = vec[Counter]{name: opts.Name, labels: labels, kids: map[string]*kid[Counter]{}, make: func() *Counter { return NewCounter(opts) }}
-	return c
-}
-
-// WithLabelValues returns the counter of those label values (in the order
-// of the label names), creating it at 0; a wrong number of values panics.
-func (c *CounterVec) WithLabelValues(values ...string) *Counter { return c.with(values) }
-
-// Collect implements Collector.
-func (c *CounterVec) Collect() []Family {
-	return []Family{{Name: c.opts.Name, Help: c.opts.Help, Type: TypeCounter, Samples: c.samples((*Counter).Value)}}
-}
-
-// GaugeVec is a gauge per combination of label values.
-type GaugeVec struct {
-	opts GaugeOpts
-	vec[Gauge]
-}
-
-// NewGaugeVec returns a vector of gauges over the label names.
-func NewGaugeVec(opts GaugeOpts, labels []string) *GaugeVec {
-	g := &GaugeVec{opts: opts}
-	g.vec = vec[Gauge]{name: opts.Name, labels: labels, kids: map[string]*kid[Gauge]{}, make: func() *Gauge { return NewGauge(opts) }}
-	return g
-}
-
-// WithLabelValues returns the gauge of those label values, creating it.
-func (g *GaugeVec) WithLabelValues(values ...string) *Gauge { return g.with(values) }
-
-// Collect implements Collector.
-func (g *GaugeVec) Collect() []Family {
-	return []Family{{Name: g.opts.Name, Help: g.opts.Help, Type: TypeGauge, Samples: g.samples((*Gauge).Value)}}
+	return []Family{{Name: v.name, Help: v.help, Type: v.typ, Samples: out}}
 }
 
 // Histogram counts observations into buckets by their upper bounds.
@@ -283,15 +255,6 @@ func NewHistogram(opts HistogramOpts) *Histogram {
 func (h *Histogram) Observe(v float64) {
 	h.counts[sort.SearchFloat64s(h.opts.Buckets, v)].Add(1)
 	h.sum.add(v)
-}
-
-// Count is the number of observations so far.
-func (h *Histogram) Count() uint64 {
-	var n uint64
-	for i := range h.counts {
-		n += h.counts[i].Load()
-	}
-	return n
 }
 
 // Collect implements Collector: cumulative _bucket samples by le, then

@@ -32,9 +32,9 @@ func sample() *Registry {
 	auth.Add(0.5)
 	open := NewGauge(GaugeOpts{Name: "t_open", Help: "Open now."})
 	open.Inc()
-	open.Inc()
 	open.Dec()
-	open.Sub(3)
+	open.Dec()
+	open.Dec()
 	tracked := NewGaugeVec(GaugeOpts{Name: "t_tracked", Help: "Tracked, by scope and kind."}, []string{"scope", "kind"})
 	tracked.WithLabelValues("pair", "b").Set(7)
 	tracked.WithLabelValues("address", "a").Set(2)
@@ -206,6 +206,26 @@ func TestServeHTTP(t *testing.T) {
 		}
 		if !strings.Contains(string(b), `t_uploads_total{status="ok"} 3`) {
 			t.Errorf("gzip %v: body lacks the ok count:\n%s", gz, b)
+		}
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for h, want := range map[string]bool{
+		"":                       false,
+		"gzip":                   true,
+		"identity, gzip":         true,
+		"GZIP":                   true,
+		"gzip;q=0.5":             true,
+		"gzip; q=1":              true,
+		"gzip;q=0":               false,
+		"gzip;q=0.000":           false,
+		"br, deflate":            false,
+		"x-gzip":                 false,
+		"gzip;q=0, identity;q=1": false,
+	} {
+		if got := acceptsGzip(h); got != want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", h, got, want)
 		}
 	}
 }

@@ -80,18 +80,24 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		defer gz.Close()
 		out = gz
 	}
-	if err := r.WriteText(out); err != nil {
-		// The client went away mid-answer; nothing useful to tell it.
-		return
-	}
+	// An error is the scraper gone mid-answer: nothing to tell it.
+	_ = r.WriteText(out)
 }
 
+// acceptsGzip reports whether an Accept-Encoding header lists gzip with
+// a weight above zero ("gzip", "gzip;q=0.5"; not "gzip;q=0").
 func acceptsGzip(h string) bool {
 	for part := range strings.SplitSeq(h, ",") {
-		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.TrimSpace(enc) == "gzip" && strings.ReplaceAll(strings.TrimSpace(q), " ", "") != "q=0" {
+		enc, params, _ := strings.Cut(part, ";")
+		if !strings.EqualFold(strings.TrimSpace(enc), "gzip") {
+			continue
+		}
+		q, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q=")
+		if !ok {
 			return true
 		}
+		w, err := strconv.ParseFloat(q, 64)
+		return err == nil && w > 0
 	}
 	return false
 }
