@@ -24,7 +24,6 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/backupreport/backupreport/keys"
 	"github.com/backupreport/backupreport/store"
 )
 
@@ -37,7 +36,7 @@ type benchTarget struct {
 	name string
 	addr string
 	user string
-	pid  int // 0: in-process (the floor), no RSS of its own
+	pid  int // 0: in this process (floor-inprocess), no RSS of its own
 	// command returns the exec command of an upload to server i.
 	command func(i int) string
 }
@@ -87,18 +86,26 @@ func runBench(ctx context.Context, a *app, args []string) int {
 	bulk := fs.Int64("bulk-bytes", 256<<20, "size of the one bulk upload; 0 skips it")
 	reportFile := fs.String("report", filepath.Join("testdata", "rsync", "hand-cygwin-ssh-code23", "stats.out"), "a real rsync report `FILE`, padded with file lines to --report-bytes")
 	reportBytes := fs.Int("report-bytes", 13230, "size of the uploaded report")
-	targetsFlag := fs.String("targets", "floor,serve,sshd", "which servers to drive: floor, serve, serve-pg (serve on --database), sshd (the floor is always measured first when listed)")
+	targetsFlag := fs.String("targets", "floor,serve,sshd", "which servers to drive: floor (a process of its own, as serve and sshd), floor-inprocess (in this process, sharing the load generator's scheduler), serve, serve-pg (serve on --database), sshd; the floors are measured first, and ratios are to floor (else floor-inprocess)")
 	database := fs.String("database", "", "a fresh, empty PostgreSQL database `URL` for the serve-pg target")
 	sshd := fs.String("sshd", "/usr/sbin/sshd", "the OpenSSH sshd binary (missing: its column is skipped)")
 	sshdNight := fs.Int("sshd-night", 500, "uploads of sshd's night, at most --night (sshd makes a few per second: 10,000 would take most of an hour)")
 	serveFlags := fs.String("serve-flags", "", "more flags for serve, separated by spaces (e.g. \"--pprof 127.0.0.1:6060\")")
 	asJSON := fs.Bool("json", false, "print the results as JSON instead of a table")
+	floorChild := fs.String("floor-child", "", "internal: serve only the floor, with host keys in `DIR`, until killed (bench starts itself so for the floor target)")
+	floorClientKey := fs.String("floor-client-key", "", "internal: with --floor-child, the public key `FILE` the floor accepts")
 	pos, code := a.parseFlags(fs, args)
 	if code >= 0 {
 		return code
 	}
 	if len(pos) > 0 {
 		return a.usageErr(fs, "bench takes no arguments, got %q", pos[0])
+	}
+	if *floorChild != "" {
+		if *floorClientKey == "" {
+			return a.usageErr(fs, "--floor-child needs --floor-client-key FILE")
+		}
+		return runFloorChild(a, *floorChild, *floorClientKey)
 	}
 	var levels []int
 	for _, f := range strings.Split(*levelsFlag, ",") {
@@ -136,7 +143,6 @@ func runBench(ctx context.Context, a *app, args []string) int {
 		want[strings.TrimSpace(t)] = true
 	}
 	var results []*benchResult
-	var floor *benchResult
 	run := func(t *benchTarget, db func() (int, error)) *benchResult {
 		fmt.Fprintf(a.stderr, "bench: %s on %s\n", t.name, t.addr)
 		n := *night
@@ -147,19 +153,27 @@ func runBench(ctx context.Context, a *app, args []string) int {
 		results = append(results, r)
 		return r
 	}
-	if want["floor"] {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return a.fail("bench: floor: %v", err)
+	var ref *benchResult // what the ratios are to
+	for _, name := range []string{"floor", "floor-inprocess"} {
+		if !want[name] {
+			continue
 		}
-		hostKeys, err := keys.LoadOrCreateHostKeys(filepath.Join(tmp, "floor"))
-		if err != nil {
-			return a.fail("bench: floor: %v", err)
+		var t *benchTarget
+		var stop func()
+		var err error
+		if name == "floor" {
+			t, stop, err = benchFloorChild(ctx, filepath.Join(tmp, name), pubFile)
+		} else {
+			t, stop, err = benchFloorInProcess(filepath.Join(tmp, name), signer.PublicKey())
 		}
-		go benchFloor(ln, hostKeys, signer.PublicKey())
-		floor = run(&benchTarget{name: "floor", addr: ln.Addr().String(), user: "backup",
-			command: func(i int) string { return fmt.Sprintf("cat > /reports/bench/s%05d.out", i) }}, nil)
-		ln.Close()
+		if err != nil {
+			return a.fail("bench: %s: %v", name, err)
+		}
+		r := run(t, nil)
+		stop()
+		if ref == nil {
+			ref = r
+		}
 	}
 	for _, target := range []string{"serve", "serve-pg"} {
 		if !want[target] {
@@ -182,7 +196,7 @@ func runBench(ctx context.Context, a *app, args []string) int {
 			results = append(results, &benchResult{Target: "sshd", Skipped: err.Error()})
 		}
 	}
-	if floor != nil {
+	if floor := ref; floor != nil {
 		for _, r := range results {
 			if r == floor || r.Skipped != "" {
 				continue
@@ -306,7 +320,7 @@ func benchServe(ctx context.Context, a *app, target, dsn, tmp, pubFile string, e
 	defer sdb.Close()
 	count := func() (int, error) { return sdb.CountSelected(ctx, store.Selection{}) }
 	r := run(&benchTarget{name: target, addr: sshAddr, user: "backup", pid: cmd.Process.Pid,
-		command: func(i int) string { return fmt.Sprintf("cat > /reports/bench/s%05d.out", i) }}, count)
+		command: benchUploadCommand}, count)
 	return r, nil
 }
 
@@ -407,59 +421,6 @@ ForceCommand cat > %s
 	run(&benchTarget{name: "sshd", addr: addr, user: user, pid: cmd.Process.Pid,
 		command: func(int) string { return "cat > upload.out" }})
 	return nil
-}
-
-// benchFloor serves SSH with x/crypto alone: it accepts key, reads the
-// upload, discards it and returns exit status 0. No parsing, no store, no
-// fsync: the most any server built on this SSH layer can do.
-func benchFloor(ln net.Listener, hostKeys []gossh.Signer, client gossh.PublicKey) {
-	want := client.Marshal()
-	cfg := &gossh.ServerConfig{PublicKeyCallback: func(_ gossh.ConnMetadata, k gossh.PublicKey) (*gossh.Permissions, error) {
-		if bytes.Equal(k.Marshal(), want) {
-			return nil, nil
-		}
-		return nil, errors.New("unknown key")
-	}}
-	for _, k := range hostKeys {
-		cfg.AddHostKey(k)
-	}
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer c.Close()
-			sc, chans, reqs, err := gossh.NewServerConn(c, cfg)
-			if err != nil {
-				return
-			}
-			defer sc.Close()
-			go gossh.DiscardRequests(reqs)
-			for nc := range chans {
-				if nc.ChannelType() != "session" {
-					nc.Reject(gossh.UnknownChannelType, "session only")
-					continue
-				}
-				ch, rq, err := nc.Accept()
-				if err != nil {
-					continue
-				}
-				go func() {
-					defer ch.Close()
-					for r := range rq {
-						if r.Type == "exec" {
-							r.Reply(true, nil)
-							io.Copy(io.Discard, ch)
-							ch.SendRequest("exit-status", false, gossh.Marshal(struct{ Status uint32 }{0}))
-							return
-						}
-						r.Reply(false, nil)
-					}
-				}()
-			}
-		}()
-	}
 }
 
 // benchClientConfig is the load generator's client: an Ed25519 key,
