@@ -50,25 +50,31 @@ type benchLevel struct {
 	P50ms   float64 `json:"p50_ms"`
 	P99ms   float64 `json:"p99_ms"`
 	Ratio   float64 `json:"ratio_to_floor,omitempty"`
+	// CPUms is the target's CPU per upload (see procCPUSecs); 0 for a
+	// target in bench's own process. CPURatio is CPUms over the floor's.
+	CPUms    float64 `json:"cpu_ms_per_upload,omitempty"`
+	CPURatio float64 `json:"cpu_ratio_to_floor,omitempty"`
 }
 
 // benchResult is everything measured against one target.
 type benchResult struct {
-	Target       string       `json:"target"`
-	Levels       []benchLevel `json:"levels"`
-	NightUploads int          `json:"night_uploads"`
-	NightSecs    float64      `json:"night_s"`
-	NightErrors  int          `json:"night_errors"`
-	NightLost    int          `json:"night_lost"` // acknowledged but not in the database; -1: not checked
-	NightRatio   float64      `json:"night_ratio_to_floor,omitempty"`
-	BulkMBps     float64      `json:"bulk_mb_per_s"`
-	BulkErr      string       `json:"bulk_error,omitempty"`
-	BulkRatio    float64      `json:"bulk_ratio_to_floor,omitempty"`
-	RSSIdleMiB   float64      `json:"rss_idle_mib,omitempty"`
-	RSSOpenMiB   float64      `json:"rss_open_sessions_mib,omitempty"`
-	RSSNightMiB  float64      `json:"rss_after_night_mib,omitempty"`
-	HWMMiB       float64      `json:"rss_peak_mib,omitempty"`
-	Skipped      string       `json:"skipped,omitempty"`
+	Target        string       `json:"target"`
+	Levels        []benchLevel `json:"levels"`
+	NightUploads  int          `json:"night_uploads"`
+	NightSecs     float64      `json:"night_s"`
+	NightErrors   int          `json:"night_errors"`
+	NightLost     int          `json:"night_lost"` // acknowledged but not in the database; -1: not checked
+	NightRatio    float64      `json:"night_ratio_to_floor,omitempty"`
+	NightCPUms    float64      `json:"night_cpu_ms_per_upload,omitempty"`
+	NightCPURatio float64      `json:"night_cpu_ratio_to_floor,omitempty"`
+	BulkMBps      float64      `json:"bulk_mb_per_s"`
+	BulkErr       string       `json:"bulk_error,omitempty"`
+	BulkRatio     float64      `json:"bulk_ratio_to_floor,omitempty"`
+	RSSIdleMiB    float64      `json:"rss_idle_mib,omitempty"`
+	RSSOpenMiB    float64      `json:"rss_open_sessions_mib,omitempty"`
+	RSSNightMiB   float64      `json:"rss_after_night_mib,omitempty"`
+	HWMMiB        float64      `json:"rss_peak_mib,omitempty"`
+	Skipped       string       `json:"skipped,omitempty"`
 }
 
 func runBench(ctx context.Context, a *app, args []string) int {
@@ -76,9 +82,10 @@ func runBench(ctx context.Context, a *app, args []string) int {
 		"Starts on 127.0.0.1 this binary's serve (fresh temp data folder), OpenSSH's sshd with a private\n"+
 			"config writing the upload to a file, and a bare x/crypto SSH server that discards it (the floor),\n"+
 			"then drives each with one load generator: a new SSH connection per upload, as backup.bat makes them\n"+
-			"(curve25519, Ed25519 client key, OpenSSH's host key preference). Prints uploads/s and p50/p99 per\n"+
-			"level of concurrent clients, the night of many uploads, a bulk upload in MB/s, serve's RSS, and\n"+
-			"each rate as a ratio of the floor's. Figures depend on the machine; nothing here is a pass/fail test.")
+			"(curve25519, Ed25519 client key, OpenSSH's host key preference). Prints uploads/s, p50/p99 and each\n"+
+			"server's CPU per upload (from /proc, steadier than rates on a shared machine) per level of\n"+
+			"concurrent clients, the night of many uploads, a bulk upload in MB/s, serve's RSS, and each\n"+
+			"figure as a ratio of the floor's. Figures depend on the machine; nothing here is a pass/fail test.")
 	levelsFlag := fs.String("levels", "1,8,64,256", "comma-separated numbers of concurrent clients")
 	levelTime := fs.Duration("level-time", 5*time.Second, "how long each level runs")
 	servers := fs.Int("servers", 1000, "server names the uploads go to, in turn; serve registers them in a warm-up before the levels, as a real night's servers are known")
@@ -205,9 +212,15 @@ func runBench(ctx context.Context, a *app, args []string) int {
 				if i < len(floor.Levels) && floor.Levels[i].PerSec > 0 {
 					r.Levels[i].Ratio = r.Levels[i].PerSec / floor.Levels[i].PerSec
 				}
+				if i < len(floor.Levels) && floor.Levels[i].CPUms > 0 && r.Levels[i].CPUms > 0 {
+					r.Levels[i].CPURatio = r.Levels[i].CPUms / floor.Levels[i].CPUms
+				}
 			}
 			if floor.NightSecs > 0 && r.NightSecs > 0 && floor.NightUploads > 0 { // uploads/s: sshd's night is shorter
 				r.NightRatio = float64(r.NightUploads) / r.NightSecs / (float64(floor.NightUploads) / floor.NightSecs)
+			}
+			if floor.NightCPUms > 0 && r.NightCPUms > 0 {
+				r.NightCPURatio = r.NightCPUms / floor.NightCPUms
 			}
 			if floor.BulkMBps > 0 {
 				r.BulkRatio = r.BulkMBps / floor.BulkMBps
@@ -485,6 +498,7 @@ func benchLoad(ctx context.Context, t *benchTarget, cfg *gossh.ClientConfig, rep
 		errs  int
 		next  atomic.Int64
 	)
+	cpu0, _ := procCPUSecs(t.pid)
 	start := time.Now()
 	stop := start.Add(d)
 	var wg sync.WaitGroup
@@ -516,8 +530,10 @@ func benchLoad(ctx context.Context, t *benchTarget, cfg *gossh.ClientConfig, rep
 	}
 	wg.Wait()
 	el := time.Since(start)
+	cpu1, _ := procCPUSecs(t.pid)
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	l := benchLevel{Clients: clients, Uploads: len(lat), Errors: errs, PerSec: float64(len(lat)) / el.Seconds()}
+	l := benchLevel{Clients: clients, Uploads: len(lat), Errors: errs, PerSec: float64(len(lat)) / el.Seconds(),
+		CPUms: cpuPerUpload(cpu0, cpu1, len(lat))}
 	if len(lat) > 0 {
 		l.P50ms = float64(lat[len(lat)/2].Microseconds()) / 1000
 		l.P99ms = float64(lat[len(lat)*99/100].Microseconds()) / 1000
@@ -561,7 +577,7 @@ func benchRun(ctx context.Context, t *benchTarget, signer gossh.Signer, rep []by
 		t0 := time.Now()
 		l, acked := benchLoad(ctx, t, cfg, rep, clients, night, 0, 1_000_000)
 		r.NightSecs = time.Since(t0).Seconds()
-		r.NightUploads, r.NightErrors = l.Uploads, l.Errors
+		r.NightUploads, r.NightErrors, r.NightCPUms = l.Uploads, l.Errors, l.CPUms
 		if count != nil {
 			if after, err := count(); err == nil {
 				r.NightLost = max(0, len(acked)-(after-before))
@@ -669,10 +685,12 @@ func benchTable(w io.Writer, results []*benchResult, levels []int) {
 		row(fmt.Sprintf("%d clients: p50 / p99 ms", c), func(r *benchResult) string {
 			return fmt.Sprintf("%.1f / %.1f", r.Levels[i].P50ms, r.Levels[i].P99ms)
 		})
+		row(fmt.Sprintf("%d clients: CPU ms/upload", c), func(r *benchResult) string { return cpuCell(r.Levels[i].CPUms, r.Levels[i].CPURatio) })
 		row(fmt.Sprintf("%d clients: errors", c), func(r *benchResult) string { return strconv.Itoa(r.Levels[i].Errors) })
 	}
 	row("night: uploads", func(r *benchResult) string { return strconv.Itoa(r.NightUploads) })
 	row("night: seconds", func(r *benchResult) string { return fmt.Sprintf("%.1f%s", r.NightSecs, ratio(r.NightRatio)) })
+	row("night: CPU ms/upload", func(r *benchResult) string { return cpuCell(r.NightCPUms, r.NightCPURatio) })
 	row("night: errors / lost", func(r *benchResult) string {
 		lost := "-"
 		if r.NightLost >= 0 {
@@ -698,4 +716,16 @@ func benchTable(w io.Writer, results []*benchResult, levels []int) {
 			fmt.Fprintf(w, "%s bulk: %s\n", r.Target, r.BulkErr)
 		}
 	}
+}
+
+// cpuCell is a table cell of CPU per upload and its ratio to the floor's
+// ("1.85x": 1.85 times the floor's CPU), or "-" when not measured.
+func cpuCell(ms, ratio float64) string {
+	if ms == 0 {
+		return "-"
+	}
+	if ratio == 0 {
+		return fmt.Sprintf("%.2f", ms)
+	}
+	return fmt.Sprintf("%.2f (%.2fx)", ms, ratio)
 }

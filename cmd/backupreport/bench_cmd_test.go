@@ -58,4 +58,31 @@ func TestBenchRunsAndCounts(t *testing.T) {
 			}
 		}
 	}
+	// CPU per upload: read from /proc for the targets in processes of their
+	// own, never for the floor in bench's process (its CPU is the load
+	// generator's too). CPU comes in ticks of 10 ms, so a short level may
+	// read none; the night and the levels together must read some.
+	cpuOf := func(r benchResult) (total float64) {
+		for _, l := range r.Levels {
+			total += l.CPUms
+		}
+		return total + r.NightCPUms
+	}
+	for _, r := range []benchResult{floor, serve} {
+		if cpuOf(r) == 0 {
+			t.Errorf("%s: no CPU per upload read at any level nor in the night", r.Target)
+		}
+	}
+	if cpuOf(inproc) != 0 {
+		t.Errorf("floor-inprocess: CPU per upload %v, want none (it shares bench's process)", cpuOf(inproc))
+	}
+	for i, l := range serve.Levels {
+		if f := floor.Levels[i].CPUms; f > 0 && l.CPUms > 0 {
+			if d := l.CPURatio - l.CPUms/f; d > 1e-9 || d < -1e-9 {
+				t.Errorf("serve at %d clients: CPU ratio %.4f, want %.4f (its CPU over the floor's)", l.Clients, l.CPURatio, l.CPUms/f)
+			}
+		} else if l.CPURatio != 0 {
+			t.Errorf("serve at %d clients: CPU ratio %.4f without two CPU figures", l.Clients, l.CPURatio)
+		}
+	}
 }
