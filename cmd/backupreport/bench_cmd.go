@@ -89,7 +89,7 @@ func runBench(ctx context.Context, a *app, args []string) int {
 	levelsFlag := fs.String("levels", "1,8,64,256", "comma-separated numbers of concurrent clients")
 	levelTime := fs.Duration("level-time", 5*time.Second, "how long each level runs")
 	servers := fs.Int("servers", 1000, "server names the uploads go to, in turn; serve registers them in a warm-up before the levels, as a real night's servers are known")
-	night := fs.Int("night", 10000, "uploads of the night (each to its own server name), at the largest level; 0 skips it")
+	night := fs.Int("night", 10000, "uploads of the night, to the --servers names in turn, at the largest level; 0 skips it")
 	bulk := fs.Int64("bulk-bytes", 256<<20, "size of the one bulk upload; 0 skips it")
 	reportFile := fs.String("report", filepath.Join("testdata", "rsync", "hand-cygwin-ssh-code23", "stats.out"), "a real rsync report `FILE`, padded with file lines to --report-bytes")
 	reportBytes := fs.Int("report-bytes", 13230, "size of the uploaded report")
