@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"time"
 )
@@ -25,7 +24,7 @@ type AuditEntry struct {
 // audit records a change inside the transaction that makes it, so the log
 // and the change can never disagree; the address the change came from is
 // ctx's (see WithClientAddr), empty when none was given.
-func (db *DB) audit(ctx context.Context, tx *sql.Tx, actor, action, object string, before, after any) error {
+func (db *DB) audit(ctx context.Context, tx txn, actor, action, object string, before, after any) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, object, before, after, remote_addr) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		formatTime(db.Now()), actor, action, object, auditJSON(before), auditJSON(after), ClientAddr(ctx))
 	return err

@@ -34,6 +34,15 @@ func (d dialect) relaxedCommits() string {
 	return `PRAGMA synchronous = NORMAL`
 }
 
+// beginWrite begins a write transaction by hand (see runGroup): in SQLite
+// it takes the write lock at once, as _txlock=immediate makes BeginTx do.
+func (d dialect) beginWrite() string {
+	if d == postgresDialect {
+		return `BEGIN`
+	}
+	return `BEGIN IMMEDIATE`
+}
+
 func (d dialect) durableCommits() string {
 	if d == postgresDialect {
 		return `RESET synchronous_commit`

@@ -30,7 +30,7 @@ const (
 // result's file errors (insertResult, re-evaluation), so both compute the
 // same value. Two statements, both on indexes (results_server_received,
 // file_errors_result).
-func rememberErrors(ctx context.Context, tx *sql.Tx, id int64) error {
+func rememberErrors(ctx context.Context, tx txn, id int64) error {
 	var night string
 	var prev sql.NullInt64
 	err := tx.QueryRowContext(ctx, `SELECT r.night, (SELECT p.id FROM results p

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"sync"
 )
@@ -11,9 +12,19 @@ import (
 // for the next one.
 const maxGroup = 128
 
+// txn is what a write needs of its transaction: a *sql.Tx, or the
+// connection on which a group commit runs its transaction by hand (see
+// runGroup).
+type txn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
 // groupWrite is one write waiting for a group commit.
 type groupWrite struct {
-	fn   func(ctx context.Context, tx *sql.Tx) error
+	fn   func(ctx context.Context, tx txn) error
 	ctx  context.Context // the writer's, without its cancellation
 	done chan error      // buffered: the leader never waits for the writer
 }
@@ -38,7 +49,7 @@ type group struct {
 // transaction holds a write it finishes it, and the SQLite driver would
 // watch a cancellable context with a goroutine per statement, a dozen
 // per upload.
-func (db *DB) groupTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+func (db *DB) groupTx(ctx context.Context, fn func(ctx context.Context, tx txn) error) error {
 	w := &groupWrite{fn: fn, ctx: context.WithoutCancel(ctx), done: make(chan error, 1)}
 	db.group.mu.Lock()
 	db.group.queue = append(db.group.queue, w)
@@ -74,6 +85,14 @@ func (db *DB) groupTx(ctx context.Context, fn func(ctx context.Context, tx *sql.
 
 // runGroup runs a batch of writes in one transaction; the caller holds
 // db.wlock. Every write's done gets exactly one value.
+//
+// The transaction is run by hand (BEGIN, COMMIT) on a connection of the
+// pool, not through sql.Tx: database/sql starts a goroutine for every
+// sql.Tx, and one for every query run inside it, to watch a context that
+// is never cancelled here. That was 4 of the 17 goroutines an upload
+// started. The connection goes back to the pool only outside a
+// transaction: a failed write is rolled back, and a connection whose
+// rollback fails is closed instead.
 func (db *DB) runGroup(ctx context.Context, batch []*groupWrite) {
 	ctx = context.WithoutCancel(ctx) // others' writes must not fail with the leader's client
 	errs := make([]error, len(batch))
@@ -82,47 +101,61 @@ func (db *DB) runGroup(ctx context.Context, batch []*groupWrite) {
 			w.done <- err
 		}
 	}
-	var tx *sql.Tx
-	var err error
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		fail(mapErr(err))
+		return
+	}
 	for attempt := 0; ; attempt++ {
-		tx, err = db.db.BeginTx(ctx, nil)
+		_, err = conn.ExecContext(ctx, db.dialect.beginWrite())
 		if err == nil || !isBusy(err) || attempt == busyRetries {
 			break
 		}
 	}
 	if err != nil {
+		conn.Close()
 		fail(mapErr(err))
 		return
 	}
-	defer tx.Rollback()
+	open := true
+	defer func() {
+		if open {
+			if _, err := conn.ExecContext(ctx, `ROLLBACK`); err != nil {
+				// Never back to the pool inside a transaction.
+				conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}
+		conn.Close()
+	}()
 	if len(batch) == 1 {
-		errs[0] = batch[0].fn(batch[0].ctx, tx)
+		errs[0] = batch[0].fn(batch[0].ctx, conn)
 		if errs[0] != nil {
 			fail(mapErr(errs[0]))
 			return
 		}
 	} else {
 		for i, w := range batch {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT group_write`); err != nil {
+			if _, err := conn.ExecContext(ctx, `SAVEPOINT group_write`); err != nil {
 				fail(mapErr(err))
 				return
 			}
-			if errs[i] = w.fn(w.ctx, tx); errs[i] != nil {
-				if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT group_write`); err != nil {
+			if errs[i] = w.fn(w.ctx, conn); errs[i] != nil {
+				if _, err := conn.ExecContext(ctx, `ROLLBACK TO SAVEPOINT group_write`); err != nil {
 					fail(mapErr(err))
 					return
 				}
 			}
-			if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT group_write`); err != nil {
+			if _, err := conn.ExecContext(ctx, `RELEASE SAVEPOINT group_write`); err != nil {
 				fail(mapErr(err))
 				return
 			}
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
 		fail(mapErr(err))
 		return
 	}
+	open = false
 	for i, w := range batch {
 		w.done <- mapErr(errs[i])
 	}

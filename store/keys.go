@@ -143,7 +143,7 @@ func (db *DB) RecordLogin(ctx context.Context, fp string, l Login) error {
 
 // RecordKeyLogin is RecordLogin for a login made at kl.At.
 func (db *DB) RecordKeyLogin(ctx context.Context, kl KeyLogin) error {
-	err := db.groupTx(ctx, func(ctx context.Context, tx *sql.Tx) error { return writeLogin(ctx, tx, kl) })
+	err := db.groupTx(ctx, func(ctx context.Context, tx txn) error { return writeLogin(ctx, tx, kl) })
 	if err != nil {
 		return fmt.Errorf("record login of key %s: %w", kl.Fingerprint, mapErr(err))
 	}
@@ -157,7 +157,7 @@ type KeyLogin struct {
 	At time.Time
 }
 
-func writeLogin(ctx context.Context, tx *sql.Tx, kl KeyLogin) error {
+func writeLogin(ctx context.Context, tx txn, kl KeyLogin) error {
 	l := kl.Login
 	_, err := tx.ExecContext(ctx, `UPDATE keys SET last_used_at = ?, last_client_version = ?, last_sig_algo = ?, last_kex = ?, last_cipher = ?, last_mac = ?, last_remote_addr = ? WHERE fingerprint = ?`,
 		formatTime(kl.At), l.ClientVersion, l.SigAlgo, l.Kex, l.Cipher, l.MAC, l.RemoteAddr, kl.Fingerprint)

@@ -196,7 +196,7 @@ func (db *DB) deleteUnlinkedChunks(ctx context.Context, before *time.Time) (int6
 
 // linkChunks makes the pieces of l part of the raw log of result id, in
 // the result's transaction.
-func linkChunks(ctx context.Context, tx *sql.Tx, resultID int64, l RawLog) error {
+func linkChunks(ctx context.Context, tx txn, resultID int64, l RawLog) error {
 	if l.Chunks == 0 {
 		return nil
 	}

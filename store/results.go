@@ -134,7 +134,7 @@ func (db *DB) SaveUpload(ctx context.Context, u Upload) (int64, error) {
 // an upload only when its first result commits.
 func (db *DB) StoreUpload(ctx context.Context, u Upload) (Saved, error) {
 	var saved Saved
-	err := db.groupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.groupTx(ctx, func(ctx context.Context, tx txn) error {
 		saved = Saved{}
 		if u.KeyID != nil {
 			// In the transaction that stores the result: a revocation
@@ -175,7 +175,7 @@ func (db *DB) StoreUpload(ctx context.Context, u Upload) (Saved, error) {
 	return saved, nil
 }
 
-func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, error) {
+func (db *DB) insertResult(ctx context.Context, tx txn, u Upload) (int64, error) {
 	r := u.Result
 	if r == nil {
 		r = &parser.Result{Code: parser.CodeMissing, Status: parser.StatusFailed}
@@ -247,7 +247,7 @@ func (db *DB) insertResult(ctx context.Context, tx *sql.Tx, u Upload) (int64, er
 // insertFileErrors stores a result's file errors, linking each excepted one
 // to the first exception with its pattern, and marks those exceptions as
 // matched.
-func (db *DB) insertFileErrors(ctx context.Context, tx *sql.Tx, resultID int64, at time.Time, errs []parser.FileError, ex []Exception) error {
+func (db *DB) insertFileErrors(ctx context.Context, tx txn, resultID int64, at time.Time, errs []parser.FileError, ex []Exception) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO file_errors (result_id, line, kind, path, message, excepted, exception_id) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err

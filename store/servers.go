@@ -79,7 +79,7 @@ func (db *DB) addServer(ctx context.Context, tx *sql.Tx, actor, customer, name s
 // store their upload. The insert does nothing on a conflict rather than
 // fail, since a failed statement would abort the whole transaction on
 // PostgreSQL.
-func (db *DB) addServerIfAbsent(ctx context.Context, tx *sql.Tx, actor, customer, name string, pending bool) (Server, bool, error) {
+func (db *DB) addServerIfAbsent(ctx context.Context, tx txn, actor, customer, name string, pending bool) (Server, bool, error) {
 	name = names.Normalize(name)
 	if err := names.Check(names.Server, name); err != nil {
 		return Server{}, false, err
@@ -119,7 +119,7 @@ func (db *DB) ServerOfCustomer(ctx context.Context, customerID int64, name strin
 // pending when it is not known yet, in tx. created tells whether it was
 // registered now. Registering in the transaction that stores the upload's
 // result means a failed or cut-off upload leaves no server behind.
-func (db *DB) ensureServer(ctx context.Context, tx *sql.Tx, customerID int64, name string) (s Server, created bool, err error) {
+func (db *DB) ensureServer(ctx context.Context, tx txn, customerID int64, name string) (s Server, created bool, err error) {
 	s, err = lookupName(name, func(name string) (Server, error) {
 		s, err := scanServer(tx.QueryRowContext(ctx, `SELECT `+serverColumns+` FROM `+serverFrom+` WHERE s.customer_id = ? AND lower(s.name) = lower(?)`, customerID, name))
 		return s, mapErr(err)

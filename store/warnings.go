@@ -33,7 +33,7 @@ func (w Warning) Acknowledged() bool { return !w.AckedAt.IsZero() }
 // no longer present go, kinds still present keep their acknowledgement
 // with the new message and numbers, new kinds come unacknowledged. It also
 // sets results.warnings to the count.
-func writeWarnings(ctx context.Context, tx *sql.Tx, resultID int64, ws []parser.Warning, fresh bool) error {
+func writeWarnings(ctx context.Context, tx txn, resultID int64, ws []parser.Warning, fresh bool) error {
 	if !fresh {
 		kinds := make([]any, 0, len(ws)+1)
 		kinds = append(kinds, resultID)
