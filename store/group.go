@@ -117,9 +117,9 @@ func (db *DB) runGroup(ctx context.Context, batch []*groupWrite) {
 		fail(mapErr(err))
 		return
 	}
-	open := true
+	inTransaction := true
 	defer func() {
-		if open {
+		if inTransaction {
 			if _, err := conn.ExecContext(ctx, `ROLLBACK`); err != nil {
 				// Never back to the pool inside a transaction.
 				conn.Raw(func(any) error { return driver.ErrBadConn })
@@ -155,7 +155,7 @@ func (db *DB) runGroup(ctx context.Context, batch []*groupWrite) {
 		fail(mapErr(err))
 		return
 	}
-	open = false
+	inTransaction = false
 	for i, w := range batch {
 		w.done <- mapErr(errs[i])
 	}

@@ -40,12 +40,13 @@ func parseProcStatCPU(b []byte) (float64, error) {
 		return 0, fmt.Errorf("/proc stat %q: no command name", b)
 	}
 	// After ")": field 3 (state) is the first, so field n is at n-3.
+	const first, last = 14, 17 // utime, stime, cutime, cstime
 	f := bytes.Fields(b[i+1:])
-	if len(f) < 17-2 {
-		return 0, fmt.Errorf("/proc stat: %d fields after the command name, want at least 15", len(f))
+	if len(f) < last-2 {
+		return 0, fmt.Errorf("/proc stat: %d fields after the command name, want at least %d", len(f), last-2)
 	}
 	var ticks int64
-	for n := 14; n <= 17; n++ {
+	for n := first; n <= last; n++ {
 		v, err := strconv.ParseInt(string(f[n-3]), 10, 64)
 		if err != nil {
 			return 0, fmt.Errorf("/proc stat field %d: %w", n, err)
